@@ -1,0 +1,296 @@
+//! Every flag, defined once: `--help`, the man pages and the README come from here.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+/// Media provenance and deepfake detection: sign media with Content
+/// Credentials (C2PA), verify who signed it and whether a byte changed.
+///
+/// Exit codes: 0 every input passed; 1 at least one input failed a check
+/// (invalid, tampered, no credentials); 2 usage or I/O error.
+#[derive(Debug, Parser)]
+#[command(name = "vouch", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, show or import the identity that signs media.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Sign media with a C2PA manifest (Content Credentials).
+    Sign(SignArgs),
+    /// Verify the C2PA manifests of media files: trusted, valid, invalid or absent.
+    Verify(VerifyArgs),
+    /// Show a file's manifest store: signer, actions, ingredients, assertions.
+    Inspect(InspectArgs),
+    /// Manage the root certificates whose signers `verify` calls trusted.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+    /// Generate documentation (man pages) from these definitions.
+    #[command(hide = true, subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create an Ed25519 root CA and a signing certificate issued by it.
+    ///
+    /// Writes root.pem (share it with verifiers), root.key, signer.pem and
+    /// signer.key into DIR. Keys are PKCS#8 PEM with mode 0600, encrypted
+    /// (scrypt + AES-256) when a passphrase is given.
+    New(IdentityNewArgs),
+    /// Show the signing identity: subject, issuer, validity, fingerprints.
+    Show(IdentityShowArgs),
+    /// Import an existing certificate chain and key (Ed25519, ES256, PS256…),
+    /// refusing it with the reasons a C2PA validator would give.
+    Import(IdentityImportArgs),
+}
+
+/// Where the identity lives.
+#[derive(Debug, Args)]
+pub struct IdentityDir {
+    /// Identity directory [default: $VOUCH_HOME/identity, where VOUCH_HOME
+    /// defaults to the user's config dir + /vouch].
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// How to get the passphrase for an encrypted key.
+#[derive(Debug, Args)]
+pub struct PassphraseArg {
+    /// Read the key passphrase from this environment variable (never from a
+    /// flag, so it stays out of shell history and process lists). Defaults
+    /// to VOUCH_PASSPHRASE when that is set.
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityNewArgs {
+    /// Name of the signer (the certificate's common name).
+    #[arg(long)]
+    pub name: String,
+    /// Organisation (newsroom, agency).
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Contact email, recorded in the certificate.
+    #[arg(long, value_name = "E")]
+    pub email: Option<String>,
+    #[command(flatten)]
+    pub dir: IdentityDir,
+    /// Validity of the signing certificate in days (the root lasts at least 10 years).
+    #[arg(long, value_name = "N", default_value_t = 730)]
+    pub days: u32,
+    #[command(flatten)]
+    pub passphrase: PassphraseArg,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityShowArgs {
+    #[command(flatten)]
+    pub dir: IdentityDir,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityImportArgs {
+    /// PEM certificate chain, signing certificate first (a trailing root is kept as root.pem).
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub cert: PathBuf,
+    /// PKCS#8 PEM private key of the signing certificate.
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub dir: IdentityDir,
+    #[command(flatten)]
+    pub passphrase: PassphraseArg,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("destination").required(true).args(["out_dir", "in_place", "sidecar"])))]
+pub struct SignArgs {
+    /// Files or folders to sign (folders are walked for supported media).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Identity directory [default: $VOUCH_HOME/identity].
+    #[arg(long, value_name = "DIR")]
+    pub identity: Option<PathBuf>,
+    /// Write signed copies into OUTDIR, keeping file names (and folder layout).
+    #[arg(short = 'o', long = "out", value_name = "OUTDIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Replace each original with its signed version (atomically).
+    #[arg(long)]
+    pub in_place: bool,
+    /// Write the manifest to FILE.c2pa beside each file; originals stay byte-identical.
+    #[arg(long)]
+    pub sidecar: bool,
+    /// Title recorded in the manifest [default: the file name].
+    #[arg(long, value_name = "T")]
+    pub title: Option<String>,
+    /// Author recorded as a schema.org CreativeWork assertion.
+    #[arg(long, value_name = "NAME")]
+    pub author: Option<String>,
+    /// IPTC digital source type of new content, e.g. digital-capture,
+    /// composite, trained-algorithmic-media, algorithmically-enhanced,
+    /// digital-creation, minor-human-edits, screen-capture, or a full IPTC URI.
+    #[arg(long, value_name = "TYPE", default_value = "digital-capture", value_parser = parse_source_type)]
+    pub source_type: String,
+    /// Overwrite outputs that already exist.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub passphrase: PassphraseArg,
+    /// Print one JSON object per input per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Files or folders to verify. A sidecar FILE.c2pa is found automatically.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Root certificate (PEM) to trust, in addition to `vouch trust` anchors
+    /// and the local identity's root. Repeatable.
+    #[arg(long, value_name = "ROOT.pem")]
+    pub trust: Vec<PathBuf>,
+    /// Identity whose root is trusted [default: $VOUCH_HOME/identity].
+    #[arg(long, value_name = "DIR")]
+    pub identity: Option<PathBuf>,
+    /// Print one JSON object per input per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("view").args(["json", "tree"])))]
+pub struct InspectArgs {
+    /// The media file to inspect.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print the manifest store JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print only the tree of manifests and ingredients.
+    #[arg(long)]
+    pub tree: bool,
+    /// Root certificate (PEM) to trust when reporting the state. Repeatable.
+    #[arg(long, value_name = "ROOT.pem")]
+    pub trust: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Trust the root certificate(s) in a PEM file.
+    Add {
+        #[arg(value_name = "ROOT.pem")]
+        pem: PathBuf,
+    },
+    /// List trusted roots.
+    List {
+        /// Print one JSON object per anchor per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop trusting the root whose SHA-256 fingerprint starts with FINGERPRINT.
+    Remove {
+        #[arg(value_name = "FINGERPRINT")]
+        fingerprint: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Write one man page per command into DIR.
+    Man {
+        #[arg(long, value_name = "DIR", default_value = "man")]
+        out: PathBuf,
+    },
+}
+
+const IPTC: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/";
+const C2PA_SOURCE: &str = "http://c2pa.org/digitalsourcetype/";
+const SOURCE_TYPES: &[&str] = &[
+    "digitalCapture",
+    "computationalCapture",
+    "negativeFilm",
+    "positiveFilm",
+    "print",
+    "minorHumanEdits",
+    "humanEdits",
+    "compositeCapture",
+    "algorithmicallyEnhanced",
+    "dataDrivenMedia",
+    "digitalArt",
+    "digitalCreation",
+    "softwareImage",
+    "virtualRecording",
+    "composite",
+    "compositeSynthetic",
+    "compositeWithTrainedAlgorithmicMedia",
+    "trainedAlgorithmicMedia",
+    "algorithmicMedia",
+    "screenCapture",
+];
+
+/// Accepts `digital-capture`, `digitalCapture` or a full URI; returns the URI.
+pub fn parse_source_type(value: &str) -> Result<String, String> {
+    if value.starts_with("http://") || value.starts_with("https://") {
+        return Ok(value.to_string());
+    }
+    let camel: String = value
+        .split('-')
+        .enumerate()
+        .map(|(i, part)| {
+            let mut chars = part.chars();
+            match (i, chars.next()) {
+                (0, Some(c)) => c.to_ascii_lowercase().to_string() + chars.as_str(),
+                (_, Some(c)) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                (_, None) => String::new(),
+            }
+        })
+        .collect();
+    if let Some(known) = SOURCE_TYPES.iter().find(|t| t.eq_ignore_ascii_case(&camel)) {
+        return Ok(format!("{IPTC}{known}"));
+    }
+    if ["trainedAlgorithmicData", "empty"].iter().any(|t| t.eq_ignore_ascii_case(&camel)) {
+        return Ok(format!("{C2PA_SOURCE}{camel}"));
+    }
+    Err(format!(
+        "unknown digital source type `{value}` (known: digital-capture, composite, trained-algorithmic-media, \
+         algorithmically-enhanced, digital-creation, minor-human-edits, screen-capture, …, or a full URI)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_types_map_to_iptc_uris() {
+        assert_eq!(
+            parse_source_type("trained-algorithmic-media").unwrap(),
+            "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+        );
+        assert_eq!(parse_source_type("composite").unwrap(), format!("{IPTC}composite"));
+        assert!(parse_source_type("made-up").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

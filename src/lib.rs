@@ -1,0 +1,17 @@
+//! vouch: media provenance and deepfake detection.
+//!
+//! Each module is one capability with one entry point and its own error type.
+//! Capabilities never print: they return plain data (`report::FileReport` and
+//! its parts), and `report` renders that data for people or machines.
+
+pub mod fsx;
+pub mod home;
+pub mod identity;
+pub mod media;
+pub mod progress;
+pub mod provenance;
+pub mod report;
+pub mod trust;
+
+/// The claim generator name written into every manifest vouch signs.
+pub const CLAIM_GENERATOR: &str = concat!("vouch/", env!("CARGO_PKG_VERSION"));

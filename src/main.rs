@@ -1,0 +1,29 @@
+//! The `vouch` binary: parse flags, dispatch to a command, map the outcome
+//! to an exit code (0 passed, 1 a check failed, 2 usage or I/O error).
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::args::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Identity(command) => cli::identity(command),
+        Command::Sign(args) => cli::sign(args),
+        Command::Verify(args) => cli::verify(args),
+        Command::Inspect(args) => cli::inspect(args),
+        Command::Trust(command) => cli::trust(command),
+        Command::Generate(command) => cli::generate(command),
+    };
+    match result {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => {
+            eprintln!("vouch: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Turning the paths a user names into media files vouch can work on.
+//!
+//! Directories are walked; a file is media when its extension names a format
+//! that C2PA supports. Its leading bytes must also agree with that extension,
+//! so a text file named `.jpg` is refused up front with a clear message
+//! instead of failing deep inside a parser.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// A media format vouch can sign and verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    Webp,
+    Gif,
+    Tiff,
+    Avif,
+    Heic,
+    Heif,
+    Mp4,
+    Mov,
+    M4a,
+    Wav,
+    Avi,
+    Mp3,
+    Svg,
+    Pdf,
+}
+
+impl Format {
+    /// Recognises a format by file extension (case-insensitive).
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "jpg" | "jpeg" | "jpe" | "jfif" => Self::Jpeg,
+            "png" => Self::Png,
+            "webp" => Self::Webp,
+            "gif" => Self::Gif,
+            "tif" | "tiff" | "dng" => Self::Tiff,
+            "avif" => Self::Avif,
+            "heic" => Self::Heic,
+            "heif" => Self::Heif,
+            "mp4" | "m4v" => Self::Mp4,
+            "mov" => Self::Mov,
+            "m4a" => Self::M4a,
+            "wav" => Self::Wav,
+            "avi" => Self::Avi,
+            "mp3" => Self::Mp3,
+            "svg" => Self::Svg,
+            "pdf" => Self::Pdf,
+            _ => return None,
+        })
+    }
+
+    /// The MIME type c2pa expects for this format.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Webp => "image/webp",
+            Self::Gif => "image/gif",
+            Self::Tiff => "image/tiff",
+            Self::Avif => "image/avif",
+            Self::Heic => "image/heic",
+            Self::Heif => "image/heif",
+            Self::Mp4 => "video/mp4",
+            Self::Mov => "video/quicktime",
+            Self::M4a => "audio/mp4",
+            Self::Wav => "audio/wav",
+            Self::Avi => "video/avi",
+            Self::Mp3 => "audio/mpeg",
+            Self::Svg => "image/svg+xml",
+            Self::Pdf => "application/pdf",
+        }
+    }
+
+    /// Whether `head` (the first bytes of a file) looks like this format.
+    pub fn matches_magic(self, head: &[u8]) -> bool {
+        let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+        match self {
+            Self::Jpeg => at(0, &[0xFF, 0xD8, 0xFF]),
+            Self::Png => at(0, b"\x89PNG\r\n\x1a\n"),
+            Self::Webp => at(0, b"RIFF") && at(8, b"WEBP"),
+            Self::Wav => at(0, b"RIFF") && at(8, b"WAVE"),
+            Self::Avi => at(0, b"RIFF") && at(8, b"AVI "),
+            Self::Gif => at(0, b"GIF8"),
+            Self::Tiff => at(0, b"II*\0") || at(0, b"MM\0*"),
+            Self::Avif | Self::Heic | Self::Heif | Self::Mp4 | Self::Mov | Self::M4a => {
+                [&b"ftyp"[..], b"moov", b"mdat", b"wide", b"free", b"skip"]
+                    .iter()
+                    .any(|m| at(4, m))
+            }
+            Self::Mp3 => at(0, b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0),
+            Self::Svg => head.iter().any(|&b| b == b'<'),
+            Self::Pdf => at(0, b"%PDF"),
+        }
+    }
+}
+
+/// Why an input could not become a list of media files.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{}: no such file or directory", .0.display())]
+    Missing(PathBuf),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}: unsupported format (supported: {})", .0.display(), SUPPORTED_EXTENSIONS)]
+    Unsupported(PathBuf),
+    #[error("{}: not a {} file (its contents do not match its extension)", path.display(), format.mime())]
+    WrongContents { path: PathBuf, format: Format },
+    #[error("{}: empty file", .0.display())]
+    Empty(PathBuf),
+    #[error("{}: no supported media files in this folder", .0.display())]
+    EmptyFolder(PathBuf),
+}
+
+impl InputError {
+    /// The path the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Missing(p) | Self::Unsupported(p) | Self::Empty(p) | Self::EmptyFolder(p) => p,
+            Self::Io { path, .. } | Self::WrongContents { path, .. } => path,
+        }
+    }
+}
+
+/// Extensions accepted, for error messages and help.
+pub const SUPPORTED_EXTENSIONS: &str =
+    "jpg, png, webp, gif, tif, dng, avif, heic, heif, mp4, m4v, mov, m4a, wav, avi, mp3, svg, pdf";
+
+/// A file that was recognised as media.
+#[derive(Debug, Clone)]
+pub struct MediaFile {
+    pub path: PathBuf,
+    pub format: Format,
+    /// Where the file sits relative to what the user named: its file name
+    /// for a named file, its path below the folder for a walked one. Outputs
+    /// written to another folder keep this layout.
+    pub relative: PathBuf,
+}
+
+/// Checks one file: it exists, its extension is supported and its leading
+/// bytes agree with the extension.
+pub fn probe(path: &Path) -> Result<MediaFile, InputError> {
+    let format = Format::from_path(path).ok_or_else(|| InputError::Unsupported(path.to_path_buf()))?;
+    let mut file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => InputError::Missing(path.to_path_buf()),
+        _ => InputError::Io { path: path.to_path_buf(), source: e },
+    })?;
+    let mut head = [0u8; 16];
+    let mut len = 0;
+    while len < head.len() {
+        match file.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(InputError::Io { path: path.to_path_buf(), source: e }),
+        }
+    }
+    if len == 0 {
+        return Err(InputError::Empty(path.to_path_buf()));
+    }
+    if !format.matches_magic(&head[..len]) {
+        return Err(InputError::WrongContents { path: path.to_path_buf(), format });
+    }
+    let relative = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
+    Ok(MediaFile { path: path.to_path_buf(), format, relative })
+}
+
+/// One entry of the expanded input list: a media file, or the reason a
+/// named path could not be used. Errors stay in the stream so one bad input
+/// does not hide the results of the others.
+pub type Input = Result<MediaFile, InputError>;
+
+/// Expands the paths a user named into media files, in a stable order.
+///
+/// Files named explicitly are probed and reported when unusable; inside
+/// folders, files that are not media (sidecars, receipts, notes) are skipped
+/// silently, as are hidden files such as vouch's own temporary outputs.
+pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for path in paths {
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                inputs.push(Err(InputError::Missing(path.clone())));
+                continue;
+            }
+            Err(e) => {
+                inputs.push(Err(InputError::Io { path: path.clone(), source: e }));
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            inputs.push(probe(path));
+            continue;
+        }
+        let before = inputs.len();
+        let walker = WalkDir::new(path)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+        for entry in walker {
+            match entry {
+                Ok(entry) if entry.file_type().is_file() && Format::from_path(entry.path()).is_some() => {
+                    let relative = entry.path().strip_prefix(path).unwrap_or(entry.path()).to_path_buf();
+                    inputs.push(probe(entry.path()).map(|m| MediaFile { relative, ..m }));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let at = e.path().unwrap_or(path).to_path_buf();
+                    inputs.push(Err(InputError::Io { path: at, source: e.into() }));
+                }
+            }
+        }
+        if inputs.len() == before {
+            inputs.push(Err(InputError::EmptyFolder(path.clone())));
+        }
+    }
+    inputs
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|s| s.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn text_named_jpg_is_refused_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("fake.jpg");
+        fs::write(&fake, "hello, I am text").unwrap();
+        let err = probe(&fake).unwrap_err();
+        assert!(matches!(err, InputError::WrongContents { .. }), "{err}");
+        assert!(err.to_string().contains("fake.jpg"));
+    }
+
+    #[test]
+    fn folders_are_walked_in_order_and_skip_non_media() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("b.png"), b"\x89PNG\r\n\x1a\n....").unwrap();
+        fs::write(dir.path().join("a.jpg"), [0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
+        fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        fs::write(dir.path().join(".hidden.jpg"), [0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
+        let found: Vec<_> = expand(&[dir.path().to_path_buf()])
+            .into_iter()
+            .map(|i| i.unwrap().path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(found, ["a.jpg", "b.png"]);
+    }
+
+    #[test]
+    fn empty_folder_and_missing_path_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("readme.txt"), "x").unwrap();
+        let got = expand(&[dir.path().to_path_buf(), dir.path().join("nope.jpg")]);
+        assert!(matches!(got[0], Err(InputError::EmptyFolder(_))));
+        assert!(matches!(got[1], Err(InputError::Missing(_))));
+    }
+}

@@ -1,0 +1,24 @@
+//! Inspection: the whole manifest store of a file, for a person or a program.
+
+use std::sync::Arc;
+
+use c2pa::Context;
+use serde_json::Value;
+
+use super::verify::read_store;
+use super::ProvenanceError;
+use crate::media::MediaFile;
+
+/// The manifest store of a file as c2pa's JSON, or `None` when it has none.
+pub fn inspect_file(file: &MediaFile, context: &Arc<Context>) -> Result<Option<Value>, ProvenanceError> {
+    let (reader, _, failure) = read_store(file, context)?;
+    match (reader, failure) {
+        (Some(reader), _) => Ok(Some(serde_json::from_str(&reader.json()).unwrap_or(Value::Null))),
+        (None, Some(e)) => Err(ProvenanceError::Unreadable {
+            path: file.path.clone(),
+            format: file.format.mime(),
+            reason: format!("its manifest cannot be parsed: {e}"),
+        }),
+        (None, None) => Ok(None),
+    }
+}

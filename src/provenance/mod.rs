@@ -1,0 +1,60 @@
+//! Content Credentials (C2PA): signing media and verifying what it claims.
+//!
+//! Entry points: [`sign::sign_file`] embeds (or writes beside the file) a
+//! manifest signed with a vouch identity; [`verify::verify_file`] reads one
+//! back into a [`verify::C2paReport`]; [`inspect::inspect_file`] gives the
+//! whole manifest store for a person.
+
+pub mod inspect;
+pub mod sign;
+pub mod verify;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use c2pa::Context;
+
+pub use sign::{sign_file, SignOptions, SignOutput, Signed};
+pub use verify::{verify_file, C2paReport, C2paState};
+
+/// Why a file could not be signed or read. Verification *results* (invalid,
+/// absent) are not errors: they are reported in [`C2paReport`].
+#[derive(Debug, thiserror::Error)]
+pub enum ProvenanceError {
+    #[error(transparent)]
+    Input(#[from] crate::media::InputError),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: already exists (pass --force to overwrite)", .0.display())]
+    OutputExists(PathBuf),
+    #[error("{}: cannot read this file as {format}: {reason}", path.display())]
+    Unreadable { path: PathBuf, format: &'static str, reason: String },
+    #[error("{}: signing failed: {reason}", path.display())]
+    Sign { path: PathBuf, reason: String },
+    #[error("{}: c2pa settings rejected: {reason}", path.display())]
+    Settings { path: PathBuf, reason: String },
+}
+
+/// Builds the c2pa context for a run. Remote manifests and OCSP are never
+/// fetched: verification uses only the file, its sidecar and local anchors.
+pub fn context(trust_anchors_pem: Option<&str>) -> Result<Arc<Context>, c2pa::Error> {
+    let mut settings = serde_json::json!({
+        "verify": {
+            "remote_manifest_fetch": false,
+            "ocsp_fetch": false,
+            "verify_trust": true,
+        },
+        "builder": {
+            "claim_generator_info": { "name": "vouch", "version": env!("CARGO_PKG_VERSION") },
+        },
+    });
+    if let Some(pem) = trust_anchors_pem {
+        settings["trust"] = serde_json::json!({ "user_anchors": pem });
+    }
+    Ok(Arc::new(Context::new().with_settings(settings)?))
+}
+
+/// Whether a c2pa error means "this file has no manifest" rather than a failure.
+pub(crate) fn is_no_manifest(e: &c2pa::Error) -> bool {
+    matches!(e, c2pa::Error::JumbfNotFound | c2pa::Error::ProvenanceMissing)
+}

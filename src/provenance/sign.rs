@@ -1,0 +1,201 @@
+//! Signing: one media file in, one signed file (or sidecar) out.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use c2pa::{Builder, BuilderIntent, Context, DigitalSourceType, Reader};
+use serde::Serialize;
+
+use super::{is_no_manifest, ProvenanceError};
+use crate::fsx::StagedFile;
+use crate::media::MediaFile;
+
+/// Where a signed manifest goes.
+#[derive(Debug, Clone)]
+pub enum SignOutput {
+    /// A signed copy in this folder, keeping file names (and the layout
+    /// below a walked folder).
+    Dir(PathBuf),
+    /// Replace the original (temp file in the same folder, then rename).
+    InPlace,
+    /// `FILE.c2pa` beside the original, which stays byte-identical.
+    Sidecar,
+}
+
+/// What to say in each manifest.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    pub output: SignOutput,
+    pub title: Option<String>,
+    pub author: Option<String>,
+    /// IPTC digital source type URI for `c2pa.created`.
+    pub source_type: String,
+    pub force: bool,
+}
+
+/// The result of signing one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signed {
+    pub path: PathBuf,
+    pub output: PathBuf,
+    /// `c2pa.created` for a file without credentials, `c2pa.edited` when the
+    /// file already had a manifest (kept as the parent ingredient).
+    pub action: &'static str,
+    pub sidecar: bool,
+    pub manifest_bytes: usize,
+}
+
+/// The suffix of a sidecar manifest, appended to the full file name.
+pub const SIDECAR_SUFFIX: &str = ".c2pa";
+
+/// The sidecar manifest path for a media file: `photo.jpg` → `photo.jpg.c2pa`.
+pub fn sidecar_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(SIDECAR_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// Where the signed result of `file` goes under `options`.
+pub fn output_path(file: &MediaFile, output: &SignOutput) -> PathBuf {
+    match output {
+        SignOutput::Dir(dir) => dir.join(&file.relative),
+        SignOutput::InPlace => file.path.clone(),
+        SignOutput::Sidecar => sidecar_path(&file.path),
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ProvenanceError + '_ {
+    move |source| ProvenanceError::Io { path: path.to_path_buf(), source }
+}
+
+/// Signs one file with `signer`, writing the result as `options.output` says.
+///
+/// Nothing is written unless signing succeeds; an existing output is kept
+/// unless `options.force` (in-place signing replaces the original by design).
+pub fn sign_file(
+    file: &MediaFile,
+    signer: &dyn c2pa::Signer,
+    context: &Arc<Context>,
+    options: &SignOptions,
+) -> Result<Signed, ProvenanceError> {
+    let dest = output_path(file, &options.output);
+    let overwrite = options.force || matches!(options.output, SignOutput::InPlace);
+    if !overwrite && dest.exists() {
+        return Err(ProvenanceError::OutputExists(dest));
+    }
+    let mime = file.format.mime();
+    let mut source = File::open(&file.path).map_err(io_err(&file.path))?;
+    let has_manifest = match Reader::from_shared_context(context).with_stream(mime, &mut source) {
+        Ok(_) => true,
+        Err(e) if is_no_manifest(&e) => false,
+        // A damaged manifest still makes this an edit of existing content:
+        // the parent ingredient records what the validator found.
+        Err(c2pa::Error::IoError(e)) => return Err(io_err(&file.path)(e)),
+        Err(_) => true,
+    };
+    source.seek(SeekFrom::Start(0)).map_err(io_err(&file.path))?;
+
+    let mut builder = Builder::from_shared_context(context)
+        .with_definition(definition(file, options))
+        .map_err(|e| sign_err(file, e))?;
+    let action = if has_manifest {
+        builder.set_intent(BuilderIntent::Edit);
+        builder
+            .add_action(serde_json::json!({ "action": "c2pa.edited" }))
+            .map_err(|e| sign_err(file, e))?;
+        "c2pa.edited"
+    } else {
+        let source_type: DigitalSourceType = serde_json::from_value(options.source_type.clone().into())
+            .map_err(|e| sign_err(file, c2pa::Error::BadParam(e.to_string())))?;
+        builder.set_intent(BuilderIntent::Create(source_type));
+        "c2pa.created"
+    };
+
+    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    let manifest = match options.output {
+        SignOutput::Sidecar => {
+            builder.set_no_embed(true);
+            // c2pa still writes an asset copy; it goes to an unnamed temp file
+            // (not memory: videos can be large) and is discarded.
+            let mut scratch = tempfile::tempfile().map_err(io_err(&dest))?;
+            let manifest = builder
+                .sign(signer, mime, &mut source, &mut scratch)
+                .map_err(|e| classify(file, e))?;
+            crate::fsx::write_atomic(&dest, &manifest, None, overwrite).map_err(|e| exists_or_io(&dest, e))?;
+            manifest
+        }
+        SignOutput::Dir(_) | SignOutput::InPlace => {
+            let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
+            let manifest = builder
+                .sign(signer, mime, &mut source, staged.file())
+                .map_err(|e| classify(file, e))?;
+            drop(source);
+            staged.commit(overwrite).map_err(|e| exists_or_io(&dest, e))?;
+            manifest
+        }
+    };
+    Ok(Signed {
+        path: file.path.clone(),
+        output: dest,
+        action,
+        sidecar: matches!(options.output, SignOutput::Sidecar),
+        manifest_bytes: manifest.len(),
+    })
+}
+
+fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
+    if e.kind() == std::io::ErrorKind::AlreadyExists {
+        ProvenanceError::OutputExists(dest.to_path_buf())
+    } else {
+        ProvenanceError::Io { path: dest.to_path_buf(), source: e }
+    }
+}
+
+fn sign_err(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
+    ProvenanceError::Sign { path: file.path.clone(), reason: e.to_string() }
+}
+
+/// Tells a damaged input (the user's file) from a signing failure.
+fn classify(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
+    match e {
+        c2pa::Error::IoError(source) => ProvenanceError::Io { path: file.path.clone(), source },
+        c2pa::Error::InvalidAsset(reason) => ProvenanceError::Unreadable {
+            path: file.path.clone(),
+            format: file.format.mime(),
+            reason,
+        },
+        c2pa::Error::UnsupportedType => ProvenanceError::Unreadable {
+            path: file.path.clone(),
+            format: file.format.mime(),
+            reason: "c2pa does not support this format".into(),
+        },
+        other => sign_err(file, other),
+    }
+}
+
+fn definition(file: &MediaFile, options: &SignOptions) -> serde_json::Value {
+    let title = options.title.clone().unwrap_or_else(|| {
+        file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    });
+    let mut assertions = Vec::new();
+    if let Some(author) = &options.author {
+        assertions.push(serde_json::json!({
+            "label": "stds.schema-org.CreativeWork",
+            "data": {
+                "@context": "https://schema.org",
+                "@type": "CreativeWork",
+                "author": [{ "@type": "Person", "name": author }],
+            },
+        }));
+    }
+    serde_json::json!({
+        "title": title,
+        "format": file.format.mime(),
+        "claim_generator_info": [{ "name": "vouch", "version": env!("CARGO_PKG_VERSION") }],
+        "assertions": assertions,
+    })
+}

@@ -1,0 +1,249 @@
+//! Verification: what a file's Content Credentials say, and whether they hold.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use c2pa::{Context, Reader, ValidationState};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::sign::sidecar_path;
+use super::{is_no_manifest, ProvenanceError};
+use crate::media::MediaFile;
+
+/// The verdict on a file's C2PA manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum C2paState {
+    /// Signature and hashes hold and the signer chains to a trust anchor.
+    Trusted,
+    /// Signature and hashes hold; the signer is not among the trust anchors.
+    Valid,
+    /// Something does not hold: see `codes`.
+    Invalid,
+    /// No manifest.
+    Absent,
+}
+
+impl C2paState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trusted => "trusted",
+            Self::Valid => "valid",
+            Self::Invalid => "invalid",
+            Self::Absent => "absent",
+        }
+    }
+
+    /// Whether `vouch verify` counts this state as passing.
+    pub fn passes(self) -> bool {
+        matches!(self, Self::Trusted | Self::Valid)
+    }
+}
+
+/// One ingredient of the active manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngredientSummary {
+    pub title: Option<String>,
+    pub relationship: String,
+    pub format: Option<String>,
+    /// Whether the ingredient carried its own manifest.
+    pub has_manifest: bool,
+}
+
+/// What `vouch verify` reports about a file's C2PA manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct C2paReport {
+    pub state: C2paState,
+    /// Common name of the signing certificate.
+    pub signer: Option<String>,
+    /// Organisation of the certificate's issuer.
+    pub issuer: Option<String>,
+    /// When the claim was signed (RFC 3339), from a trusted timestamp if any.
+    pub signed_at: Option<String>,
+    pub alg: Option<String>,
+    /// Failure codes from the C2PA validator, e.g. `assertion.dataHash.mismatch`.
+    pub codes: Vec<String>,
+    pub actions: Vec<String>,
+    pub digital_source_type: Option<String>,
+    pub ingredients: Vec<IngredientSummary>,
+    pub title: Option<String>,
+    pub claim_generator: Option<String>,
+    /// Label of the active manifest.
+    pub manifest: Option<String>,
+    /// Whether the manifest came from a `FILE.c2pa` sidecar.
+    pub sidecar: bool,
+    /// Why a manifest could not be validated at all, when that happened.
+    pub reason: Option<String>,
+}
+
+impl C2paReport {
+    fn empty(state: C2paState) -> Self {
+        Self {
+            state,
+            signer: None,
+            issuer: None,
+            signed_at: None,
+            alg: None,
+            codes: Vec::new(),
+            actions: Vec::new(),
+            digital_source_type: None,
+            ingredients: Vec::new(),
+            title: None,
+            claim_generator: None,
+            manifest: None,
+            sidecar: false,
+            reason: None,
+        }
+    }
+}
+
+/// Opens the manifest store of `file` (embedded, or from its sidecar).
+/// `Ok(None)` means the file has no manifest.
+pub(crate) fn read_store(
+    file: &MediaFile,
+    context: &Arc<Context>,
+) -> Result<(Option<Reader>, bool, Option<c2pa::Error>), ProvenanceError> {
+    let io = |source| ProvenanceError::Io { path: file.path.clone(), source };
+    let mime = file.format.mime();
+    let stream = File::open(&file.path).map_err(io)?;
+    let sidecar = sidecar_path(&file.path);
+    let (result, from_sidecar) = if sidecar.is_file() {
+        let manifest = std::fs::read(&sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.clone(), source })?;
+        let reader = Reader::from_shared_context(context).with_manifest_data_and_stream(&manifest, mime, stream);
+        (reader, true)
+    } else {
+        (Reader::from_shared_context(context).with_stream(mime, stream), false)
+    };
+    match result {
+        Ok(reader) => Ok((Some(reader), from_sidecar, None)),
+        Err(e) if is_no_manifest(&e) => Ok((None, from_sidecar, None)),
+        Err(c2pa::Error::IoError(source)) => Err(io(source)),
+        Err(e @ (c2pa::Error::InvalidAsset(_) | c2pa::Error::UnsupportedType)) => Err(ProvenanceError::Unreadable {
+            path: file.path.clone(),
+            format: mime,
+            reason: e.to_string(),
+        }),
+        Err(e) => Ok((None, from_sidecar, Some(e))),
+    }
+}
+
+/// Verifies the C2PA manifest of one media file against the context's anchors.
+pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paReport, ProvenanceError> {
+    let (reader, sidecar, failure) = read_store(file, context)?;
+    let Some(reader) = reader else {
+        // A manifest that is there but cannot even be parsed is invalid, not absent.
+        return Ok(match failure {
+            Some(e) => C2paReport {
+                codes: vec![failure_code(&e).to_string()],
+                reason: Some(e.to_string()),
+                sidecar,
+                ..C2paReport::empty(C2paState::Invalid)
+            },
+            None => C2paReport::empty(C2paState::Absent),
+        });
+    };
+    let state = match reader.validation_state() {
+        ValidationState::Trusted => C2paState::Trusted,
+        ValidationState::Valid => C2paState::Valid,
+        ValidationState::Invalid => C2paState::Invalid,
+    };
+    let store: Value = serde_json::from_str(&reader.json()).unwrap_or(Value::Null);
+    let active_label = reader.active_label().map(str::to_string);
+    let active = active_label.as_ref().and_then(|l| store["manifests"].get(l)).cloned().unwrap_or(Value::Null);
+    let sig = &active["signature_info"];
+    let text = |v: &Value| v.as_str().map(str::to_string);
+
+    let mut actions = Vec::new();
+    let mut digital_source_type = None;
+    for assertion in active["assertions"].as_array().into_iter().flatten() {
+        let label = assertion["label"].as_str().unwrap_or_default();
+        if label == "c2pa.actions" || label.starts_with("c2pa.actions.v") {
+            for action in assertion["data"]["actions"].as_array().into_iter().flatten() {
+                if let Some(name) = action["action"].as_str() {
+                    actions.push(name.to_string());
+                }
+                if digital_source_type.is_none() {
+                    digital_source_type = text(&action["digitalSourceType"]);
+                }
+            }
+        }
+    }
+    let ingredients = active["ingredients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| IngredientSummary {
+            title: text(&i["title"]),
+            relationship: text(&i["relationship"]).unwrap_or_else(|| "componentOf".into()),
+            format: text(&i["format"]),
+            has_manifest: i.get("active_manifest").is_some_and(|m| !m.is_null()),
+        })
+        .collect();
+    let claim_generator = text(&active["claim_generator"]).or_else(|| {
+        active["claim_generator_info"].as_array().and_then(|infos| infos.first()).map(|info| {
+            match (info["name"].as_str(), info["version"].as_str()) {
+                (Some(n), Some(v)) => format!("{n}/{v}"),
+                (Some(n), None) => n.to_string(),
+                _ => String::new(),
+            }
+        })
+    });
+
+    Ok(C2paReport {
+        state,
+        signer: text(&sig["common_name"]),
+        issuer: text(&sig["issuer"]),
+        signed_at: text(&sig["time"]),
+        alg: text(&sig["alg"]),
+        codes: failure_codes(&reader),
+        actions,
+        digital_source_type,
+        ingredients,
+        title: text(&active["title"]),
+        claim_generator,
+        manifest: active_label,
+        sidecar,
+        reason: None,
+    })
+}
+
+/// The validator's failure codes for the active manifest and its ingredients,
+/// without duplicates, in the order reported.
+fn failure_codes(reader: &Reader) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    let mut push = |code: &str| {
+        if !codes.iter().any(|c| c == code) {
+            codes.push(code.to_string());
+        }
+    };
+    if let Some(results) = reader.validation_results() {
+        if let Some(active) = results.active_manifest() {
+            active.failure().iter().for_each(|s| push(s.code()));
+        }
+        for delta in results.ingredient_deltas().into_iter().flatten() {
+            delta.validation_deltas().failure().iter().for_each(|s| push(s.code()));
+        }
+    } else {
+        for status in reader.validation_status().into_iter().flatten() {
+            push(status.code());
+        }
+    }
+    codes
+}
+
+/// A C2PA-style code for a manifest that could not be parsed at all.
+fn failure_code(e: &c2pa::Error) -> &'static str {
+    match e {
+        c2pa::Error::JumbfParseError(_) | c2pa::Error::JumbfBoxNotFound => "manifest.malformed",
+        c2pa::Error::ClaimMissing { .. } => "claim.missing",
+        c2pa::Error::RemoteManifestUrl(_) | c2pa::Error::RemoteManifestFetch(_) => "manifest.inaccessible",
+        _ => "general.error",
+    }
+}
+
+/// The path of a sidecar manifest for `path`, if one exists.
+pub fn existing_sidecar(path: &Path) -> Option<std::path::PathBuf> {
+    Some(sidecar_path(path)).filter(|p| p.is_file())
+}

@@ -1,0 +1,189 @@
+//! Text for people: short, aligned, the verdict first.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::FileReport;
+use crate::identity::{CertSummary, IdentitySummary};
+use crate::provenance::{C2paState, Signed};
+use crate::trust::Anchor;
+
+/// The last path segment of an IPTC/C2PA digital source type URI.
+fn short_source_type(uri: &str) -> &str {
+    uri.rsplit('/').next().unwrap_or(uri)
+}
+
+/// One line per verified file: `STATE  PATH  details`.
+pub fn verify_text(report: &FileReport) -> String {
+    let path = report.path.display();
+    let Some(c2pa) = &report.c2pa else {
+        return format!("{:<8} {path}", "unknown");
+    };
+    let mut line = format!("{:<8} {path}", c2pa.state.as_str());
+    match c2pa.state {
+        C2paState::Absent => line.push_str("  no Content Credentials"),
+        C2paState::Invalid if c2pa.signer.is_none() => {
+            let _ = write!(line, "  {}", c2pa.codes.join(", "));
+            if let Some(reason) = &c2pa.reason {
+                let _ = write!(line, " ({reason})");
+            }
+        }
+        _ => {
+            let signer = c2pa.signer.as_deref().unwrap_or("unknown signer");
+            let _ = write!(line, "  signed by {signer}");
+            if let Some(issuer) = &c2pa.issuer {
+                let _ = write!(line, " (issuer {issuer})");
+            }
+            if let Some(at) = &c2pa.signed_at {
+                let _ = write!(line, " at {at}");
+            }
+            if !c2pa.actions.is_empty() {
+                let _ = write!(line, "; {}", c2pa.actions.join(", "));
+            }
+            if let Some(dst) = &c2pa.digital_source_type {
+                let _ = write!(line, " [{}]", short_source_type(dst));
+            }
+            if c2pa.sidecar {
+                line.push_str("; sidecar");
+            }
+            if !c2pa.codes.is_empty() {
+                let _ = write!(line, "; failures: {}", c2pa.codes.join(", "));
+            }
+        }
+    }
+    line
+}
+
+/// One line per signed file.
+pub fn sign_text(signed: &Signed) -> String {
+    format!(
+        "signed   {} -> {} ({}{})",
+        signed.path.display(),
+        signed.output.display(),
+        signed.action,
+        if signed.sidecar { ", sidecar" } else { "" }
+    )
+}
+
+fn cert_lines(out: &mut String, heading: &str, cert: &CertSummary) {
+    let _ = writeln!(out, "{heading}");
+    let _ = writeln!(out, "  subject   {}", cert.subject);
+    let _ = writeln!(out, "  issuer    {}", cert.issuer);
+    let _ = writeln!(out, "  valid     {} to {}", cert.not_before, cert.not_after);
+    let _ = writeln!(out, "  alg       {}", cert.alg);
+    let _ = writeln!(out, "  sha256    {}", cert.sha256);
+}
+
+/// A description of an identity.
+pub fn identity_text(summary: &IdentitySummary) -> String {
+    let mut out = format!("identity  {}\n", summary.dir.display());
+    let _ = writeln!(
+        out,
+        "key       {} ({})",
+        summary.alg,
+        if summary.key_encrypted { "passphrase-encrypted" } else { "not encrypted" }
+    );
+    cert_lines(&mut out, "signer", &summary.signer);
+    if let Some(root) = &summary.root {
+        cert_lines(&mut out, "root (share root.pem with verifiers)", root);
+    }
+    out
+}
+
+/// One line per trust anchor.
+pub fn trust_text(anchor: &Anchor) -> String {
+    format!("{}  {}  (until {})", anchor.cert.sha256, anchor.cert.subject, anchor.cert.not_after)
+}
+
+/// A manifest store for a person. With `tree_only`, just the tree of
+/// manifests and their ingredients.
+pub fn inspect_text(store: &Value, tree_only: bool) -> String {
+    let mut out = String::new();
+    let manifests = &store["manifests"];
+    let Some(active) = store["active_manifest"].as_str() else {
+        return "no active manifest\n".into();
+    };
+    if !tree_only {
+        if let Some(state) = store["validation_state"].as_str() {
+            let _ = writeln!(out, "state       {}", state.to_lowercase());
+        }
+        let manifest = &manifests[active];
+        let sig = &manifest["signature_info"];
+        let field = |v: &Value| v.as_str().unwrap_or("-").to_string();
+        let _ = writeln!(out, "manifest    {active}");
+        let _ = writeln!(out, "title       {}", field(&manifest["title"]));
+        let _ = writeln!(out, "signer      {}", field(&sig["common_name"]));
+        let _ = writeln!(out, "issuer      {}", field(&sig["issuer"]));
+        let _ = writeln!(out, "signed at   {}", field(&sig["time"]));
+        let _ = writeln!(out, "algorithm   {}", field(&sig["alg"]));
+        if let Some(generator) = manifest["claim_generator_info"].as_array().and_then(|g| g.first()) {
+            let _ = writeln!(
+                out,
+                "generator   {} {}",
+                field(&generator["name"]),
+                generator["version"].as_str().unwrap_or("")
+            );
+        }
+        let _ = writeln!(out, "actions");
+        for assertion in manifest["assertions"].as_array().into_iter().flatten() {
+            let label = assertion["label"].as_str().unwrap_or_default();
+            if !label.starts_with("c2pa.actions") {
+                continue;
+            }
+            for action in assertion["data"]["actions"].as_array().into_iter().flatten() {
+                let _ = write!(out, "  {}", field(&action["action"]));
+                if let Some(dst) = action["digitalSourceType"].as_str() {
+                    let _ = write!(out, " [{}]", short_source_type(dst));
+                }
+                out.push('\n');
+            }
+        }
+        let _ = writeln!(out, "assertions");
+        for assertion in manifest["assertions"].as_array().into_iter().flatten() {
+            let _ = writeln!(out, "  {}", assertion["label"].as_str().unwrap_or("-"));
+        }
+        let failures = store["validation_results"]["activeManifest"]["failure"].as_array();
+        if let Some(failures) = failures.filter(|f| !f.is_empty()) {
+            let _ = writeln!(out, "failures");
+            for failure in failures {
+                let _ = writeln!(out, "  {}  {}", field(&failure["code"]), field(&failure["explanation"]));
+            }
+        }
+        let _ = writeln!(out, "ingredients");
+    }
+    tree(&mut out, manifests, active, "", 0);
+    out
+}
+
+fn tree(out: &mut String, manifests: &Value, label: &str, indent: &str, depth: usize) {
+    let manifest = &manifests[label];
+    let title = manifest["title"].as_str().unwrap_or("(untitled)");
+    let signer = manifest["signature_info"]["common_name"].as_str().unwrap_or("unknown signer");
+    let _ = writeln!(out, "{indent}{title}  [{label}] signed by {signer}");
+    let ingredients = manifest["ingredients"].as_array().cloned().unwrap_or_default();
+    // Manifests can reference each other; stop well before a cycle or a
+    // hostile depth can blow the stack.
+    if depth > 32 {
+        let _ = writeln!(out, "{indent}  …");
+        return;
+    }
+    for (i, ingredient) in ingredients.iter().enumerate() {
+        let last = i + 1 == ingredients.len();
+        let branch = if last { "└─ " } else { "├─ " };
+        let child_indent = format!("{indent}{}", if last { "   " } else { "│  " });
+        let relationship = ingredient["relationship"].as_str().unwrap_or("componentOf");
+        match ingredient["active_manifest"].as_str() {
+            Some(child) if manifests.get(child).is_some() => {
+                let _ = write!(out, "{indent}{branch}{relationship}: ");
+                let mut sub = String::new();
+                tree(&mut sub, manifests, child, &child_indent, depth + 1);
+                out.push_str(sub.trim_start());
+            }
+            _ => {
+                let title = ingredient["title"].as_str().unwrap_or("(untitled)");
+                let _ = writeln!(out, "{indent}{branch}{relationship}: {title}  (no manifest)");
+            }
+        }
+    }
+}
