@@ -113,6 +113,8 @@ pub enum InputError {
     Unsupported(PathBuf),
     #[error("{}: not a {} file (its contents do not match its extension)", path.display(), format.mime())]
     WrongContents { path: PathBuf, format: Format },
+    #[error("{}: truncated or damaged {} file ({detail})", path.display(), format.mime())]
+    Truncated { path: PathBuf, format: Format, detail: &'static str },
     #[error("{}: empty file", .0.display())]
     Empty(PathBuf),
     #[error("{}: no supported media files in this folder", .0.display())]
@@ -124,7 +126,7 @@ impl InputError {
     pub fn path(&self) -> &Path {
         match self {
             Self::Missing(p) | Self::Unsupported(p) | Self::Empty(p) | Self::EmptyFolder(p) => p,
-            Self::Io { path, .. } | Self::WrongContents { path, .. } => path,
+            Self::Io { path, .. } | Self::WrongContents { path, .. } | Self::Truncated { path, .. } => path,
         }
     }
 }
@@ -170,6 +172,81 @@ pub fn probe(path: &Path) -> Result<MediaFile, InputError> {
     }
     let relative = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
     Ok(MediaFile { path: path.to_path_buf(), format, relative })
+}
+
+/// Checks that a file is whole: the container's own structure must account
+/// for every byte up to the end. Cheap (a few header reads), and it stops a
+/// truncated upload from being signed as if it were the real thing.
+///
+/// Formats without a cheap end-of-file marker pass unchecked.
+pub fn check_complete(file: &MediaFile) -> Result<(), InputError> {
+    use std::io::{Seek, SeekFrom};
+    let io = |e: io::Error| InputError::Io { path: file.path.clone(), source: e };
+    let truncated = |detail| InputError::Truncated { path: file.path.clone(), format: file.format, detail };
+    let mut f = File::open(&file.path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    let mut read_at = |offset: u64, buf: &mut [u8]| -> Result<bool, InputError> {
+        if offset + buf.len() as u64 > len {
+            return Ok(false);
+        }
+        f.seek(SeekFrom::Start(offset)).map_err(io)?;
+        f.read_exact(buf).map_err(io)?;
+        Ok(true)
+    };
+    match file.format {
+        Format::Jpeg => {
+            // The last marker must be EOI; some cameras pad after it.
+            let tail_len = len.min(4096);
+            let mut tail = vec![0u8; tail_len as usize];
+            read_at(len - tail_len, &mut tail)?;
+            let end = tail.iter().rposition(|&b| b != 0x00).map_or(0, |i| i + 1);
+            if end < 2 || tail[end - 2..end] != [0xFF, 0xD9] {
+                return Err(truncated("no end-of-image marker"));
+            }
+        }
+        Format::Png => {
+            let mut tail = [0u8; 12];
+            if !read_at(len.saturating_sub(12), &mut tail)? || &tail[4..8] != b"IEND" {
+                return Err(truncated("no IEND chunk at the end"));
+            }
+        }
+        Format::Webp | Format::Wav | Format::Avi => {
+            let mut header = [0u8; 8];
+            read_at(0, &mut header)?;
+            let declared = u64::from(u32::from_le_bytes([header[4], header[5], header[6], header[7]])) + 8;
+            if declared > len {
+                return Err(truncated("shorter than its RIFF header declares"));
+            }
+        }
+        Format::Mp4 | Format::Mov | Format::M4a | Format::Avif | Format::Heic | Format::Heif => {
+            let mut offset = 0u64;
+            while offset < len {
+                let mut header = [0u8; 16];
+                if !read_at(offset, &mut header[..8])? {
+                    return Err(truncated("a box header is cut off"));
+                }
+                let size = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+                    0 => len - offset, // box runs to the end of the file
+                    1 => {
+                        if !read_at(offset + 8, &mut header[8..16])? {
+                            return Err(truncated("a box header is cut off"));
+                        }
+                        u64::from_be_bytes(header[8..16].try_into().unwrap_or_default())
+                    }
+                    n => u64::from(n),
+                };
+                if size < 8 {
+                    return Err(truncated("a box declares an impossible size"));
+                }
+                offset = offset.saturating_add(size);
+            }
+            if offset > len {
+                return Err(truncated("the last box runs past the end of the file"));
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// One entry of the expanded input list: a media file, or the reason a
@@ -256,6 +333,21 @@ mod tests {
             .map(|i| i.unwrap().path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(found, ["a.jpg", "b.png"]);
+    }
+
+    #[test]
+    fn truncation_is_detected_for_jpeg_png_and_mp4() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for name in ["photo.jpg", "image.png", "clip.mp4", "tone.wav"] {
+            let whole = fs::read(fixtures.join(name)).unwrap();
+            let path = dir.path().join(name);
+            fs::write(&path, &whole).unwrap();
+            check_complete(&probe(&path).unwrap()).unwrap();
+            fs::write(&path, &whole[..whole.len() * 2 / 3]).unwrap();
+            let err = check_complete(&probe(&path).unwrap()).unwrap_err();
+            assert!(matches!(err, InputError::Truncated { .. }), "{name}: {err}");
+        }
     }
 
     #[test]

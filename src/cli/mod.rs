@@ -124,9 +124,6 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
         (None, true) => SignOutput::InPlace,
         (None, false) => SignOutput::Sidecar,
     };
-    if let SignOutput::Dir(dir) = &output {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create output folder", dir.display()))?;
-    }
     let pass = passphrase(&a.passphrase)?;
     let id = identity::load(&identity_dir(a.identity), pass.as_ref())?;
     drop(pass);

@@ -9,7 +9,7 @@ use c2pa::SigningAlg;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::Signer as _;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod,
     KeyUsagePurpose, SanType, SerialNumber,
 };
 use serde::Serialize;
@@ -35,6 +35,13 @@ impl DalekKey {
         let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
         let public = key.verifying_key().to_bytes();
         Self { key, public }
+    }
+
+    /// RFC 7093 method 1: the leftmost 160 bits of SHA-256 over the public key.
+    /// (rcgen computes identifiers only with its own crypto backend, which
+    /// vouch does not build.)
+    fn key_id(&self) -> KeyIdMethod {
+        KeyIdMethod::PreSpecified(Sha256::digest(self.public)[..20].to_vec())
     }
 
     fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
@@ -99,6 +106,7 @@ pub fn generate(req: &NewIdentity) -> Result<Generated> {
     root.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     root.serial_number = Some(random_serial());
+    root.key_identifier_method = root_key.key_id();
     root.not_before = not_before;
     root.not_after = now + ::time::Duration::days(ROOT_DAYS.max(leaf_days));
     let root_cert = root.self_signed(&root_key).map_err(gen_err)?;
@@ -114,6 +122,7 @@ pub fn generate(req: &NewIdentity) -> Result<Generated> {
     ];
     leaf.use_authority_key_identifier_extension = true;
     leaf.serial_number = Some(random_serial());
+    leaf.key_identifier_method = signer_key.key_id();
     leaf.not_before = not_before;
     leaf.not_after = now + ::time::Duration::days(leaf_days);
     if let Some(email) = &req.email {

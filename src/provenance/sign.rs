@@ -85,8 +85,11 @@ pub fn sign_file(
     if !overwrite && dest.exists() {
         return Err(ProvenanceError::OutputExists(dest));
     }
+    crate::media::check_complete(file)?;
     let mime = file.format.mime();
     let mut source = File::open(&file.path).map_err(io_err(&file.path))?;
+    // Signed copies keep the original's permissions, as `cp` would.
+    let mode = crate::fsx::mode_of(&file.path).map_err(io_err(&file.path))?;
     let has_manifest = match Reader::from_shared_context(context).with_stream(mime, &mut source) {
         Ok(_) => true,
         Err(e) if is_no_manifest(&e) => false,
@@ -125,11 +128,12 @@ pub fn sign_file(
             let manifest = builder
                 .sign(signer, mime, &mut source, &mut scratch)
                 .map_err(|e| classify(file, e))?;
-            crate::fsx::write_atomic(&dest, &manifest, None, overwrite).map_err(|e| exists_or_io(&dest, e))?;
+            crate::fsx::write_atomic(&dest, &manifest, Some(0o644), overwrite).map_err(|e| exists_or_io(&dest, e))?;
             manifest
         }
         SignOutput::Dir(_) | SignOutput::InPlace => {
             let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
+            staged.set_mode(mode).map_err(io_err(&dest))?;
             let manifest = builder
                 .sign(signer, mime, &mut source, staged.file())
                 .map_err(|e| classify(file, e))?;

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Independent C2PA implementation for interop tests: c2pa-python (PyPI).
+
+    c2pa_python.py read FILE [--anchors ROOT.pem]      -> JSON {state, codes}
+    c2pa_python.py sign SRC DST --cert CHAIN --key KEY -> signs with Ed25519
+"""
+import argparse
+import json
+import sys
+
+import c2pa
+
+
+def context(anchors):
+    settings = {"verify": {"remote_manifest_fetch": False}}
+    if anchors:
+        with open(anchors) as f:
+            settings["trust"] = {"user_anchors": f.read()}
+    return c2pa.Context(c2pa.Settings.from_dict(settings))
+
+
+def read(args):
+    ctx = context(args.anchors)
+    with c2pa.Reader(args.file, context=ctx) as reader:
+        store = json.loads(reader.json())
+        results = store.get("validation_results", {}).get("activeManifest", {})
+        codes = [s["code"] for s in results.get("failure", [])]
+        print(json.dumps({"state": reader.get_validation_state(), "codes": codes}))
+
+
+def sign(args):
+    with open(args.cert, "rb") as f:
+        cert = f.read()
+    with open(args.key, "rb") as f:
+        key = f.read()
+    info = c2pa.C2paSignerInfo(b"ed25519", cert, key, None)
+    manifest = {
+        "claim_generator_info": [{"name": "c2pa-python-interop", "version": c2pa.sdk_version()}],
+        "title": "signed by c2pa-python",
+        "assertions": [],
+    }
+    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context=context(None)) as builder:
+        builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
+        builder.sign_file(args.src, args.dst, signer)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("read")
+    r.add_argument("file")
+    r.add_argument("--anchors")
+    s = sub.add_parser("sign")
+    s.add_argument("src")
+    s.add_argument("dst")
+    s.add_argument("--cert", required=True)
+    s.add_argument("--key", required=True)
+    args = parser.parse_args()
+    {"read": read, "sign": sign}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
