@@ -1,0 +1,75 @@
+# vouch — the two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+DEPS        := .deps
+VENV        := $(DEPS)/venv
+PYTHON      := $(VENV)/bin/python
+ORT_VERSION := 1.24.4
+ORT_DIR     := $(DEPS)/onnxruntime
+APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl
+
+# Tests find the venv's Python and ONNX Runtime through these.
+export VOUCH_PYTHON   := $(abspath $(PYTHON))
+export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
+
+.PHONY: deps apt-deps build test demo bench man clean
+
+## deps: system packages, the Python test venv and ONNX Runtime (idempotent)
+deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: tests/requirements.txt
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r tests/requirements.txt
+	@touch $@
+
+# ONNX Runtime comes from the `onnxruntime` wheel: downloaded, never
+# installed, and only its shared library is kept.
+$(ORT_DIR)/libonnxruntime.so:
+	@mkdir -p $(DEPS)/wheels $(ORT_DIR)
+	python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+	  -d $(DEPS)/wheels onnxruntime==$(ORT_VERSION)
+	cd $(ORT_DIR) && python3 -c "import glob, zipfile, os; \
+	  whl = glob.glob('../wheels/onnxruntime-$(ORT_VERSION)-*.whl')[0]; \
+	  z = zipfile.ZipFile(whl); \
+	  libs = [n for n in z.namelist() if os.path.basename(n).startswith('libonnxruntime.so.')]; \
+	  [open(os.path.basename(n), 'wb').write(z.read(n)) for n in libs]; \
+	  os.symlink(os.path.basename(libs[0]), 'libonnxruntime.so')"
+	@echo "ONNX Runtime: $(abspath $@)"
+
+## build: the vouch binary (release)
+build:
+	cargo build --release
+
+## test: unit and end-to-end tests, lints, formatting, man pages current
+test: deps
+	cargo fmt --all -- --check
+	cargo test --all-targets
+	cargo clippy --all-targets -- -D warnings
+
+## demo: create an identity, sign a photo, verify it, print the verdict
+demo: deps build
+	@scripts/demo.sh target/release/vouch
+
+## bench: sign/verify throughput (criterion + vouch vs c2pa-python on 500 JPEGs)
+bench: deps build
+	cargo bench --bench provenance
+	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500
+
+## man: regenerate man/ from the command definitions
+man:
+	cargo run -q -- generate man --out man
+
+clean:
+	cargo clean
+	rm -rf $(DEPS)

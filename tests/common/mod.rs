@@ -1,0 +1,129 @@
+//! What every end-to-end test needs: the real `vouch` binary run in an
+//! isolated home, the fixtures, and the optional outside material.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+
+/// A scratch world: its own VOUCH_HOME (identity, trust store) and a work dir.
+pub struct World {
+    pub dir: TempDir,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// A world with a signing identity already created.
+    pub fn with_identity() -> Self {
+        let world = Self::new();
+        world.vouch().args(["identity", "new", "--name", "Test Reporter", "--org", "Test Newsroom"]).assert().success();
+        world
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn identity(&self) -> PathBuf {
+        self.home().join("identity")
+    }
+
+    pub fn root_pem(&self) -> PathBuf {
+        self.identity().join("root.pem")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The real binary, isolated from the user's own identity and anchors.
+    pub fn vouch(&self) -> Command {
+        let mut cmd = Command::cargo_bin("vouch").expect("vouch binary");
+        cmd.env("VOUCH_HOME", self.home()).env_remove("VOUCH_PASSPHRASE");
+        cmd
+    }
+
+    /// Copies a fixture into the work dir and returns its new path.
+    pub fn fixture(&self, name: &str) -> PathBuf {
+        let dest = self.path(name);
+        std::fs::copy(fixture(name), &dest).expect("copy fixture");
+        dest
+    }
+
+    /// Signs fixture `name` into `<work>/signed/` and returns the signed path.
+    pub fn signed(&self, name: &str) -> PathBuf {
+        let out = self.path("signed");
+        self.vouch().arg("sign").arg(fixture(name)).arg("-o").arg(&out).assert().success();
+        out.join(name)
+    }
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+pub fn sha256(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))
+}
+
+/// Files in a directory tree, relative, sorted: to prove nothing was written.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.path().strip_prefix(dir).unwrap().display().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Material made by other tools, beside the repo (`$VOUCH_SHARED`, default
+/// `../shared`). `None`, with the reason printed, when it is absent.
+pub fn shared(sub: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("VOUCH_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let dir = base.join(sub);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("SKIP: {} is absent (set VOUCH_SHARED to the shared material)", dir.display());
+        None
+    }
+}
+
+/// The Python with c2pa-python installed by `make deps` (`$VOUCH_PYTHON`,
+/// default `.deps/venv/bin/python`). `None`, with the reason printed, when absent.
+pub fn python() -> Option<PathBuf> {
+    let python = std::env::var_os("VOUCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/venv/bin/python"));
+    if python.is_file() {
+        Some(python)
+    } else {
+        eprintln!("SKIP: {} is absent (run `make deps`)", python.display());
+        None
+    }
+}
+
+/// Parses each stdout line as JSON.
+pub fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Flips one byte near the end of a file (inside the image data of a JPEG).
+pub fn flip_byte_near_end(path: &Path) {
+    let mut data = std::fs::read(path).unwrap();
+    let at = data.len() - 100;
+    data[at] ^= 0xFF;
+    std::fs::write(path, data).unwrap();
+}

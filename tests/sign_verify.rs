@@ -1,0 +1,256 @@
+//! A journalist signs media and anyone checks it: the story of `vouch sign`
+//! and `vouch verify` on real files.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+const MEDIA: &[&str] = &["photo.jpg", "image.png", "image.webp", "image.tiff", "clip.mp4", "tone.wav", "tone.mp3"];
+
+#[test]
+fn every_supported_format_signs_and_verifies_as_trusted() {
+    let world = World::with_identity();
+    let out = world.path("signed");
+    let output = world.vouch().arg("sign").arg(fixture("")).arg("-o").arg(&out).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let signed = json_lines(&output.stdout);
+    assert_eq!(signed.len(), MEDIA.len());
+    assert!(signed.iter().all(|s| s["action"] == "c2pa.created"));
+
+    let output = world.vouch().arg("verify").arg(&out).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let reports = json_lines(&output.stdout);
+    assert_eq!(reports.len(), MEDIA.len());
+    for report in &reports {
+        let c2pa = &report["c2pa"];
+        assert_eq!(c2pa["state"], "trusted", "{report}");
+        assert_eq!(c2pa["signer"], "Test Reporter");
+        assert_eq!(c2pa["issuer"], "Test Newsroom");
+        assert_eq!(c2pa["actions"][0], "c2pa.created");
+        assert_eq!(c2pa["digital_source_type"], "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture");
+        assert_eq!(c2pa["codes"], serde_json::json!([]));
+        assert!(c2pa["ingredients"].as_array().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn originals_are_untouched_and_names_are_kept() {
+    let world = World::with_identity();
+    let photo = world.fixture("photo.jpg");
+    let before = sha256(&photo);
+    let signed = world.signed("photo.jpg");
+    assert_eq!(sha256(&photo), before, "the original changed");
+    assert!(signed.ends_with("signed/photo.jpg"));
+    assert_ne!(sha256(&signed), before);
+}
+
+#[test]
+fn a_stranger_without_the_root_sees_valid_not_trusted() {
+    let signer = World::with_identity();
+    let signed = signer.signed("photo.jpg");
+    let stranger = World::new();
+    stranger
+        .vouch()
+        .arg("verify")
+        .arg(&signed)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("valid"));
+    // Given the signer's root, the stranger trusts it; and `trust add` persists that.
+    stranger
+        .vouch()
+        .arg("verify")
+        .arg(&signed)
+        .arg("--trust")
+        .arg(signer.root_pem())
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("trusted"));
+    stranger.vouch().arg("trust").arg("add").arg(signer.root_pem()).assert().success();
+    stranger.vouch().arg("verify").arg(&signed).assert().stdout(predicate::str::starts_with("trusted"));
+    let list = stranger.vouch().args(["trust", "list", "--json"]).output().unwrap();
+    let fingerprint = json_lines(&list.stdout)[0]["cert"]["sha256"].as_str().unwrap().to_string();
+    stranger.vouch().args(["trust", "remove", &fingerprint[..12]]).assert().success();
+    stranger.vouch().arg("verify").arg(&signed).assert().stdout(predicate::str::starts_with("valid"));
+}
+
+#[test]
+fn one_flipped_byte_of_image_data_is_invalid_with_exit_1() {
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    flip_byte_near_end(&signed);
+    let output = world.vouch().arg("verify").arg(&signed).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report = &json_lines(&output.stdout)[0];
+    assert_eq!(report["c2pa"]["state"], "invalid");
+    let codes = report["c2pa"]["codes"].as_array().unwrap();
+    assert!(codes.iter().any(|c| c == "assertion.dataHash.mismatch"), "{codes:?}");
+}
+
+#[test]
+fn unsigned_media_is_absent_and_fails_verification() {
+    let world = World::new();
+    world
+        .vouch()
+        .arg("verify")
+        .arg(fixture("photo.jpg"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("absent"));
+}
+
+#[test]
+fn sidecar_leaves_the_original_byte_identical_and_is_found_by_verify() {
+    let world = World::with_identity();
+    let clip = world.fixture("clip.mp4");
+    let before = sha256(&clip);
+    world.vouch().arg("sign").arg(&clip).arg("--sidecar").assert().success();
+    assert_eq!(sha256(&clip), before);
+    assert!(world.path("clip.mp4.c2pa").is_file());
+    let output = world.vouch().arg("verify").arg(&clip).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report = &json_lines(&output.stdout)[0];
+    assert_eq!(report["c2pa"]["state"], "trusted");
+    assert_eq!(report["c2pa"]["sidecar"], true);
+    // The sidecar binds to these exact bytes.
+    flip_byte_near_end(&clip);
+    world.vouch().arg("verify").arg(&clip).assert().code(1).stdout(predicate::str::starts_with("invalid"));
+}
+
+#[test]
+fn in_place_replaces_the_original_and_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let world = World::with_identity();
+    let photo = world.fixture("photo.jpg");
+    std::fs::set_permissions(&photo, std::fs::Permissions::from_mode(0o640)).unwrap();
+    world.vouch().arg("sign").arg(&photo).arg("--in-place").assert().success();
+    assert_eq!(std::fs::metadata(&photo).unwrap().permissions().mode() & 0o777, 0o640);
+    world.vouch().arg("verify").arg(&photo).assert().success();
+    assert_eq!(listing(world.dir.path()).iter().filter(|n| n.starts_with(".vouch-")).count(), 0);
+}
+
+#[test]
+fn existing_outputs_are_kept_unless_forced() {
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    let first = sha256(&signed);
+    world
+        .vouch()
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg("-o")
+        .arg(world.path("signed"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists (pass --force to overwrite)"));
+    assert_eq!(sha256(&signed), first);
+    world
+        .vouch()
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg("-o")
+        .arg(world.path("signed"))
+        .arg("--force")
+        .assert()
+        .success();
+    assert_ne!(sha256(&signed), first, "--force should have re-signed");
+}
+
+#[test]
+fn signing_signed_media_records_an_edit_with_its_parent() {
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    let again = world.path("again");
+    world
+        .vouch()
+        .arg("sign")
+        .arg(&signed)
+        .arg("-o")
+        .arg(&again)
+        .args(["--title", "Cropped for web", "--author", "Desk Editor"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("c2pa.edited"));
+    let output = world.vouch().arg("verify").arg(again.join("photo.jpg")).arg("--json").output().unwrap();
+    let c2pa = &json_lines(&output.stdout)[0]["c2pa"];
+    assert_eq!(c2pa["state"], "trusted", "{c2pa}");
+    assert_eq!(c2pa["title"], "Cropped for web");
+    let actions = c2pa["actions"].as_array().unwrap();
+    assert!(actions.iter().any(|a| a == "c2pa.opened") && actions.iter().any(|a| a == "c2pa.edited"), "{actions:?}");
+    let parent = &c2pa["ingredients"][0];
+    assert_eq!(parent["relationship"], "parentOf");
+    assert_eq!(parent["has_manifest"], true);
+
+    let tree = world.vouch().arg("inspect").arg(again.join("photo.jpg")).arg("--tree").output().unwrap();
+    let tree = String::from_utf8(tree.stdout).unwrap();
+    assert!(tree.contains("Cropped for web") && tree.contains("parentOf: photo.jpg"), "{tree}");
+}
+
+#[test]
+fn source_type_and_author_are_recorded() {
+    let world = World::with_identity();
+    let out = world.path("out");
+    world
+        .vouch()
+        .arg("sign")
+        .arg(fixture("image.png"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--source-type", "trained-algorithmic-media", "--author", "Ada"])
+        .assert()
+        .success();
+    let output = world.vouch().arg("inspect").arg(out.join("image.png")).arg("--json").output().unwrap();
+    let store: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let active = &store["manifests"][store["active_manifest"].as_str().unwrap()];
+    let text = active.to_string();
+    assert!(text.contains("trainedAlgorithmicMedia"), "{text}");
+    assert!(text.contains("\"name\":\"Ada\""), "{text}");
+    assert!(active["claim_generator_info"][0]["name"] == "vouch");
+}
+
+#[test]
+fn inspect_shows_signer_actions_and_assertions() {
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    world
+        .vouch()
+        .arg("inspect")
+        .arg(&signed)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("signer      Test Reporter"))
+        .stdout(predicate::str::contains("c2pa.created [digitalCapture]"))
+        .stdout(predicate::str::contains("c2pa.actions"));
+    world
+        .vouch()
+        .arg("inspect")
+        .arg(fixture("photo.jpg"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no Content Credentials"));
+}
+
+#[test]
+fn signing_without_a_destination_is_a_usage_error() {
+    let world = World::with_identity();
+    world.vouch().arg("sign").arg(fixture("photo.jpg")).assert().code(2);
+}
+
+#[test]
+fn json_mode_prints_only_json_on_stdout_even_for_errors() {
+    let world = World::with_identity();
+    let output = world
+        .vouch()
+        .arg("verify")
+        .arg(fixture("photo.jpg"))
+        .arg(world.path("missing.jpg"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["error"].as_str().unwrap().contains("missing.jpg"));
+    assert_eq!(lines[1]["c2pa"]["state"], "absent");
+}
