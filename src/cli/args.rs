@@ -74,7 +74,8 @@ pub struct IdentityNewArgs {
     /// Name of the signer (the certificate's common name).
     #[arg(long)]
     pub name: String,
-    /// Organisation (newsroom, agency).
+    /// Organisation (newsroom, agency) [default: NAME]. C2PA validators show
+    /// it as the signer's issuer and require one.
     #[arg(long)]
     pub org: Option<String>,
     /// Contact email, recorded in the certificate.

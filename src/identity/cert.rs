@@ -81,12 +81,13 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
+/// Subject names. The organisation is never left out: c2pa-rs reads the
+/// signer's organisation as the issuer it reports and refuses a signature
+/// without one (`claimSignature.mismatch`), so it defaults to the name.
 fn names(common_name: &str, org: Option<&str>) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
-    if let Some(org) = org {
-        dn.push(DnType::OrganizationName, org);
-    }
+    dn.push(DnType::OrganizationName, org.unwrap_or(common_name));
     dn
 }
 
@@ -102,7 +103,8 @@ pub fn generate(req: &NewIdentity) -> Result<Generated> {
 
     let root_key = DalekKey::generate();
     let mut root = CertificateParams::default();
-    root.distinguished_name = names(&format!("{} Root CA", req.name), req.org.as_deref());
+    let org = req.org.as_deref().unwrap_or(&req.name);
+    root.distinguished_name = names(&format!("{} Root CA", req.name), Some(org));
     root.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     root.serial_number = Some(random_serial());
@@ -113,7 +115,7 @@ pub fn generate(req: &NewIdentity) -> Result<Generated> {
 
     let signer_key = DalekKey::generate();
     let mut leaf = CertificateParams::default();
-    leaf.distinguished_name = names(&req.name, req.org.as_deref());
+    leaf.distinguished_name = names(&req.name, Some(org));
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![
@@ -298,6 +300,9 @@ pub fn c2pa_objections(chain: &[Vec<u8>], root: Option<&[u8]>) -> Vec<String> {
     if is_self_issued(&chain[0]) {
         reasons.push("the signing certificate is self-signed: C2PA requires one issued by a CA".into());
     }
+    if leaf.subject().iter_organization().next().is_none() {
+        reasons.push("the signing certificate's subject has no organization (O): C2PA validators report it as the issuer and refuse signatures without one".into());
+    }
     if leaf.is_ca() {
         reasons.push("the signing certificate is a CA certificate (CA:TRUE): C2PA requires an end-entity certificate".into());
     }
@@ -341,4 +346,101 @@ pub fn c2pa_objections(chain: &[Vec<u8>], root: Option<&[u8]>) -> Vec<String> {
         }
     }
     reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issues root → leaf like `generate`, letting a test spoil the leaf.
+    fn chain_with(spoil: impl Fn(&mut CertificateParams)) -> (Vec<Vec<u8>>, Vec<u8>) {
+        let root_key = DalekKey::generate();
+        let mut root = CertificateParams::default();
+        root.distinguished_name = names("Test Root", None);
+        root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        root.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        root.key_identifier_method = root_key.key_id();
+        root.serial_number = Some(random_serial());
+        let root_der = root.self_signed(&root_key).unwrap().der().to_vec();
+        let leaf_key = DalekKey::generate();
+        let mut leaf = CertificateParams::default();
+        leaf.distinguished_name = names("Test Signer", None);
+        leaf.is_ca = IsCa::ExplicitNoCa;
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec())];
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.key_identifier_method = leaf_key.key_id();
+        leaf.serial_number = Some(random_serial());
+        spoil(&mut leaf);
+        let leaf_der = leaf.signed_by(&leaf_key, &Issuer::new(root, &root_key)).unwrap().der().to_vec();
+        (vec![leaf_der], root_der)
+    }
+
+    #[test]
+    fn a_well_formed_chain_has_no_objections() {
+        let (chain, root) = chain_with(|_| {});
+        assert_eq!(c2pa_objections(&chain, Some(&root)), Vec::<String>::new());
+    }
+
+    #[test]
+    fn generated_identity_passes_c2pas_own_profile_check() {
+        let generated = generate(&NewIdentity { name: "N".into(), org: None, email: None, days: 10 }).unwrap();
+        let chain = parse_chain(Path::new("signer.pem"), generated.signer_pem.as_bytes()).unwrap();
+        let root = parse_chain(Path::new("root.pem"), generated.root_pem.as_bytes()).unwrap();
+        assert_eq!(c2pa_objections(&chain, Some(&root[0])), Vec::<String>::new());
+    }
+
+    fn objections(spoil: impl Fn(&mut CertificateParams)) -> String {
+        let (chain, root) = chain_with(spoil);
+        c2pa_objections(&chain, Some(&root)).join("; ")
+    }
+
+    #[test]
+    fn an_expired_certificate_is_refused_with_its_date() {
+        let found = objections(|leaf| {
+            leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            leaf.not_after = rcgen::date_time_ymd(2021, 1, 1);
+        });
+        assert!(found.contains("expired on 2021-01-01"), "{found}");
+    }
+
+    #[test]
+    fn a_certificate_without_extended_key_usage_is_refused() {
+        let found = objections(|leaf| leaf.extended_key_usages.clear());
+        assert!(found.contains("no extended key usage"), "{found}");
+    }
+
+    #[test]
+    fn a_server_certificate_is_refused_for_its_key_usage() {
+        let found = objections(|leaf| leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth]);
+        assert!(found.contains("lacks emailProtection or documentSigning"), "{found}");
+    }
+
+    #[test]
+    fn a_ca_certificate_cannot_sign_content() {
+        let found = objections(|leaf| leaf.is_ca = IsCa::Ca(BasicConstraints::Unconstrained));
+        assert!(found.contains("CA certificate"), "{found}");
+    }
+
+    #[test]
+    fn a_self_signed_leaf_is_refused() {
+        let key = DalekKey::generate();
+        let mut leaf = CertificateParams::default();
+        leaf.distinguished_name = names("Lonely Signer", None);
+        leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::EmailProtection];
+        leaf.key_identifier_method = key.key_id();
+        leaf.serial_number = Some(random_serial());
+        let der = leaf.self_signed(&key).unwrap().der().to_vec();
+        let found = c2pa_objections(&[der], None).join("; ");
+        assert!(found.contains("self-signed"), "{found}");
+    }
+
+    #[test]
+    fn a_chain_to_another_root_is_refused() {
+        let (chain, _) = chain_with(|_| {});
+        let (_, other_root) = chain_with(|_| {});
+        let found = c2pa_objections(&chain, Some(&other_root)).join("; ");
+        assert!(found.contains("does not lead"), "{found}");
+    }
 }

@@ -25,6 +25,8 @@ pub enum ProvenanceError {
     Input(#[from] crate::media::InputError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: cannot create the output folder: {source}", path.display())]
+    OutputDir { path: PathBuf, source: std::io::Error },
     #[error("{}: already exists (pass --force to overwrite)", .0.display())]
     OutputExists(PathBuf),
     #[error("{}: cannot read this file as {format}: {reason}", path.display())]

@@ -117,7 +117,8 @@ pub fn sign_file(
     };
 
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|source| ProvenanceError::OutputDir { path: parent.to_path_buf(), source })?;
     }
     let manifest = match options.output {
         SignOutput::Sidecar => {

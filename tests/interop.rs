@@ -1,0 +1,100 @@
+//! Other C2PA software agrees with vouch: real files signed elsewhere, and
+//! c2pa-python (an independent SDK from PyPI) reading and signing.
+
+mod common;
+
+use std::process::Command as Std;
+
+use common::*;
+
+fn verify_json(world: &World, path: &std::path::Path) -> serde_json::Value {
+    let output = world.vouch().arg("verify").arg(path).arg("--json").output().unwrap();
+    json_lines(&output.stdout).remove(0)
+}
+
+#[test]
+fn third_party_files_get_the_verdicts_their_makers_intended() {
+    let Some(dir) = shared("interop/c2pa") else { return };
+    let world = World::new();
+    let expect: &[(&str, &str, Option<&str>)] = &[
+        ("C.jpg", "valid", None),
+        ("CA.jpg", "valid", None),
+        ("video1.mp4", "valid", None),
+        ("XCA.jpg", "invalid", Some("assertion.dataHash.mismatch")),
+        ("E-sig-CA.jpg", "invalid", Some("claimSignature.mismatch")),
+        ("no_manifest.jpg", "absent", None),
+    ];
+    for (name, state, code) in expect {
+        let report = verify_json(&world, &dir.join(name));
+        assert_eq!(report["c2pa"]["state"], *state, "{name}: {report}");
+        if let Some(code) = code {
+            let codes = report["c2pa"]["codes"].as_array().unwrap();
+            assert!(codes.iter().any(|c| c == code), "{name}: {codes:?}");
+        }
+    }
+    let valid = verify_json(&world, &dir.join("CA.jpg"));
+    assert_eq!(valid["c2pa"]["signer"], "C2PA Signer");
+    assert!(!valid["c2pa"]["ingredients"].as_array().unwrap().is_empty(), "CA.jpg has an ingredient");
+}
+
+#[test]
+fn exit_code_is_1_when_any_third_party_file_is_invalid() {
+    let Some(dir) = shared("interop/c2pa") else { return };
+    let world = World::new();
+    world.vouch().arg("verify").arg(dir.join("C.jpg")).assert().code(0);
+    world.vouch().arg("verify").arg(dir.join("C.jpg")).arg(dir.join("XCA.jpg")).assert().code(1);
+}
+
+fn c2pa_python(python: &std::path::Path) -> Std {
+    let mut cmd = Std::new(python);
+    cmd.arg(fixture("../tests/interop/c2pa_python.py"));
+    cmd
+}
+
+#[test]
+fn c2pa_python_trusts_what_vouch_signs() {
+    let Some(python) = python() else { return };
+    let world = World::with_identity();
+    for name in ["photo.jpg", "image.png", "clip.mp4", "tone.wav"] {
+        let signed = world.signed(name);
+        let output = c2pa_python(&python)
+            .arg("read")
+            .arg(&signed)
+            .arg("--anchors")
+            .arg(world.root_pem())
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+        let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(verdict["state"], "Trusted", "{name}: {verdict}");
+        assert_eq!(verdict["codes"], serde_json::json!([]), "{name}");
+    }
+    // And it sees tampering too.
+    let signed = world.path("signed/photo.jpg");
+    flip_byte_near_end(&signed);
+    let output = c2pa_python(&python).arg("read").arg(&signed).output().unwrap();
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(verdict["state"], "Invalid", "{verdict}");
+}
+
+#[test]
+fn vouch_trusts_what_c2pa_python_signs_with_a_vouch_identity() {
+    let Some(python) = python() else { return };
+    let world = World::with_identity();
+    let signed = world.path("by-python.jpg");
+    let output = c2pa_python(&python)
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg(&signed)
+        .arg("--cert")
+        .arg(world.identity().join("signer.pem"))
+        .arg("--key")
+        .arg(world.identity().join("signer.key"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = verify_json(&world, &signed);
+    assert_eq!(report["c2pa"]["state"], "trusted", "{report}");
+    assert_eq!(report["c2pa"]["signer"], "Test Reporter");
+    assert!(report["c2pa"]["claim_generator"].as_str().unwrap().starts_with("c2pa-python-interop"));
+}
