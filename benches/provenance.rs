@@ -54,16 +54,10 @@ impl Fixture {
     fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let id_dir = dir.path().join("identity");
-        let request = NewIdentity {
-            name: "Bench Signer".into(),
-            org: None,
-            email: None,
-            days: 30,
-        };
+        let request = NewIdentity { name: "Bench Signer".into(), org: None, email: None, days: 30 };
         identity::create(&id_dir, &request, None).expect("create identity");
         let identity = identity::load(&id_dir, None).expect("load identity");
-        let root =
-            std::fs::read_to_string(id_dir.join(identity::ROOT_CERT)).expect("read root.pem");
+        let root = std::fs::read_to_string(id_dir.join(identity::ROOT_CERT)).expect("read root.pem");
         Self {
             identity,
             sign_context: provenance::context(None).expect("sign context"),
@@ -98,77 +92,44 @@ impl Case {
             source_type: DIGITAL_CAPTURE.into(),
             force: true,
         };
-        let output =
-            provenance::sign_file(&input, signer, &fx.sign_context, &options).expect("sign photo");
+        let output = provenance::sign_file(&input, signer, &fx.sign_context, &options).expect("sign photo");
         let signed = media::probe(&output.output).expect("probe signed photo");
         // A verification that fails early is cheap: measuring one would
         // flatter the numbers, so the bench refuses to run on a broken build.
         let report = provenance::verify_file(&signed, &fx.verify_context).expect("verify photo");
-        assert_eq!(
-            report.state,
-            C2paState::Trusted,
-            "signed photo does not verify: {:?}",
-            report.codes
-        );
-        Self {
-            label,
-            input,
-            options,
-            signed,
-        }
+        assert_eq!(report.state, C2paState::Trusted, "signed photo does not verify: {:?}", report.codes);
+        Self { label, input, options, signed }
     }
 }
 
 fn provenance_benches(c: &mut Criterion) {
     let fx = Fixture::new();
     let signer = fx.identity.signer().expect("signer");
-    let cases: Vec<Case> = SIZES
-        .iter()
-        .map(|&size| Case::new(&fx, signer.as_ref(), size))
-        .collect();
+    let cases: Vec<Case> = SIZES.iter().map(|&size| Case::new(&fx, signer.as_ref(), size)).collect();
 
     let mut group = c.benchmark_group("sign");
     group.throughput(Throughput::Elements(1));
     for case in &cases {
-        group.bench_with_input(
-            BenchmarkId::new("jpeg_embed", &case.label),
-            case,
-            |b, case| {
-                b.iter(|| {
-                    provenance::sign_file(
-                        &case.input,
-                        signer.as_ref(),
-                        &fx.sign_context,
-                        &case.options,
-                    )
-                    .expect("sign")
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("jpeg_embed", &case.label), case, |b, case| {
+            b.iter(|| {
+                provenance::sign_file(&case.input, signer.as_ref(), &fx.sign_context, &case.options).expect("sign")
+            })
+        });
     }
     group.finish();
 
     let mut group = c.benchmark_group("verify");
     group.throughput(Throughput::Elements(1));
     for case in &cases {
-        group.bench_with_input(
-            BenchmarkId::new("jpeg_embedded", &case.label),
-            case,
-            |b, case| {
-                b.iter(|| {
-                    provenance::verify_file(&case.signed, &fx.verify_context).expect("verify")
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("jpeg_embedded", &case.label), case, |b, case| {
+            b.iter(|| provenance::verify_file(&case.signed, &fx.verify_context).expect("verify"))
+        });
     }
     group.finish();
 }
 
 fn config() -> Criterion {
-    Criterion::default()
-        .sample_size(15)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
+    Criterion::default().sample_size(15).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4))
 }
 
 criterion_group! {

@@ -27,14 +27,8 @@ impl StagedFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".vouch-")
-            .suffix(".part")
-            .tempfile_in(dir)?;
-        Ok(Self {
-            temp,
-            dest: dest.to_path_buf(),
-        })
+        let temp = tempfile::Builder::new().prefix(".vouch-").suffix(".part").tempfile_in(dir)?;
+        Ok(Self { temp, dest: dest.to_path_buf() })
     }
 
     /// The open temporary file, for writers that need `Read + Write + Seek`.

@@ -11,9 +11,7 @@ pub fn vouch_home() -> PathBuf {
     if let Some(dir) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
         return PathBuf::from(dir);
     }
-    dirs::config_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("vouch")
+    dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("vouch")
 }
 
 /// The directory of the default signing identity.

@@ -91,12 +91,10 @@ impl Format {
             Self::Gif => at(0, b"GIF8"),
             Self::Tiff => at(0, b"II*\0") || at(0, b"MM\0*"),
             Self::Avif | Self::Heic | Self::Heif | Self::Mp4 | Self::Mov | Self::M4a => {
-                [&b"ftyp"[..], b"moov", b"mdat", b"wide", b"free", b"skip"]
-                    .iter()
-                    .any(|m| at(4, m))
+                [&b"ftyp"[..], b"moov", b"mdat", b"wide", b"free", b"skip"].iter().any(|m| at(4, m))
             }
             Self::Mp3 => at(0, b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0),
-            Self::Svg => head.iter().any(|&b| b == b'<'),
+            Self::Svg => head.contains(&b'<'),
             Self::Pdf => at(0, b"%PDF"),
         }
     }

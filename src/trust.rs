@@ -113,10 +113,8 @@ pub fn list(store: &Path) -> Result<Vec<Anchor>> {
 /// Removes the anchor whose fingerprint starts with `fingerprint`.
 pub fn remove(store: &Path, fingerprint: &str) -> Result<Anchor> {
     let wanted = fingerprint.to_ascii_lowercase().replace(':', "");
-    let mut matches: Vec<Anchor> = list(store)?
-        .into_iter()
-        .filter(|a| !wanted.is_empty() && a.cert.sha256.starts_with(&wanted))
-        .collect();
+    let mut matches: Vec<Anchor> =
+        list(store)?.into_iter().filter(|a| !wanted.is_empty() && a.cert.sha256.starts_with(&wanted)).collect();
     match matches.len() {
         0 => Err(TrustError::NoMatch(fingerprint.to_string())),
         1 => {

@@ -83,7 +83,14 @@ fn photo_with_encrypted_key(world: &World) -> PathBuf {
 }
 
 const CASES: &[Case] = &[
-    Case { name: "missing path", setup: missing, args: &[], env: &[], cause: "no such file or directory", names: input },
+    Case {
+        name: "missing path",
+        setup: missing,
+        args: &[],
+        env: &[],
+        cause: "no such file or directory",
+        names: input,
+    },
     Case {
         name: "folder with no media",
         setup: folder_without_media,
@@ -101,7 +108,14 @@ const CASES: &[Case] = &[
         cause: "contents do not match its extension",
         names: input,
     },
-    Case { name: "unsupported format", setup: unsupported, args: &[], env: &[], cause: "unsupported format", names: input },
+    Case {
+        name: "unsupported format",
+        setup: unsupported,
+        args: &[],
+        env: &[],
+        cause: "unsupported format",
+        names: input,
+    },
     Case {
         name: "wrong passphrase",
         setup: photo_with_encrypted_key,

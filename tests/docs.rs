@@ -8,12 +8,7 @@ use assert_cmd::Command;
 #[test]
 fn man_pages_are_current() {
     let fresh = tempfile::tempdir().unwrap();
-    Command::cargo_bin("vouch")
-        .unwrap()
-        .args(["generate", "man", "--out"])
-        .arg(fresh.path())
-        .assert()
-        .success();
+    Command::cargo_bin("vouch").unwrap().args(["generate", "man", "--out"]).arg(fresh.path()).assert().success();
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let mut pages: Vec<_> = std::fs::read_dir(fresh.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     pages.sort();
@@ -30,7 +25,15 @@ fn man_pages_are_current() {
 #[test]
 fn readme_shows_the_two_commands_and_every_subcommand() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    for needle in ["make demo", "make test", "vouch identity new", "vouch sign", "vouch verify", "vouch inspect", "vouch trust add"] {
+    for needle in [
+        "make demo",
+        "make test",
+        "vouch identity new",
+        "vouch sign",
+        "vouch verify",
+        "vouch inspect",
+        "vouch trust add",
+    ] {
         assert!(readme.contains(needle), "README.md does not mention `{needle}`");
     }
 }

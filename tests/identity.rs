@@ -103,12 +103,22 @@ fn show_describes_the_identity_without_secrets() {
     assert_eq!(shown["signer"]["sha256"].as_str().unwrap().len(), 64);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(!text.contains("PRIVATE KEY"));
-    World::new().vouch().args(["identity", "show"]).assert().code(2).stderr(predicate::str::contains("no identity here"));
+    World::new()
+        .vouch()
+        .args(["identity", "show"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no identity here"));
 }
 
 /// Builds a two-level PKI with the openssl CLI (an independent tool),
 /// leaf extensions from `leaf_ext`. Returns (chain with root, leaf key).
-fn openssl_pki(dir: &Path, algorithm: &[&str], leaf_subject: &str, leaf_ext: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+fn openssl_pki(
+    dir: &Path,
+    algorithm: &[&str],
+    leaf_subject: &str,
+    leaf_ext: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
     let run = |args: &[&str]| {
         let out = Std::new("openssl").current_dir(dir).args(args).output().expect("openssl");
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -121,18 +131,47 @@ fn openssl_pki(dir: &Path, algorithm: &[&str], leaf_subject: &str, leaf_ext: &st
     };
     genkey("root.key");
     run(&[
-        "req", "-x509", "-new", "-key", "root.key", "-subj", "/CN=Wire Root/O=Wire Agency", "-days", "3650", "-out",
-        "root.pem", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "root.key",
+        "-subj",
+        "/CN=Wire Root/O=Wire Agency",
+        "-days",
+        "3650",
+        "-out",
+        "root.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
     ]);
     genkey("leaf.key");
     run(&["req", "-new", "-key", "leaf.key", "-subj", leaf_subject, "-out", "leaf.csr"]);
     std::fs::write(dir.join("leaf.ext"), leaf_ext).unwrap();
     run(&[
-        "x509", "-req", "-in", "leaf.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-days", "365",
-        "-extfile", "leaf.ext", "-out", "leaf.pem",
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-days",
+        "365",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "leaf.pem",
     ]);
-    let chain = [std::fs::read_to_string(dir.join("leaf.pem")).unwrap(), std::fs::read_to_string(dir.join("root.pem")).unwrap()]
-        .concat();
+    let chain = [
+        std::fs::read_to_string(dir.join("leaf.pem")).unwrap(),
+        std::fs::read_to_string(dir.join("root.pem")).unwrap(),
+    ]
+    .concat();
     std::fs::write(dir.join("chain.pem"), chain).unwrap();
     (dir.join("chain.pem"), dir.join("leaf.key"))
 }
@@ -143,19 +182,15 @@ extendedKeyUsage=emailProtection\nsubjectKeyIdentifier=hash\nauthorityKeyIdentif
 
 #[test]
 fn a_newsroom_es256_and_ps256_certificate_imports_and_signs() {
-    for algorithm in [&["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..], &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..]] {
+    for algorithm in [
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..],
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"][..],
+    ] {
         let world = World::new();
         let pki = world.path("pki");
         std::fs::create_dir_all(&pki).unwrap();
         let (chain, key) = openssl_pki(&pki, algorithm, PHOTOGRAPHER, GOOD_LEAF);
-        world
-            .vouch()
-            .args(["identity", "import", "--cert"])
-            .arg(&chain)
-            .arg("--key")
-            .arg(&key)
-            .assert()
-            .success();
+        world.vouch().args(["identity", "import", "--cert"]).arg(&chain).arg("--key").arg(&key).assert().success();
         // The trailing root was split off into root.pem, so it is trusted locally.
         let pem = std::fs::read_to_string(world.identity().join("signer.pem")).unwrap();
         assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 1);
@@ -205,7 +240,7 @@ fn import_refuses_what_c2pa_would_reject_and_says_why() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains("C2PA validators would reject this certificate"))
-            .stderr(predicate::str::contains(*reason).name(*name));
+            .stderr(predicate::str::contains(*reason).name(name));
         assert!(!world.identity().exists(), "{name}: an identity was written");
     }
 
@@ -228,8 +263,21 @@ fn import_refuses_what_c2pa_would_reject_and_says_why() {
     let out = Std::new("openssl")
         .current_dir(&pki)
         .args([
-            "req", "-x509", "-new", "-key", "leaf.key", "-subj", "/CN=Self Signer", "-days", "30", "-out", "self.pem",
-            "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=emailProtection",
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "leaf.key",
+            "-subj",
+            "/CN=Self Signer",
+            "-days",
+            "30",
+            "-out",
+            "self.pem",
+            "-addext",
+            "keyUsage=critical,digitalSignature",
+            "-addext",
+            "extendedKeyUsage=emailProtection",
         ])
         .output()
         .unwrap();

@@ -57,13 +57,8 @@ fn c2pa_python_trusts_what_vouch_signs() {
     let world = World::with_identity();
     for name in ["photo.jpg", "image.png", "clip.mp4", "tone.wav"] {
         let signed = world.signed(name);
-        let output = c2pa_python(&python)
-            .arg("read")
-            .arg(&signed)
-            .arg("--anchors")
-            .arg(world.root_pem())
-            .output()
-            .unwrap();
+        let output =
+            c2pa_python(&python).arg("read").arg(&signed).arg("--anchors").arg(world.root_pem()).output().unwrap();
         assert!(output.status.success(), "{name}: {}", String::from_utf8_lossy(&output.stderr));
         let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(verdict["state"], "Trusted", "{name}: {verdict}");

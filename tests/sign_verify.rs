@@ -50,13 +50,7 @@ fn a_stranger_without_the_root_sees_valid_not_trusted() {
     let signer = World::with_identity();
     let signed = signer.signed("photo.jpg");
     let stranger = World::new();
-    stranger
-        .vouch()
-        .arg("verify")
-        .arg(&signed)
-        .assert()
-        .success()
-        .stdout(predicate::str::starts_with("valid"));
+    stranger.vouch().arg("verify").arg(&signed).assert().success().stdout(predicate::str::starts_with("valid"));
     // Given the signer's root, the stranger trusts it; and `trust add` persists that.
     stranger
         .vouch()

@@ -129,13 +129,7 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     drop(pass);
     let signer = id.signer()?;
     let context = provenance::context(None).context("cannot configure c2pa")?;
-    let options = SignOptions {
-        output,
-        title: a.title,
-        author: a.author,
-        source_type: a.source_type,
-        force: a.force,
-    };
+    let options = SignOptions { output, title: a.title, author: a.author, source_type: a.source_type, force: a.force };
 
     let mut printer = Printer::new(a.json);
     let files = media_inputs(&a.paths, &mut printer);

@@ -118,10 +118,8 @@ pub fn generate(req: &NewIdentity) -> Result<Generated> {
     leaf.distinguished_name = names(&req.name, Some(org));
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    leaf.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::EmailProtection,
-        ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec()),
-    ];
+    leaf.extended_key_usages =
+        vec![ExtendedKeyUsagePurpose::EmailProtection, ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec())];
     leaf.use_authority_key_identifier_extension = true;
     leaf.serial_number = Some(random_serial());
     leaf.key_identifier_method = signer_key.key_id();
@@ -157,8 +155,7 @@ pub fn parse_chain(path: &Path, pem: &[u8]) -> Result<Vec<Vec<u8>>> {
         if block.label != "CERTIFICATE" {
             continue;
         }
-        parse_x509_certificate(&block.contents)
-            .map_err(|e| bad_cert(path, format!("corrupt certificate ({e})")))?;
+        parse_x509_certificate(&block.contents).map_err(|e| bad_cert(path, format!("corrupt certificate ({e})")))?;
         chain.push(block.contents);
     }
     if chain.is_empty() {
@@ -169,11 +166,7 @@ pub fn parse_chain(path: &Path, pem: &[u8]) -> Result<Vec<Vec<u8>>> {
 
 /// Re-encodes DER certificates as one PEM bundle.
 pub fn to_pem(chain: &[Vec<u8>]) -> String {
-    chain
-        .iter()
-        .map(|der| pem_block("CERTIFICATE", der))
-        .collect::<Vec<_>>()
-        .join("")
+    chain.iter().map(|der| pem_block("CERTIFICATE", der)).collect::<Vec<_>>().join("")
 }
 
 fn pem_block(label: &str, der: &[u8]) -> String {
@@ -242,12 +235,7 @@ pub fn signing_alg(path: &Path, der: &[u8]) -> Result<SigningAlg> {
     let cert = parse(der);
     let spki = cert.public_key();
     let oid = spki.algorithm.algorithm.to_id_string();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string());
+    let curve = spki.algorithm.parameters.as_ref().and_then(|p| p.as_oid().ok()).map(|o| o.to_id_string());
     Ok(match (oid.as_str(), curve.as_deref()) {
         ("1.3.101.112", _) => SigningAlg::Ed25519,
         ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7")) => SigningAlg::Es256,
@@ -304,13 +292,16 @@ pub fn c2pa_objections(chain: &[Vec<u8>], root: Option<&[u8]>) -> Vec<String> {
         reasons.push("the signing certificate's subject has no organization (O): C2PA validators report it as the issuer and refuse signatures without one".into());
     }
     if leaf.is_ca() {
-        reasons.push("the signing certificate is a CA certificate (CA:TRUE): C2PA requires an end-entity certificate".into());
+        reasons.push(
+            "the signing certificate is a CA certificate (CA:TRUE): C2PA requires an end-entity certificate".into(),
+        );
     }
     match leaf.extended_key_usage() {
         Ok(Some(eku)) => {
             let usable = eku.value.email_protection
                 || eku.value.other.iter().any(|o| {
-                    ["1.3.6.1.5.5.7.3.36", "1.3.6.1.4.1.311.76.59.1.9", "1.3.6.1.4.1.62558.2.1"].contains(&o.to_id_string().as_str())
+                    ["1.3.6.1.5.5.7.3.36", "1.3.6.1.4.1.311.76.59.1.9", "1.3.6.1.4.1.62558.2.1"]
+                        .contains(&o.to_id_string().as_str())
                 });
             if eku.value.any || !usable {
                 reasons.push(
@@ -319,7 +310,8 @@ pub fn c2pa_objections(chain: &[Vec<u8>], root: Option<&[u8]>) -> Vec<String> {
             }
         }
         Ok(None) => reasons.push(
-            "the signing certificate has no extended key usage: C2PA requires emailProtection or documentSigning".into(),
+            "the signing certificate has no extended key usage: C2PA requires emailProtection or documentSigning"
+                .into(),
         ),
         Err(_) => reasons.push("the signing certificate's extended key usage extension is malformed".into()),
     }
@@ -337,9 +329,7 @@ pub fn c2pa_objections(chain: &[Vec<u8>], root: Option<&[u8]>) -> Vec<String> {
     }
     if let Some(root) = root {
         let mut policy = CertificateTrustPolicy::default();
-        let anchored = policy
-            .add_trust_anchors(to_pem(&[root.to_vec()]).as_bytes())
-            .is_ok()
+        let anchored = policy.add_trust_anchors(to_pem(&[root.to_vec()]).as_bytes()).is_ok()
             && policy.check_certificate_trust(&chain[1..], &chain[0], None).is_ok();
         if !anchored {
             reasons.push("the chain does not lead from the signing certificate to the root it ends with".into());

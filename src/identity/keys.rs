@@ -92,7 +92,9 @@ pub fn read_key_pem(path: &Path, bytes: &[u8], passphrase: Option<&Passphrase>) 
         "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
             return Err(bad_key(
                 path,
-                format!("{label} is a legacy format: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.p8`"),
+                format!(
+                    "{label} is a legacy format: convert it with `openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.p8`"
+                ),
             ))
         }
         other => return Err(bad_key(path, format!("expected a PKCS#8 private key, found a PEM `{other}` block"))),

@@ -105,9 +105,7 @@ pub fn sign_file(
         .map_err(|e| sign_err(file, e))?;
     let action = if has_manifest {
         builder.set_intent(BuilderIntent::Edit);
-        builder
-            .add_action(serde_json::json!({ "action": "c2pa.edited" }))
-            .map_err(|e| sign_err(file, e))?;
+        builder.add_action(serde_json::json!({ "action": "c2pa.edited" })).map_err(|e| sign_err(file, e))?;
         "c2pa.edited"
     } else {
         let source_type: DigitalSourceType = serde_json::from_value(options.source_type.clone().into())
@@ -126,18 +124,14 @@ pub fn sign_file(
             // c2pa still writes an asset copy; it goes to an unnamed temp file
             // (not memory: videos can be large) and is discarded.
             let mut scratch = tempfile::tempfile().map_err(io_err(&dest))?;
-            let manifest = builder
-                .sign(signer, mime, &mut source, &mut scratch)
-                .map_err(|e| classify(file, e))?;
+            let manifest = builder.sign(signer, mime, &mut source, &mut scratch).map_err(|e| classify(file, e))?;
             crate::fsx::write_atomic(&dest, &manifest, Some(0o644), overwrite).map_err(|e| exists_or_io(&dest, e))?;
             manifest
         }
         SignOutput::Dir(_) | SignOutput::InPlace => {
             let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
             staged.set_mode(mode).map_err(io_err(&dest))?;
-            let manifest = builder
-                .sign(signer, mime, &mut source, staged.file())
-                .map_err(|e| classify(file, e))?;
+            let manifest = builder.sign(signer, mime, &mut source, staged.file()).map_err(|e| classify(file, e))?;
             drop(source);
             staged.commit(overwrite).map_err(|e| exists_or_io(&dest, e))?;
             manifest
@@ -168,11 +162,9 @@ fn sign_err(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
 fn classify(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
     match e {
         c2pa::Error::IoError(source) => ProvenanceError::Io { path: file.path.clone(), source },
-        c2pa::Error::InvalidAsset(reason) => ProvenanceError::Unreadable {
-            path: file.path.clone(),
-            format: file.format.mime(),
-            reason,
-        },
+        c2pa::Error::InvalidAsset(reason) => {
+            ProvenanceError::Unreadable { path: file.path.clone(), format: file.format.mime(), reason }
+        }
         c2pa::Error::UnsupportedType => ProvenanceError::Unreadable {
             path: file.path.clone(),
             format: file.format.mime(),
@@ -183,9 +175,10 @@ fn classify(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
 }
 
 fn definition(file: &MediaFile, options: &SignOptions) -> serde_json::Value {
-    let title = options.title.clone().unwrap_or_else(|| {
-        file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-    });
+    let title = options
+        .title
+        .clone()
+        .unwrap_or_else(|| file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
     let mut assertions = Vec::new();
     if let Some(author) = &options.author {
         assertions.push(serde_json::json!({

@@ -110,7 +110,8 @@ pub(crate) fn read_store(
     let stream = File::open(&file.path).map_err(io)?;
     let sidecar = sidecar_path(&file.path);
     let (result, from_sidecar) = if sidecar.is_file() {
-        let manifest = std::fs::read(&sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.clone(), source })?;
+        let manifest =
+            std::fs::read(&sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.clone(), source })?;
         let reader = Reader::from_shared_context(context).with_manifest_data_and_stream(&manifest, mime, stream);
         (reader, true)
     } else {
@@ -120,11 +121,9 @@ pub(crate) fn read_store(
         Ok(reader) => Ok((Some(reader), from_sidecar, None)),
         Err(e) if is_no_manifest(&e) => Ok((None, from_sidecar, None)),
         Err(c2pa::Error::IoError(source)) => Err(io(source)),
-        Err(e @ (c2pa::Error::InvalidAsset(_) | c2pa::Error::UnsupportedType)) => Err(ProvenanceError::Unreadable {
-            path: file.path.clone(),
-            format: mime,
-            reason: e.to_string(),
-        }),
+        Err(e @ (c2pa::Error::InvalidAsset(_) | c2pa::Error::UnsupportedType)) => {
+            Err(ProvenanceError::Unreadable { path: file.path.clone(), format: mime, reason: e.to_string() })
+        }
         Err(e) => Ok((None, from_sidecar, Some(e))),
     }
 }
