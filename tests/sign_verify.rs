@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 
-const MEDIA: &[&str] = &["photo.jpg", "image.png", "image.webp", "image.tiff", "clip.mp4", "tone.wav", "tone.mp3"];
+const MEDIA: &[&str] =
+    &["photo.jpg", "image.png", "image.webp", "image.tiff", "clip.mp4", "clip.mov", "tone.wav", "tone.mp3"];
 
 #[test]
 fn every_supported_format_signs_and_verifies_as_trusted() {

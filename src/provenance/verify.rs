@@ -134,6 +134,12 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
     let Some(reader) = reader else {
         // A manifest that is there but cannot even be parsed is invalid, not absent.
         return Ok(match failure {
+            Some(c2pa::Error::RemoteManifestUrl(url)) => C2paReport {
+                reason: Some(format!(
+                    "the manifest is stored remotely at {url}; vouch does not fetch remote manifests"
+                )),
+                ..C2paReport::empty(C2paState::Absent)
+            },
             Some(e) => C2paReport {
                 codes: vec![failure_code(&e).to_string()],
                 reason: Some(e.to_string()),

@@ -22,7 +22,12 @@ pub fn verify_text(report: &FileReport) -> String {
     };
     let mut line = format!("{:<8} {path}", c2pa.state.as_str());
     match c2pa.state {
-        C2paState::Absent => line.push_str("  no Content Credentials"),
+        C2paState::Absent => {
+            line.push_str("  no Content Credentials");
+            if let Some(reason) = &c2pa.reason {
+                let _ = write!(line, " ({reason})");
+            }
+        }
         C2paState::Invalid if c2pa.signer.is_none() => {
             let _ = write!(line, "  {}", c2pa.codes.join(", "));
             if let Some(reason) = &c2pa.reason {
@@ -115,7 +120,7 @@ pub fn inspect_text(store: &Value, tree_only: bool) -> String {
         let _ = writeln!(out, "title       {}", field(&manifest["title"]));
         let _ = writeln!(out, "signer      {}", field(&sig["common_name"]));
         let _ = writeln!(out, "issuer      {}", field(&sig["issuer"]));
-        let _ = writeln!(out, "signed at   {}", field(&sig["time"]));
+        let _ = writeln!(out, "signed at   {}", sig["time"].as_str().unwrap_or("- (no trusted timestamp)"));
         let _ = writeln!(out, "algorithm   {}", field(&sig["alg"]));
         if let Some(generator) = manifest["claim_generator_info"].as_array().and_then(|g| g.first()) {
             let _ = writeln!(
@@ -150,7 +155,7 @@ pub fn inspect_text(store: &Value, tree_only: bool) -> String {
                 let _ = writeln!(out, "  {}  {}", field(&failure["code"]), field(&failure["explanation"]));
             }
         }
-        let _ = writeln!(out, "ingredients");
+        let _ = writeln!(out, "manifest tree");
     }
     tree(&mut out, manifests, active, "", 0);
     out
