@@ -4,6 +4,7 @@
 //! Capabilities never print: they return plain data (`report::FileReport` and
 //! its parts), and `report` renders that data for people or machines.
 
+pub mod anchor;
 pub mod fsx;
 pub mod home;
 pub mod identity;
