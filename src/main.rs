@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
-            eprintln!("vouch: error: {err:#}");
+            eprintln!("vouch: error: {}", cli::one_line(&err));
             ExitCode::from(2)
         }
     }

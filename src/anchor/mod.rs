@@ -1,7 +1,171 @@
 //! Anchoring to public chains: proofs that exact bytes existed before a block.
 //!
-//! Work in progress: the OpenTimestamps proof format comes first.
+//! Entry point for checking: [`verify_receipt`] turns a receipt beside a
+//! file (`FILE.ots`) into an [`AnchorReport`] using only chain data the
+//! caller supplies ([`ChainData`]), so verification works offline.
 
 pub mod digest;
 pub mod merkle;
 pub mod ots;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use ots::{AttestationOutcome, BlockHeader};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: not a valid OpenTimestamps proof: {source}", path.display())]
+    Proof { path: PathBuf, source: ots::OtsError },
+    #[error("{}: {source}", path.display())]
+    Headers { path: PathBuf, source: ots::OtsError },
+    #[error("{}: unknown receipt type (expected FILE.ots)", .0.display())]
+    UnknownReceipt(PathBuf),
+}
+
+/// What a receipt proves about a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnchorState {
+    /// The file existed no later than the block named.
+    Confirmed,
+    /// Submitted, not yet in a block: run `vouch anchor upgrade`.
+    Pending,
+    /// The receipt is false for this file.
+    Invalid,
+    /// Could be true, but the chain data to check it is missing.
+    Unverifiable,
+}
+
+/// One receipt's verdict, as `verify --json` reports it under `anchors`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnchorReport {
+    pub kind: &'static str,
+    pub state: AnchorState,
+    pub chain: Option<String>,
+    pub block: Option<u64>,
+    pub block_hash: Option<String>,
+    /// Block time, RFC 3339.
+    pub time: Option<String>,
+    pub reason: Option<String>,
+    pub receipt: PathBuf,
+}
+
+/// Chain data available to this run (offline where the data is at hand).
+#[derive(Debug, Default)]
+pub struct ChainData {
+    pub bitcoin_headers: BTreeMap<u64, BlockHeader>,
+}
+
+impl ChainData {
+    /// Loads a headers file (`height header-hex` per line).
+    pub fn with_headers_file(mut self, path: &Path) -> Result<Self, AnchorError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| AnchorError::Io { path: path.to_path_buf(), source })?;
+        let headers = ots::parse_headers_file(&text)
+            .map_err(|source| AnchorError::Headers { path: path.to_path_buf(), source })?;
+        self.bitcoin_headers.extend(headers);
+        Ok(self)
+    }
+}
+
+/// The OpenTimestamps proof beside a file: `photo.jpg` → `photo.jpg.ots`.
+pub fn ots_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".ots");
+    PathBuf::from(name)
+}
+
+/// Receipts found beside `file`.
+pub fn receipts_beside(file: &Path) -> Vec<PathBuf> {
+    [ots_path(file)].into_iter().filter(|p| p.is_file()).collect()
+}
+
+/// The largest proof vouch reads; real ones are a few kilobytes.
+const MAX_PROOF_BYTES: u64 = 1 << 20;
+
+/// Reads and parses an `.ots` file.
+pub fn read_ots(path: &Path) -> Result<ots::DetachedTimestamp, AnchorError> {
+    let io = |source| AnchorError::Io { path: path.to_path_buf(), source };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > MAX_PROOF_BYTES {
+        let source = ots::OtsError::TooLarge { len: len as usize, max: MAX_PROOF_BYTES as usize };
+        return Err(AnchorError::Proof { path: path.to_path_buf(), source });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    ots::parse(&bytes).map_err(|source| AnchorError::Proof { path: path.to_path_buf(), source })
+}
+
+/// Checks one receipt against the file it should cover.
+pub fn verify_receipt(file: &Path, receipt: &Path, chain: &ChainData) -> Result<AnchorReport, AnchorError> {
+    if receipt.extension().is_none_or(|e| e != "ots") {
+        return Err(AnchorError::UnknownReceipt(receipt.to_path_buf()));
+    }
+    let proof = read_ots(receipt)?;
+    let stream = std::fs::File::open(file).map_err(|source| AnchorError::Io { path: file.to_path_buf(), source })?;
+    let outcomes = ots::verify_reader(stream, &proof, &chain.bitcoin_headers)
+        .map_err(|source| AnchorError::Proof { path: receipt.to_path_buf(), source })?;
+    Ok(summarise(outcomes, receipt))
+}
+
+/// One verdict from many attestations. A single false attestation makes the
+/// receipt invalid even beside a true one: a proof that lies anywhere is not
+/// evidence. Otherwise the earliest confirmation wins; pending and
+/// unverifiable never count as confirmed.
+fn summarise(outcomes: Vec<AttestationOutcome>, receipt: &Path) -> AnchorReport {
+    let mut report = AnchorReport {
+        kind: "ots",
+        state: AnchorState::Unverifiable,
+        chain: None,
+        block: None,
+        block_hash: None,
+        time: None,
+        reason: None,
+        receipt: receipt.to_path_buf(),
+    };
+    if let Some(reason) = outcomes.iter().find_map(|o| match o {
+        AttestationOutcome::Invalid { reason } => Some(reason.clone()),
+        _ => None,
+    }) {
+        report.state = AnchorState::Invalid;
+        report.reason = Some(reason);
+        return report;
+    }
+    let earliest = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            AttestationOutcome::Confirmed { chain, height, block_hash, time } => {
+                Some((height, chain, block_hash, time))
+            }
+            _ => None,
+        })
+        .min_by_key(|(height, ..)| **height);
+    if let Some((height, chain, block_hash, time)) = earliest {
+        report.state = AnchorState::Confirmed;
+        report.chain = Some(chain.clone());
+        report.block = Some(*height);
+        report.block_hash = Some(block_hash.clone());
+        report.time = Some(time.clone());
+        return report;
+    }
+    if let Some(uri) = outcomes.iter().find_map(|o| match o {
+        AttestationOutcome::Pending { uri } => Some(uri.clone()),
+        _ => None,
+    }) {
+        report.state = AnchorState::Pending;
+        report.reason = Some(format!("waiting for a Bitcoin block; upgrade from {uri}"));
+        return report;
+    }
+    report.reason = outcomes
+        .iter()
+        .find_map(|o| match o {
+            AttestationOutcome::Unverifiable { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .or_else(|| Some("the proof has no attestations".into()));
+    report
+}

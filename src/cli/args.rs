@@ -170,6 +170,14 @@ pub struct VerifyArgs {
     /// Identity whose root is trusted [default: $VOUCH_HOME/identity].
     #[arg(long, value_name = "DIR")]
     pub identity: Option<PathBuf>,
+    /// Anchor receipt (FILE.ots) to check against every PATH, besides the
+    /// FILE.ots found next to each file. Repeatable.
+    #[arg(long, value_name = "RECEIPT")]
+    pub receipt: Vec<PathBuf>,
+    /// Bitcoin block headers for offline checks of OpenTimestamps proofs:
+    /// lines of `height header-hex` (80-byte headers as on the wire).
+    #[arg(long, value_name = "FILE")]
+    pub headers: Option<PathBuf>,
     /// Print one JSON object per input per line.
     #[arg(long)]
     pub json: bool,
@@ -178,7 +186,7 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("view").args(["json", "tree"])))]
 pub struct InspectArgs {
-    /// The media file to inspect.
+    /// The media file to inspect, or an OpenTimestamps proof (FILE.ots).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Print the manifest store JSON.

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 
+use vouch::anchor::{self, ChainData};
 use vouch::identity::{self, NewIdentity, Passphrase};
 use vouch::media::{self, Input, MediaFile};
-use vouch::provenance::{self, ProvenanceError, SignOptions, SignOutput};
+use vouch::provenance::{self, SignOptions, SignOutput};
 use vouch::report::{self, ErrorRecord, FileReport};
 use vouch::{home, trust as trust_store};
 
@@ -69,6 +70,23 @@ impl Printer {
         }
         self.outcome = Outcome::Error;
     }
+}
+
+/// An error and its causes on one line. Library errors already quote their
+/// cause in their own message, so a cause is added only when it says
+/// something new.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 fn identity_dir(dir: Option<PathBuf>) -> PathBuf {
@@ -179,33 +197,61 @@ fn verify_context(trust: &[PathBuf], identity: Option<PathBuf>) -> Result<std::s
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     let context = verify_context(&a.trust, a.identity)?;
+    let chain = match &a.headers {
+        Some(path) => ChainData::default().with_headers_file(path)?,
+        None => ChainData::default(),
+    };
     let mut printer = Printer::new(a.json);
-    let files = media_inputs(&a.paths, &mut printer);
-    let bar = vouch::progress::bar(files.len() as u64, "verifying", a.json);
-    let results: Vec<Result<FileReport, ProvenanceError>> = files
+    // Files C2PA cannot carry (a text, a PDF export…) are still checked when
+    // a receipt covers them; folders contribute media only.
+    let (documents, media_paths): (Vec<PathBuf>, Vec<PathBuf>) = a.paths.iter().cloned().partition(|p| {
+        p.is_file()
+            && media::Format::from_path(p).is_none()
+            && (!a.receipt.is_empty() || !anchor::receipts_beside(p).is_empty())
+    });
+    let mut jobs: Vec<(PathBuf, Option<MediaFile>)> = documents.into_iter().map(|p| (p, None)).collect();
+    jobs.extend(media_inputs(&media_paths, &mut printer).into_iter().map(|m| (m.path.clone(), Some(m))));
+
+    let bar = vouch::progress::bar(jobs.len() as u64, "verifying", a.json);
+    let results: Vec<Result<FileReport>> = jobs
         .par_iter()
-        .map(|file| {
-            let result = provenance::verify_file(file, &context)
-                .map(|c2pa| FileReport { path: file.path.clone(), c2pa: Some(c2pa) });
+        .map(|(path, media)| {
+            let result = verify_one(path, media.as_ref(), &a.receipt, &context, &chain);
             bar.inc(1);
             result
         })
         .collect();
     bar.finish_and_clear();
-    for (file, result) in files.iter().zip(results) {
+    for ((path, _), result) in jobs.iter().zip(results) {
         match result {
             Ok(report) => {
-                let passed = report.c2pa.as_ref().is_some_and(|c| c.state.passes());
-                let outcome = if passed { Outcome::Passed } else { Outcome::CheckFailed };
+                let outcome = if report.passes() { Outcome::Passed } else { Outcome::CheckFailed };
                 printer.record(&report, report::verify_text, outcome);
             }
-            Err(e) => printer.error(&file.path, &e),
+            Err(e) => printer.error(path, &one_line(&e)),
         }
     }
     Ok(printer.outcome)
 }
 
+fn verify_one(
+    path: &Path,
+    media: Option<&MediaFile>,
+    extra_receipts: &[PathBuf],
+    context: &std::sync::Arc<c2pa::Context>,
+    chain: &ChainData,
+) -> Result<FileReport> {
+    let c2pa = media.map(|m| provenance::verify_file(m, context)).transpose()?;
+    let mut receipts = anchor::receipts_beside(path);
+    receipts.extend(extra_receipts.iter().filter(|r| !receipts.contains(r)).cloned().collect::<Vec<_>>());
+    let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
+    Ok(FileReport { path: path.to_path_buf(), c2pa, anchors })
+}
+
 pub fn inspect(a: InspectArgs) -> Result<Outcome> {
+    if a.file.extension().is_some_and(|e| e == "ots") {
+        return inspect_ots(&a);
+    }
     let file = media::probe(&a.file)?;
     let context = verify_context(&a.trust, None)?;
     let mut printer = Printer::new(a.json);
@@ -217,6 +263,33 @@ pub fn inspect(a: InspectArgs) -> Result<Outcome> {
             printer.line(&format!("{}: no Content Credentials", file.path.display()));
             return Ok(Outcome::CheckFailed);
         }
+    }
+    Ok(printer.outcome)
+}
+
+fn inspect_ots(a: &InspectArgs) -> Result<Outcome> {
+    let proof = anchor::read_ots(&a.file)?;
+    let cid = <[u8; 32]>::try_from(proof.file_digest.as_slice())
+        .ok()
+        .filter(|_| proof.file_hash_op == anchor::ots::HashOp::Sha256)
+        .map(|digest| anchor::digest::ipfs_cid(&digest));
+    let mut printer = Printer::new(a.json);
+    if a.json {
+        let attestations: Vec<_> = proof
+            .attestations()
+            .into_iter()
+            .map(|(msg, attestation)| serde_json::json!({ "message": hex::encode(msg), "attestation": attestation.to_string() }))
+            .collect();
+        let value = serde_json::json!({
+            "path": a.file,
+            "file_hash_op": proof.file_hash_op.to_string(),
+            "file_digest": hex::encode(&proof.file_digest),
+            "ipfs_cid": cid,
+            "attestations": attestations,
+        });
+        printer.line(&value.to_string());
+    } else {
+        printer.line(report::ots_text(&proof, cid.as_deref()).trim_end());
     }
     Ok(printer.outcome)
 }

@@ -7,17 +7,35 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::anchor::AnchorReport;
 use crate::provenance::C2paReport;
 
-pub use text::{identity_text, inspect_text, sign_text, trust_text, verify_text};
+pub use text::{identity_text, inspect_text, ots_text, sign_text, trust_text, verify_text};
 
 /// Everything vouch learned about one file. Later capabilities add their
 /// sections (`anchors`, `detection`) to this same record.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     pub path: PathBuf,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `None` for files that C2PA cannot carry (anchored documents, say).
     pub c2pa: Option<C2paReport>,
+    pub anchors: Vec<AnchorReport>,
+}
+
+impl FileReport {
+    /// Whether the file passes `vouch verify`: nothing that vouches for it is
+    /// false, and at least one thing does (credentials that hold, or an
+    /// anchor confirmed on chain). Pending anchors alone prove nothing yet.
+    pub fn passes(&self) -> bool {
+        use crate::anchor::AnchorState;
+        use crate::provenance::C2paState;
+        let c2pa_state = self.c2pa.as_ref().map(|c| c.state);
+        let any_false =
+            c2pa_state == Some(C2paState::Invalid) || self.anchors.iter().any(|a| a.state == AnchorState::Invalid);
+        let any_true =
+            c2pa_state.is_some_and(C2paState::passes) || self.anchors.iter().any(|a| a.state == AnchorState::Confirmed);
+        any_true && !any_false
+    }
 }
 
 /// The JSON Lines record for an input that could not be processed.

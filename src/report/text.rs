@@ -5,6 +5,8 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::FileReport;
+use crate::anchor::ots::{DetachedTimestamp, Timestamp};
+use crate::anchor::AnchorState;
 use crate::identity::{CertSummary, IdentitySummary};
 use crate::provenance::{C2paState, Signed};
 use crate::trust::Anchor;
@@ -14,11 +16,37 @@ fn short_source_type(uri: &str) -> &str {
     uri.rsplit('/').next().unwrap_or(uri)
 }
 
-/// One line per verified file: `STATE  PATH  details`.
+/// One line per verified file: `STATE  PATH  details`, then anchors.
 pub fn verify_text(report: &FileReport) -> String {
+    let mut line = c2pa_line(report);
+    for anchor in &report.anchors {
+        let _ = write!(line, "\n  anchor {} {}", anchor.kind, anchor_state(anchor.state));
+        if let (Some(chain), Some(block)) = (&anchor.chain, anchor.block) {
+            let _ = write!(line, ": {chain} block {block}");
+        }
+        if let Some(time) = &anchor.time {
+            let _ = write!(line, " at {time}");
+        }
+        if let Some(reason) = &anchor.reason {
+            let _ = write!(line, " ({reason})");
+        }
+    }
+    line
+}
+
+fn anchor_state(state: AnchorState) -> &'static str {
+    match state {
+        AnchorState::Confirmed => "confirmed",
+        AnchorState::Pending => "pending",
+        AnchorState::Invalid => "invalid",
+        AnchorState::Unverifiable => "unverifiable",
+    }
+}
+
+fn c2pa_line(report: &FileReport) -> String {
     let path = report.path.display();
     let Some(c2pa) = &report.c2pa else {
-        return format!("{:<8} {path}", "unknown");
+        return format!("{:<8} {path}  (no C2PA support for this format)", "-");
     };
     let mut line = format!("{:<8} {path}", c2pa.state.as_str());
     match c2pa.state {
@@ -188,6 +216,36 @@ fn tree(out: &mut String, manifests: &Value, label: &str, indent: &str, depth: u
             _ => {
                 let title = ingredient["title"].as_str().unwrap_or("(untitled)");
                 let _ = writeln!(out, "{indent}{branch}{relationship}: {title}  (no manifest)");
+            }
+        }
+    }
+}
+
+/// An OpenTimestamps proof as a tree, in the layout of `ots info`.
+pub fn ots_text(proof: &DetachedTimestamp, cid: Option<&str>) -> String {
+    let mut out = format!("File {} hash: {}\n", proof.file_hash_op, hex::encode(&proof.file_digest));
+    if let Some(cid) = cid {
+        let _ = writeln!(out, "IPFS CID: {cid}");
+    }
+    out.push_str("Timestamp:\n");
+    ots_tree(&mut out, &proof.timestamp, 0);
+    out
+}
+
+fn ots_tree(out: &mut String, timestamp: &Timestamp, indent: usize) {
+    let pad = " ".repeat(indent);
+    for attestation in &timestamp.attestations {
+        let _ = writeln!(out, "{pad}verify {attestation}");
+    }
+    match timestamp.ops.as_slice() {
+        [(op, next)] => {
+            let _ = writeln!(out, "{pad}{op}");
+            ots_tree(out, next, indent);
+        }
+        branches => {
+            for (op, next) in branches {
+                let _ = writeln!(out, "{pad} -> {op}");
+                ots_tree(out, next, indent + 4);
             }
         }
     }

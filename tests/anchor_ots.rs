@@ -1,0 +1,130 @@
+//! Anyone can check, offline, that a file existed before a Bitcoin block:
+//! real OpenTimestamps proofs made by the reference tools.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+fn verify_json(world: &World, file: &std::path::Path, headers: &std::path::Path) -> (Option<i32>, serde_json::Value) {
+    let output = world.vouch().arg("verify").arg(file).arg("--headers").arg(headers).arg("--json").output().unwrap();
+    (output.status.code(), json_lines(&output.stdout).remove(0))
+}
+
+#[test]
+fn hello_world_is_confirmed_in_bitcoin_block_358391() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let (code, report) = verify_json(&world, &dir.join("hello-world.txt"), &dir.join("bitcoin-headers.txt"));
+    assert_eq!(code, Some(0), "{report}");
+    let anchor = &report["anchors"][0];
+    assert_eq!(anchor["kind"], "ots");
+    assert_eq!(anchor["state"], "confirmed");
+    assert_eq!(anchor["chain"], "bitcoin");
+    assert_eq!(anchor["block"], 358391);
+    assert!(anchor["time"].as_str().unwrap().starts_with("2015-05-28"), "{anchor}");
+    assert_eq!(anchor["block_hash"], "000000000000000003e892881a8cdcdc117c06d444057c98b6f04a9ee75a2319");
+}
+
+#[test]
+fn a_stamp_whose_merkle_root_is_not_in_the_block_is_invalid() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let (code, report) = verify_json(&world, &dir.join("bad-stamp.txt"), &dir.join("bitcoin-headers.txt"));
+    assert_eq!(code, Some(1));
+    assert_eq!(report["anchors"][0]["state"], "invalid");
+    assert!(report["anchors"][0]["reason"].as_str().unwrap().contains("merkle root mismatch"), "{report}");
+}
+
+#[test]
+fn an_incomplete_proof_is_pending_and_never_confirmed() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let (code, report) = verify_json(&world, &dir.join("incomplete.txt"), &dir.join("bitcoin-headers.txt"));
+    assert_eq!(report["anchors"][0]["state"], "pending", "{report}");
+    assert_eq!(code, Some(1), "pending alone proves nothing yet");
+}
+
+#[test]
+fn without_the_block_header_a_proof_is_unverifiable_not_confirmed() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let empty = world.path("no-headers.txt");
+    std::fs::write(&empty, "# no headers here\n").unwrap();
+    let (_, report) = verify_json(&world, &dir.join("hello-world.txt"), &empty);
+    assert_eq!(report["anchors"][0]["state"], "unverifiable", "{report}");
+}
+
+#[test]
+fn one_changed_byte_makes_the_proof_invalid() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let file = world.path("hello-world.txt");
+    let mut bytes = std::fs::read(dir.join("hello-world.txt")).unwrap();
+    bytes[0] ^= 0x01;
+    std::fs::write(&file, bytes).unwrap();
+    std::fs::copy(dir.join("hello-world.txt.ots"), world.path("hello-world.txt.ots")).unwrap();
+    let (code, report) = verify_json(&world, &file, &dir.join("bitcoin-headers.txt"));
+    assert_eq!(code, Some(1));
+    assert_eq!(report["anchors"][0]["state"], "invalid");
+    assert!(report["anchors"][0]["reason"].as_str().unwrap().contains("file does not match the proof"));
+}
+
+#[test]
+fn a_proof_of_an_unknown_version_is_a_clear_error_with_exit_2() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let bad = dir.join("invalid/bad-major-version.ots");
+    for args in [
+        vec!["inspect".to_string()],
+        vec!["verify".into(), dir.join("hello-world.txt").display().to_string(), "--receipt".into()],
+    ] {
+        world
+            .vouch()
+            .args(&args)
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("bad-major-version.ots: not a valid OpenTimestamps proof"))
+            .stderr(predicate::str::contains("major version 255"));
+    }
+}
+
+#[test]
+fn truncated_and_garbled_proofs_are_errors_and_nothing_is_written() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    let proof = std::fs::read(dir.join("hello-world.txt.ots")).unwrap();
+    let cases = [
+        ("truncated.ots", proof[..proof.len() / 2].to_vec()),
+        ("garbled.ots", proof.iter().map(|b| b ^ 0x5a).collect()),
+    ];
+    for (name, bytes) in cases {
+        std::fs::write(world.path(name), bytes).unwrap();
+        let before = listing(world.dir.path());
+        world
+            .vouch()
+            .arg("inspect")
+            .arg(world.path(name))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(name).and(predicate::str::contains("not a valid OpenTimestamps proof")));
+        assert_eq!(listing(world.dir.path()), before);
+    }
+}
+
+#[test]
+fn inspect_shows_the_proof_tree_and_the_ipfs_cid() {
+    let Some(dir) = shared("interop/ots") else { return };
+    let world = World::new();
+    world
+        .vouch()
+        .arg("inspect")
+        .arg(dir.join("merkle1.txt.ots"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("File sha256 hash: d32fee9a827f5a0d"))
+        .stdout(predicate::str::contains("IPFS CID: bafkrei"))
+        .stdout(predicate::str::contains(" -> append"))
+        .stdout(predicate::str::contains("verify pending at https://alice.btc.calendar.opentimestamps.org"));
+}
