@@ -7,7 +7,7 @@ VENV        := $(DEPS)/venv
 PYTHON      := $(VENV)/bin/python
 ORT_VERSION := 1.24.4
 ORT_DIR     := $(DEPS)/onnxruntime
-APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl
+APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl
 
 # Tests find the venv's Python and ONNX Runtime through these.
 export VOUCH_PYTHON   := $(abspath $(PYTHON))

@@ -117,13 +117,15 @@ pub enum InputError {
     Empty(PathBuf),
     #[error("{}: no supported media files in this folder", .0.display())]
     EmptyFolder(PathBuf),
+    #[error("{}: no files in this folder", .0.display())]
+    NoFiles(PathBuf),
 }
 
 impl InputError {
     /// The path the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            Self::Missing(p) | Self::Unsupported(p) | Self::Empty(p) | Self::EmptyFolder(p) => p,
+            Self::Missing(p) | Self::Unsupported(p) | Self::Empty(p) | Self::EmptyFolder(p) | Self::NoFiles(p) => p,
             Self::Io { path, .. } | Self::WrongContents { path, .. } | Self::Truncated { path, .. } => path,
         }
     }
@@ -298,6 +300,57 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
         }
     }
     inputs
+}
+
+/// A file found among the paths a user named.
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    pub path: PathBuf,
+    /// Named on the command line, rather than found inside a folder.
+    pub named: bool,
+}
+
+/// Suffixes of files vouch writes beside media; never inputs themselves.
+const OWN_OUTPUTS: &[&str] = &[".ots", ".anchor.json", ".c2pa"];
+
+/// Expands paths into every regular file, of any type, below them: for work
+/// that is not about media formats (hashing, anchoring). Hidden files and
+/// vouch's own receipts and sidecars inside folders are skipped.
+pub fn walk_files(paths: &[PathBuf]) -> Vec<Result<FoundFile, InputError>> {
+    let mut found = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_dir() => found.push(Ok(FoundFile { path: path.clone(), named: true })),
+            Ok(_) => {
+                let before = found.len();
+                let walker = WalkDir::new(path)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+                for entry in walker {
+                    match entry {
+                        Ok(entry) if entry.file_type().is_file() => {
+                            let name = entry.file_name().to_string_lossy();
+                            if !OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix)) {
+                                found.push(Ok(FoundFile { path: entry.into_path(), named: false }));
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            let at = e.path().unwrap_or(path).to_path_buf();
+                            found.push(Err(InputError::Io { path: at, source: e.into() }));
+                        }
+                    }
+                }
+                if found.len() == before {
+                    found.push(Err(InputError::NoFiles(path.clone())));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => found.push(Err(InputError::Missing(path.clone()))),
+            Err(e) => found.push(Err(InputError::Io { path: path.clone(), source: e })),
+        }
+    }
+    found
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

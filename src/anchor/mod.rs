@@ -7,6 +7,7 @@
 pub mod digest;
 pub mod merkle;
 pub mod ots;
+pub mod stamp;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,12 @@ pub enum AnchorError {
     Headers { path: PathBuf, source: ots::OtsError },
     #[error("{}: unknown receipt type (expected FILE.ots)", .0.display())]
     UnknownReceipt(PathBuf),
+    #[error("{}: a receipt already exists (pass --force to replace it)", .0.display())]
+    ReceiptExists(PathBuf),
+    #[error("nothing to anchor")]
+    NothingToAnchor,
+    #[error("only {got} of the {needed} calendars needed accepted the batch: {}", failures.join("; "))]
+    Calendars { needed: usize, got: usize, failures: Vec<String> },
 }
 
 /// What a receipt proves about a file.

@@ -25,6 +25,8 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify the C2PA manifests of media files: trusted, valid, invalid or absent.
     Verify(VerifyArgs),
+    /// Anchor files to a public chain: one Merkle root per batch, a receipt per file.
+    Anchor(AnchorArgs),
     /// Show a file's manifest store: signer, actions, ingredients, assertions.
     Inspect(InspectArgs),
     /// Manage the root certificates whose signers `verify` calls trusted.
@@ -181,6 +183,59 @@ pub struct VerifyArgs {
     /// Print one JSON object per input per line.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where anchors go.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AnchorBackend {
+    /// Bitcoin, through OpenTimestamps calendars: writes FILE.ots.
+    Ots,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct AnchorArgs {
+    #[command(subcommand)]
+    pub command: Option<AnchorCommand>,
+    /// Files or folders to anchor (folders are walked; any file type).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The chain to anchor to.
+    #[arg(long, value_enum, required = true)]
+    pub to: Option<AnchorBackend>,
+    /// OpenTimestamps calendar URL. Repeatable [default: four public calendars
+    /// run by different operators].
+    #[arg(long, value_name = "URL")]
+    pub calendar: Vec<String>,
+    /// How many calendars must accept the batch [default: 2, or 1 with a single calendar].
+    #[arg(long, value_name = "M")]
+    pub min_calendars: Option<usize>,
+    /// Seconds to wait for each calendar.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub timeout: u64,
+    /// Replace receipts that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object per file per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnchorCommand {
+    /// Ask the calendars of pending proofs for their Bitcoin attestations and
+    /// rewrite each proof (atomically) when one is complete.
+    Upgrade {
+        /// OpenTimestamps proofs to upgrade.
+        #[arg(required = true, value_name = "FILE.ots")]
+        receipts: Vec<PathBuf>,
+        /// Seconds to wait for each calendar.
+        #[arg(long, value_name = "SECS", default_value_t = 20)]
+        timeout: u64,
+        /// Print one JSON object per proof per line.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

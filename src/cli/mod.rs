@@ -202,16 +202,29 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
         None => ChainData::default(),
     };
     let mut printer = Printer::new(a.json);
-    // Files C2PA cannot carry (a text, a PDF export…) are still checked when
-    // a receipt covers them; folders contribute media only.
-    let (documents, media_paths): (Vec<PathBuf>, Vec<PathBuf>) = a.paths.iter().cloned().partition(|p| {
-        p.is_file()
-            && media::Format::from_path(p).is_none()
-            && (!a.receipt.is_empty() || !anchor::receipts_beside(p).is_empty())
-    });
-    let mut jobs: Vec<(PathBuf, Option<MediaFile>)> = documents.into_iter().map(|p| (p, None)).collect();
-    jobs.extend(media_inputs(&media_paths, &mut printer).into_iter().map(|m| (m.path.clone(), Some(m))));
-
+    // Media is checked for credentials; any other file (a text, an archive)
+    // only when a receipt covers it.
+    let mut jobs: Vec<(PathBuf, Option<MediaFile>)> = Vec::new();
+    for found in media::walk_files(&a.paths) {
+        let file = match found {
+            Ok(file) => file,
+            Err(e) => {
+                printer.error(e.path(), &e);
+                continue;
+            }
+        };
+        if media::Format::from_path(&file.path).is_some() {
+            match media::probe(&file.path) {
+                Ok(m) => jobs.push((file.path, Some(m))),
+                Err(e) => printer.error(&file.path, &e),
+            }
+        } else if !a.receipt.is_empty() || !anchor::receipts_beside(&file.path).is_empty() {
+            jobs.push((file.path, None));
+        } else if file.named {
+            let e = media::InputError::Unsupported(file.path.clone());
+            printer.error(&file.path, &e);
+        }
+    }
     let bar = vouch::progress::bar(jobs.len() as u64, "verifying", a.json);
     let results: Vec<Result<FileReport>> = jobs
         .par_iter()
@@ -262,6 +275,61 @@ pub fn inspect(a: InspectArgs) -> Result<Outcome> {
         None => {
             printer.line(&format!("{}: no Content Credentials", file.path.display()));
             return Ok(Outcome::CheckFailed);
+        }
+    }
+    Ok(printer.outcome)
+}
+
+pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
+    use anchor::stamp::{self, CalendarClient};
+    if let Some(AnchorCommand::Upgrade { receipts, timeout, json }) = a.command {
+        let client = CalendarClient::new(std::time::Duration::from_secs(timeout));
+        let mut printer = Printer::new(json);
+        for receipt in &receipts {
+            match stamp::upgrade(receipt, &client) {
+                Ok(upgraded) => {
+                    let outcome = if upgraded.complete { Outcome::Passed } else { Outcome::CheckFailed };
+                    printer.record(&upgraded, report::upgrade_text, outcome);
+                }
+                Err(e) => printer.error(receipt, &e),
+            }
+        }
+        return Ok(printer.outcome);
+    }
+    let calendars: Vec<String> = if a.calendar.is_empty() {
+        stamp::DEFAULT_CALENDARS.iter().map(|c| c.to_string()).collect()
+    } else {
+        a.calendar.clone()
+    };
+    let min_calendars = a.min_calendars.unwrap_or(calendars.len().min(2));
+    let mut printer = Printer::new(a.json);
+    let mut paths = Vec::new();
+    for found in media::walk_files(&a.paths) {
+        match found {
+            Ok(file) => paths.push(file.path),
+            Err(e) => printer.error(e.path(), &e),
+        }
+    }
+    if printer.outcome == Outcome::Error {
+        // A batch is one commitment: anchoring part of what was asked for
+        // would leave the user guessing which files are covered.
+        anyhow::bail!("nothing was anchored");
+    }
+    let mut batch = Vec::new();
+    for (path, hashed) in paths.iter().zip(anchor::stamp::hash_files(&paths)) {
+        match hashed {
+            Ok(file) => batch.push(file),
+            Err(e) => printer.error(path, &e),
+        }
+    }
+    if printer.outcome == Outcome::Error {
+        anyhow::bail!("nothing was anchored");
+    }
+    let client = CalendarClient::new(std::time::Duration::from_secs(a.timeout));
+    for (file, result) in batch.iter().zip(stamp::anchor_ots(&batch, &calendars, min_calendars, &client, a.force)?) {
+        match result {
+            Ok(anchored) => printer.record(&anchored, report::anchored_text, Outcome::Passed),
+            Err(e) => printer.error(&file.path, &e),
         }
     }
     Ok(printer.outcome)

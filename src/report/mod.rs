@@ -10,7 +10,9 @@ use serde::Serialize;
 use crate::anchor::AnchorReport;
 use crate::provenance::C2paReport;
 
-pub use text::{identity_text, inspect_text, ots_text, sign_text, trust_text, verify_text};
+pub use text::{
+    anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_text, upgrade_text, verify_text,
+};
 
 /// Everything vouch learned about one file. Later capabilities add their
 /// sections (`anchors`, `detection`) to this same record.

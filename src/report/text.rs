@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::FileReport;
 use crate::anchor::ots::{DetachedTimestamp, Timestamp};
+use crate::anchor::stamp::{Anchored, Upgraded};
 use crate::anchor::AnchorState;
 use crate::identity::{CertSummary, IdentitySummary};
 use crate::provenance::{C2paState, Signed};
@@ -249,4 +250,28 @@ fn ots_tree(out: &mut String, timestamp: &Timestamp, indent: usize) {
             }
         }
     }
+}
+
+/// One line per anchored file.
+pub fn anchored_text(anchored: &Anchored) -> String {
+    format!(
+        "anchored {} -> {} (root {}, {} calendar(s))",
+        anchored.path.display(),
+        anchored.receipt.display(),
+        &anchored.root[..16],
+        anchored.calendars.len()
+    )
+}
+
+/// One line per upgraded proof.
+pub fn upgrade_text(upgraded: &Upgraded) -> String {
+    let state = if upgraded.complete { "complete" } else { "pending " };
+    let mut line = format!("{state} {}", upgraded.receipt.display());
+    if upgraded.changed {
+        line.push_str("  (upgraded)");
+    }
+    if !upgraded.complete && !upgraded.pending.is_empty() {
+        let _ = write!(line, "  waiting on {}", upgraded.pending.join(", "));
+    }
+    line
 }
