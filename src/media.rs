@@ -262,41 +262,20 @@ pub type Input = Result<MediaFile, InputError>;
 pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
     let mut inputs = Vec::new();
     for path in paths {
-        let meta = match std::fs::metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                inputs.push(Err(InputError::Missing(path.clone())));
-                continue;
-            }
-            Err(e) => {
-                inputs.push(Err(InputError::Io { path: path.clone(), source: e }));
-                continue;
-            }
-        };
-        if !meta.is_dir() {
-            inputs.push(probe(path));
-            continue;
-        }
-        let before = inputs.len();
-        let walker = WalkDir::new(path)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-        for entry in walker {
-            match entry {
-                Ok(entry) if entry.file_type().is_file() && Format::from_path(entry.path()).is_some() => {
-                    let relative = entry.path().strip_prefix(path).unwrap_or(entry.path()).to_path_buf();
-                    inputs.push(probe(entry.path()).map(|m| MediaFile { relative, ..m }));
+        match is_dir(path) {
+            Ok(false) => inputs.push(probe(path)),
+            Ok(true) => {
+                let found = walk_dir(path, |p| Format::from_path(p).is_some());
+                if found.is_empty() {
+                    inputs.push(Err(InputError::EmptyFolder(path.clone())));
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    let at = e.path().unwrap_or(path).to_path_buf();
-                    inputs.push(Err(InputError::Io { path: at, source: e.into() }));
-                }
+                inputs.extend(found.into_iter().map(|file| {
+                    let file = file?;
+                    let relative = file.strip_prefix(path).unwrap_or(&file).to_path_buf();
+                    probe(&file).map(|m| MediaFile { relative, ..m })
+                }));
             }
-        }
-        if inputs.len() == before {
-            inputs.push(Err(InputError::EmptyFolder(path.clone())));
+            Err(e) => inputs.push(Err(e)),
         }
     }
     inputs
@@ -319,38 +298,49 @@ const OWN_OUTPUTS: &[&str] = &[".ots", ".anchor.json", ".c2pa"];
 pub fn walk_files(paths: &[PathBuf]) -> Vec<Result<FoundFile, InputError>> {
     let mut found = Vec::new();
     for path in paths {
-        match std::fs::metadata(path) {
-            Ok(meta) if !meta.is_dir() => found.push(Ok(FoundFile { path: path.clone(), named: true })),
-            Ok(_) => {
-                let before = found.len();
-                let walker = WalkDir::new(path)
-                    .sort_by_file_name()
-                    .into_iter()
-                    .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-                for entry in walker {
-                    match entry {
-                        Ok(entry) if entry.file_type().is_file() => {
-                            let name = entry.file_name().to_string_lossy();
-                            if !OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix)) {
-                                found.push(Ok(FoundFile { path: entry.into_path(), named: false }));
-                            }
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            let at = e.path().unwrap_or(path).to_path_buf();
-                            found.push(Err(InputError::Io { path: at, source: e.into() }));
-                        }
-                    }
-                }
-                if found.len() == before {
+        match is_dir(path) {
+            Ok(false) => found.push(Ok(FoundFile { path: path.clone(), named: true })),
+            Ok(true) => {
+                let files = walk_dir(path, |p| {
+                    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+                    !OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix))
+                });
+                if files.is_empty() {
                     found.push(Err(InputError::NoFiles(path.clone())));
                 }
+                found.extend(files.into_iter().map(|f| f.map(|path| FoundFile { path, named: false })));
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => found.push(Err(InputError::Missing(path.clone()))),
-            Err(e) => found.push(Err(InputError::Io { path: path.clone(), source: e })),
+            Err(e) => found.push(Err(e)),
         }
     }
     found
+}
+
+/// Whether a named path is a folder; a clear error when it does not exist.
+fn is_dir(path: &Path) -> Result<bool, InputError> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(meta.is_dir()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(InputError::Missing(path.to_path_buf())),
+        Err(e) => Err(InputError::Io { path: path.to_path_buf(), source: e }),
+    }
+}
+
+/// Regular files below `dir` that `keep` accepts, in name order, skipping
+/// hidden entries (vouch's own temporary outputs among them).
+fn walk_dir(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Result<PathBuf, InputError>> {
+    WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+        .filter_map(|entry| match entry {
+            Ok(entry) if entry.file_type().is_file() && keep(entry.path()) => Some(Ok(entry.into_path())),
+            Ok(_) => None,
+            Err(e) => {
+                let at = e.path().unwrap_or(dir).to_path_buf();
+                Some(Err(InputError::Io { path: at, source: e.into() }))
+            }
+        })
+        .collect()
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
