@@ -64,7 +64,7 @@ demo: deps build
 ## bench: sign/verify throughput (criterion + vouch vs c2pa-python on 500 JPEGs)
 bench: deps build
 	cargo bench --bench provenance
-	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500
+	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md
 
 ## man: regenerate man/ from the command definitions
 man:

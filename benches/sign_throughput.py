@@ -3,7 +3,7 @@
 c2pa-python signing and reading the same JPEGs one by one in a loop.
 
     .deps/venv/bin/python benches/sign_throughput.py \\
-        --vouch target/release/vouch --count 500 [--out-md FILE]
+        --vouch target/release/vouch --count 500 [--repeat 3] [--out-md FILE] [--readme README.md]
 
 Needs ffmpeg (to generate the photos) and c2pa-python (tests/requirements.txt).
 Prints a Markdown table; exits non-zero if any signed file fails to verify,
@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import c2pa
 
-DIGITAL_CAPTURE = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+README_BEGIN, README_END = "<!-- bench:sign -->", "<!-- /bench:sign -->"
 
 
 class BenchError(Exception):
@@ -51,6 +52,11 @@ def generate_photos(folder, count, size):
     return photos
 
 
+def fresh(folder):
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
 def timed(cmd, env):
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -61,7 +67,7 @@ def timed(cmd, env):
 
 
 def vouch_sign(vouch, src, out, env, count):
-    seconds, records = timed([vouch, "sign", src, "-o", out, "--json"], env)
+    seconds, records = timed([vouch, "sign", src, "-o", fresh(out), "--json"], env)
     written = [r for r in records if "output" in r]
     if len(written) != count:
         raise BenchError(f"vouch sign reported {len(written)} signed files, wanted {count}")
@@ -80,7 +86,7 @@ def vouch_verify(vouch, folder, env, count):
 def python_sign(photos, out, cert, key, thumbnail):
     """What a user script does: one Context and Signer, reused (the API
     allows it), and a Builder per file (c2pa-python Builders sign once)."""
-    out.mkdir()
+    fresh(out).mkdir()
     settings = {"verify": {"remote_manifest_fetch": False}, "builder": {"thumbnail": {"enabled": thumbnail}}}
     start = time.perf_counter()
     context = c2pa.Context(c2pa.Settings.from_dict(settings))
@@ -96,10 +102,14 @@ def python_sign(photos, out, cert, key, thumbnail):
             with c2pa.Builder(manifest, context=context) as builder:
                 builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
                 builder.sign_file(photo, out / photo.name, signer)
-    return time.perf_counter() - start, sorted(out.glob("*.jpg"))
+    seconds = time.perf_counter() - start
+    if len(list(out.glob("*.jpg"))) != len(photos):
+        raise BenchError(f"c2pa-python wrote {len(list(out.glob('*.jpg')))} files, wanted {len(photos)}")
+    return seconds
 
 
-def python_read(photos, root_pem):
+def python_read(folder, root_pem, count):
+    photos = sorted(folder.glob("*.jpg"))
     settings = {"verify": {"remote_manifest_fetch": False}, "trust": {"user_anchors": root_pem}}
     start = time.perf_counter()
     context = c2pa.Context(c2pa.Settings.from_dict(settings))
@@ -109,9 +119,9 @@ def python_read(photos, root_pem):
             states.append(reader.get_validation_state())
     seconds = time.perf_counter() - start
     trusted = states.count("Trusted")
-    if trusted != len(photos):
-        other = next(s for s in states if s != "Trusted")
-        raise BenchError(f"c2pa-python read: {trusted} of {len(photos)} trusted; first other state: {other}")
+    if trusted != count:
+        other = next((s for s in states if s != "Trusted"), None)
+        raise BenchError(f"c2pa-python read: {trusted} of {count} trusted; first other state: {other}")
     return seconds
 
 
@@ -136,14 +146,23 @@ def render(rows, notes):
     return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"
 
 
+def update_readme(readme, table):
+    """Replaces what lies between the README's bench markers."""
+    text = readme.read_text()
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if begin < 0 or end < begin:
+        raise BenchError(f"{readme}: no {README_BEGIN} ... {README_END} section to fill")
+    readme.write_text(text[: begin + len(README_BEGIN)] + "\n" + table + text[end:])
+
+
 def run(args, work):
     vouch = str(Path(args.vouch).resolve())
     env = dict(os.environ, VOUCH_HOME=str(work / "home"), NO_COLOR="1")
-    # A user's global RAYON_NUM_THREADS would silently change the parallel rows.
+    # A RAYON_NUM_THREADS left in the caller's environment would quietly
+    # change the parallel rows.
     env.pop("RAYON_NUM_THREADS", None)
     one_thread = dict(env, RAYON_NUM_THREADS="1")
-    subprocess.run([vouch, "identity", "new", "--name", "Bench Signer"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([vouch, "identity", "new", "--name", "Bench Signer"], env=env, check=True, stdout=subprocess.DEVNULL)
     id_dir = work / "home" / "identity"
     cert, key = (id_dir / "signer.pem").read_bytes(), (id_dir / "signer.key").read_bytes()
     root_pem = (id_dir / "root.pem").read_text()
@@ -152,37 +171,43 @@ def run(args, work):
     print(f"generating {args.count} {args.size} JPEGs ...", file=sys.stderr)
     photos = generate_photos(src, args.count, args.size)
     n = len(photos)
-    nproc = os.cpu_count()
-    version = subprocess.run([vouch, "--version"], capture_output=True, text=True).stdout.strip()
+    cores = len(os.sched_getaffinity(0))
+    version = subprocess.run([vouch, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     py = f"c2pa-python {importlib.metadata.version('c2pa-python')}"
 
+    v, v1, p, pt = work / "vouch", work / "vouch-1", work / "python", work / "python-thumb"
+    # Order matters: each verify row reads what the sign row before it wrote.
+    jobs = [
+        ("vouch", f"sign folder ({cores} threads)", lambda: vouch_sign(vouch, src, v, env, n)),
+        ("vouch", f"verify folder ({cores} threads)", lambda: vouch_verify(vouch, v, env, n)),
+        ("vouch", "sign folder (1 thread)", lambda: vouch_sign(vouch, src, v1, one_thread, n)),
+        ("vouch", "verify folder (1 thread)", lambda: vouch_verify(vouch, v1, one_thread, n)),
+        (py, "sign one by one, no thumbnail", lambda: python_sign(photos, p, cert, key, thumbnail=False)),
+        (py, "read + validate one by one", lambda: python_read(p, root_pem, n)),
+        (py, "sign one by one, default settings (thumbnail)", lambda: python_sign(photos, pt, cert, key, True)),
+    ]
     rows = []
-    print("vouch sign/verify ...", file=sys.stderr)
-    rows.append(("vouch", f"sign folder ({nproc} threads)", n, vouch_sign(vouch, src, work / "v", env, n)))
-    rows.append(("vouch", f"verify folder ({nproc} threads)", n, vouch_verify(vouch, work / "v", env, n)))
-    rows.append(("vouch", "sign folder (1 thread)", n, vouch_sign(vouch, src, work / "v1", one_thread, n)))
-    rows.append(("vouch", "verify folder (1 thread)", n, vouch_verify(vouch, work / "v1", one_thread, n)))
+    for tool, operation, once in jobs:
+        print(f"{tool}: {operation} ...", file=sys.stderr)
+        rows.append((tool, operation, n, statistics.median(once() for _ in range(args.repeat))))
 
-    print("c2pa-python loops ...", file=sys.stderr)
-    seconds, py_plain = python_sign(photos, work / "p", cert, key, thumbnail=False)
-    rows.append((py, "sign one by one, no thumbnail", n, seconds))
-    rows.append((py, "read + validate one by one", n, python_read(py_plain, root_pem)))
-    seconds, py_thumb = python_sign(photos, work / "pt", cert, key, thumbnail=True)
-    rows.append((py, "sign one by one, default settings (thumbnail)", n, seconds))
+    def kib(folder):
+        return mean_kib(sorted(folder.glob("*.jpg")))
 
-    signed = sorted((work / "v").glob("*.jpg"))
     notes = [
-        f"machine: {cpu_model()}, nproc {nproc}, {platform.system()} {platform.release()}, Python {platform.python_version()}",
-        f"{version}; {py} (c2pa-rs {c2pa.sdk_version()} inside)",
-        f"input: {n} distinct {args.size} JPEGs (ffmpeg testsrc2 + noise), mean {mean_kib(photos):.0f} KiB; "
-        f"signed by vouch {mean_kib(signed):.0f} KiB, by c2pa-python {mean_kib(py_plain):.0f} KiB "
-        f"({mean_kib(py_thumb):.0f} KiB with thumbnail)",
+        f"machine: {cpu_model()}, nproc {cores}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}",
+        f"{version}; {py} (c2pa-rs {c2pa.sdk_version()} inside); median of {args.repeat} runs per row",
+        f"input: {n} distinct {args.size} JPEGs (ffmpeg testsrc2 + noise), mean {kib(src):.0f} KiB; "
+        f"signed by vouch {kib(v):.0f} KiB, by c2pa-python {kib(p):.0f} KiB ({kib(pt):.0f} KiB with thumbnail)",
         "vouch: one process per row, wall clock including start-up, identity load and writing every file; "
+        "each signed file is fsynced before it is renamed into place (c2pa-python does not fsync); "
         "1 thread = RAYON_NUM_THREADS=1",
-        "c2pa-python: one Context and Signer reused, a new Builder per file (Builders sign once); "
-        "Ed25519 with the same key and certificate; vouch embeds no thumbnail, so the no-thumbnail row is "
-        "like for like, and the default row is what a script gets unless it turns thumbnails off",
-        "every signed file was checked: vouch verify exits 0 with all files trusted, c2pa-python reads all trusted",
+        "c2pa-python: one Context and Signer reused, a new Builder per file (Builders sign once), same Ed25519 "
+        "key and certificate; vouch embeds no thumbnail, so the no-thumbnail row is like for like, and the "
+        "default row is what a script gets unless it turns thumbnails off",
+        "every signed file was checked: vouch verify exits 0 with all files trusted, c2pa-python reads its own "
+        "output as Trusted",
     ]
     return render(rows, notes)
 
@@ -192,19 +217,23 @@ def main():
     parser.add_argument("--vouch", required=True, help="vouch binary (release build)")
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--size", default="1024x768", help="photo size, WIDTHxHEIGHT")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row; the median is reported")
     parser.add_argument("--out-md", type=Path, help="also write the table here")
+    parser.add_argument("--readme", type=Path, help=f"also put the table between {README_BEGIN} markers here")
     args = parser.parse_args()
-    if args.count < 1:
-        parser.error("--count must be at least 1")
+    if args.count < 1 or args.repeat < 1:
+        parser.error("--count and --repeat must be at least 1")
     try:
         with tempfile.TemporaryDirectory(prefix="vouch-bench-") as work:
             table = run(args, Path(work))
-    except (BenchError, subprocess.CalledProcessError, c2pa.C2paError) as e:
+        print(table, end="")
+        if args.out_md:
+            args.out_md.write_text(table)
+        if args.readme:
+            update_readme(args.readme, table)
+    except (BenchError, OSError, subprocess.CalledProcessError, c2pa.C2paError) as e:
         print(f"sign_throughput: {e}", file=sys.stderr)
         return 1
-    print(table, end="")
-    if args.out_md:
-        args.out_md.write_text(table)
     return 0
 
 
