@@ -62,8 +62,8 @@ impl Fixture {
         let root = std::fs::read_to_string(id_dir.join(identity::ROOT_CERT)).expect("read root.pem");
         Self {
             identity,
-            sign_context: provenance::context(None).expect("sign context"),
-            verify_context: provenance::context(Some(&root)).expect("verify context"),
+            sign_context: provenance::context(None, false).expect("sign context"),
+            verify_context: provenance::context(Some(&root), false).expect("verify context"),
             dir,
         }
     }

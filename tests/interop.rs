@@ -93,3 +93,44 @@ fn vouch_trusts_what_c2pa_python_signs_with_a_vouch_identity() {
     assert_eq!(report["c2pa"]["signer"], "Test Reporter");
     assert!(report["c2pa"]["claim_generator"].as_str().unwrap().starts_with("c2pa-python-interop"));
 }
+
+#[test]
+fn remote_manifests_are_fetched_only_with_allow_remote() {
+    let Some(python) = python() else { return };
+    let world = World::with_identity();
+    let served = world.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    // A tiny web server on a free loopback port holds the manifest.
+    let mut server = std::process::Command::new(&python)
+        .args(["-c", "import http.server, functools, sys; h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1]); s = http.server.HTTPServer(('127.0.0.1', 0), h); print(s.server_port, flush=True); s.serve_forever()"])
+        .arg(&served)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.take().unwrap()), &mut port).unwrap();
+    let url = format!("http://127.0.0.1:{}/photo.c2pa", port.trim());
+    let photo = world.path("remote.jpg");
+    let output = c2pa_python(&python)
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg(&photo)
+        .arg("--cert")
+        .arg(world.identity().join("signer.pem"))
+        .arg("--key")
+        .arg(world.identity().join("signer.key"))
+        .args(["--remote", &url, "--manifest-out"])
+        .arg(served.join("photo.c2pa"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let offline = verify_json(&world, &photo);
+    let allowed = world.vouch().arg("verify").arg(&photo).arg("--allow-remote").arg("--json").output().unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(offline["c2pa"]["state"], "absent", "{offline}");
+    assert!(offline["c2pa"]["reason"].as_str().unwrap().contains("--allow-remote"));
+    assert_eq!(json_lines(&allowed.stdout)[0]["c2pa"]["state"], "trusted");
+}

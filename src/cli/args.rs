@@ -176,6 +176,10 @@ pub struct VerifyArgs {
     /// FILE.ots found next to each file. Repeatable.
     #[arg(long, value_name = "RECEIPT")]
     pub receipt: Vec<PathBuf>,
+    /// Fetch manifests that a file references by URL instead of embedding
+    /// (off by default: verifying then contacts no one).
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Bitcoin block headers for offline checks of OpenTimestamps proofs:
     /// lines of `height header-hex` (80-byte headers as on the wire).
     #[arg(long, value_name = "FILE")]
@@ -253,6 +257,9 @@ pub struct InspectArgs {
     /// Root certificate (PEM) to trust when reporting the state. Repeatable.
     #[arg(long, value_name = "ROOT.pem")]
     pub trust: Vec<PathBuf>,
+    /// Fetch a manifest the file references by URL (off by default).
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 #[derive(Debug, Subcommand)]

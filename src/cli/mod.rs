@@ -146,7 +146,7 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     let id = identity::load(&identity_dir(a.identity), pass.as_ref())?;
     drop(pass);
     let signer = id.signer()?;
-    let context = provenance::context(None).context("cannot configure c2pa")?;
+    let context = provenance::context(None, false).context("cannot configure c2pa")?;
     let options = SignOptions { output, title: a.title, author: a.author, source_type: a.source_type, force: a.force };
 
     let mut printer = Printer::new(a.json);
@@ -189,14 +189,18 @@ fn check_output_collisions(files: &[MediaFile], output: &SignOutput) -> Result<(
     Ok(())
 }
 
-fn verify_context(trust: &[PathBuf], identity: Option<PathBuf>) -> Result<std::sync::Arc<c2pa::Context>> {
+fn verify_context(
+    trust: &[PathBuf],
+    identity: Option<PathBuf>,
+    allow_remote: bool,
+) -> Result<std::sync::Arc<c2pa::Context>> {
     let id_dir = identity_dir(identity);
     let anchors = trust_store::gather(trust, &home::trust_dir(), Some(&id_dir))?;
-    provenance::context(anchors.pem_bundle()).context("cannot configure c2pa with these trust anchors")
+    provenance::context(anchors.pem_bundle(), allow_remote).context("cannot configure c2pa with these trust anchors")
 }
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
-    let context = verify_context(&a.trust, a.identity)?;
+    let context = verify_context(&a.trust, a.identity, a.allow_remote)?;
     let chain = match &a.headers {
         Some(path) => ChainData::default().with_headers_file(path)?,
         None => ChainData::default(),
@@ -266,7 +270,7 @@ pub fn inspect(a: InspectArgs) -> Result<Outcome> {
         return inspect_ots(&a);
     }
     let file = media::probe(&a.file)?;
-    let context = verify_context(&a.trust, None)?;
+    let context = verify_context(&a.trust, None, a.allow_remote)?;
     let mut printer = Printer::new(a.json);
     match provenance::inspect::inspect_file(&file, &context)? {
         Some(store) if a.json => printer.line(&serde_json::to_string_pretty(&store)?),

@@ -37,12 +37,13 @@ pub enum ProvenanceError {
     Settings { path: PathBuf, reason: String },
 }
 
-/// Builds the c2pa context for a run. Remote manifests and OCSP are never
-/// fetched: verification uses only the file, its sidecar and local anchors.
-pub fn context(trust_anchors_pem: Option<&str>) -> Result<Arc<Context>, c2pa::Error> {
+/// Builds the c2pa context for a run. OCSP is never fetched, and remote
+/// manifests only when the user allows it: by default verification uses
+/// only the file, its sidecar and local anchors, and contacts no one.
+pub fn context(trust_anchors_pem: Option<&str>, allow_remote: bool) -> Result<Arc<Context>, c2pa::Error> {
     let mut settings = serde_json::json!({
         "verify": {
-            "remote_manifest_fetch": false,
+            "remote_manifest_fetch": allow_remote,
             "ocsp_fetch": false,
             "verify_trust": true,
         },

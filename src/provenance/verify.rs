@@ -135,9 +135,7 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
         // A manifest that is there but cannot even be parsed is invalid, not absent.
         return Ok(match failure {
             Some(c2pa::Error::RemoteManifestUrl(url)) => C2paReport {
-                reason: Some(format!(
-                    "the manifest is stored remotely at {url}; vouch does not fetch remote manifests"
-                )),
+                reason: Some(format!("the manifest is stored remotely at {url}; pass --allow-remote to fetch it")),
                 ..C2paReport::empty(C2paState::Absent)
             },
             Some(e) => C2paReport {

@@ -3,6 +3,8 @@
 
     c2pa_python.py read FILE [--anchors ROOT.pem]      -> JSON {state, codes}
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY -> signs with Ed25519
+    c2pa_python.py sign SRC DST --cert CHAIN --key KEY --remote URL --manifest-out M
+        -> the manifest is not embedded: DST points to URL, M holds the manifest
 """
 import argparse
 import json
@@ -41,7 +43,15 @@ def sign(args):
     }
     with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context=context(None)) as builder:
         builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
-        builder.sign_file(args.src, args.dst, signer)
+        if args.remote:
+            builder.set_no_embed()
+            builder.set_remote_url(args.remote)
+            with open(args.src, "rb") as src, open(args.dst, "w+b") as dst:
+                manifest_bytes = builder.sign(signer, "image/jpeg", src, dst)
+            with open(args.manifest_out, "wb") as out:
+                out.write(manifest_bytes)
+        else:
+            builder.sign_file(args.src, args.dst, signer)
 
 
 def main():
@@ -55,6 +65,8 @@ def main():
     s.add_argument("dst")
     s.add_argument("--cert", required=True)
     s.add_argument("--key", required=True)
+    s.add_argument("--remote")
+    s.add_argument("--manifest-out")
     args = parser.parse_args()
     {"read": read, "sign": sign}[args.cmd](args)
 
