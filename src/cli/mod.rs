@@ -260,7 +260,11 @@ fn verify_one(
 ) -> Result<FileReport> {
     let c2pa = media.map(|m| provenance::verify_file(m, context)).transpose()?;
     let mut receipts = anchor::receipts_beside(path);
-    receipts.extend(extra_receipts.iter().filter(|r| !receipts.contains(r)).cloned().collect::<Vec<_>>());
+    for receipt in extra_receipts {
+        if !receipts.contains(receipt) {
+            receipts.push(receipt.clone());
+        }
+    }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
     Ok(FileReport { path: path.to_path_buf(), c2pa, anchors })
 }

@@ -96,11 +96,6 @@ impl SigningIdentity {
             }
         })
     }
-
-    /// The certificate chain (PEM), for tools that sign on vouch's behalf.
-    pub fn chain_pem(&self) -> &[u8] {
-        &self.chain_pem
-    }
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

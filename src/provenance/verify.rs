@@ -1,7 +1,6 @@
 //! Verification: what a file's Content Credentials say, and whether they hold.
 
 use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 
 use c2pa::{Context, Reader, ValidationState};
@@ -244,9 +243,4 @@ fn failure_code(e: &c2pa::Error) -> &'static str {
         c2pa::Error::RemoteManifestUrl(_) | c2pa::Error::RemoteManifestFetch(_) => "manifest.inaccessible",
         _ => "general.error",
     }
-}
-
-/// The path of a sidecar manifest for `path`, if one exists.
-pub fn existing_sidecar(path: &Path) -> Option<std::path::PathBuf> {
-    Some(sidecar_path(path)).filter(|p| p.is_file())
 }
