@@ -7,16 +7,19 @@ VENV        := $(DEPS)/venv
 PYTHON      := $(VENV)/bin/python
 ORT_VERSION := 1.24.4
 ORT_DIR     := $(DEPS)/onnxruntime
+ANVIL_VERSION := 1.7.1
+NPM_DIR     := $(DEPS)/npm
 APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl
 
-# Tests find the venv's Python and ONNX Runtime through these.
+# Tests find the venv's Python, ONNX Runtime and anvil through these.
 export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
+export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 
 .PHONY: deps apt-deps build test demo bench man clean
 
-## deps: system packages, the Python test venv and ONNX Runtime (idempotent)
-deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so
+## deps: system packages, the Python test venv, ONNX Runtime and anvil (idempotent)
+deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(NPM_DIR)/.anvil-$(ANVIL_VERSION)
 
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -46,6 +49,13 @@ $(ORT_DIR)/libonnxruntime.so:
 	  [open(os.path.basename(n), 'wb').write(z.read(n)) for n in libs]; \
 	  os.symlink(os.path.basename(libs[0]), 'libonnxruntime.so')"
 	@echo "ONNX Runtime: $(abspath $@)"
+
+# anvil (a local EVM chain for the anchoring tests) from the npm registry;
+# its platform package carries the binary, so no install script is needed.
+$(NPM_DIR)/.anvil-$(ANVIL_VERSION):
+	@mkdir -p $(NPM_DIR)
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NPM_DIR) @foundry-rs/anvil@$(ANVIL_VERSION)
+	@touch $@
 
 ## build: the vouch binary (release)
 build:

@@ -1,20 +1,23 @@
 //! Anchoring to public chains: proofs that exact bytes existed before a block.
 //!
 //! Entry point for checking: [`verify_receipt`] turns a receipt beside a
-//! file (`FILE.ots`) into an [`AnchorReport`] using only chain data the
-//! caller supplies ([`ChainData`]), so verification works offline.
+//! file (`FILE.ots` for Bitcoin through OpenTimestamps, `FILE.anchor.json`
+//! for EVM chains) into an [`AnchorReport`] using only the chain data the
+//! caller supplies ([`ChainData`]): offline where the data is at hand.
+//! Entry points for anchoring: [`stamp::anchor_ots`] and [`evm::anchor_evm`].
 
 pub mod digest;
+pub mod evm;
+pub mod headers;
 pub mod merkle;
 pub mod ots;
 pub mod stamp;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use ots::{AttestationOutcome, BlockHeader};
+use ots::AttestationOutcome;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnchorError {
@@ -24,7 +27,13 @@ pub enum AnchorError {
     Proof { path: PathBuf, source: ots::OtsError },
     #[error("{}: {source}", path.display())]
     Headers { path: PathBuf, source: ots::OtsError },
-    #[error("{}: unknown receipt type (expected FILE.ots)", .0.display())]
+    #[error("{}: not a valid anchor receipt: {reason}", path.display())]
+    Receipt { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Rpc(String),
+    #[error("{0}")]
+    Key(String),
+    #[error("{}: unknown receipt type (expected FILE.ots or FILE.anchor.json)", .0.display())]
     UnknownReceipt(PathBuf),
     #[error("{}: a receipt already exists (pass --force to replace it)", .0.display())]
     ReceiptExists(PathBuf),
@@ -60,12 +69,20 @@ pub struct AnchorReport {
     pub time: Option<String>,
     pub reason: Option<String>,
     pub receipt: PathBuf,
+    /// EVM only: the transaction carrying the batch root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
+    /// EVM only: blocks on top of (and including) the anchoring block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<u64>,
 }
 
 /// Chain data available to this run (offline where the data is at hand).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ChainData {
-    pub bitcoin_headers: BTreeMap<u64, BlockHeader>,
+    pub bitcoin: headers::BitcoinHeaders,
+    /// A node to check EVM receipts against (`--rpc`).
+    pub evm: Option<evm::EvmVerifier>,
 }
 
 impl ChainData {
@@ -75,7 +92,7 @@ impl ChainData {
             std::fs::read_to_string(path).map_err(|source| AnchorError::Io { path: path.to_path_buf(), source })?;
         let headers = ots::parse_headers_file(&text)
             .map_err(|source| AnchorError::Headers { path: path.to_path_buf(), source })?;
-        self.bitcoin_headers.extend(headers);
+        self.bitcoin.extend(headers);
         Ok(self)
     }
 }
@@ -89,7 +106,7 @@ pub fn ots_path(file: &Path) -> PathBuf {
 
 /// Receipts found beside `file`.
 pub fn receipts_beside(file: &Path) -> Vec<PathBuf> {
-    [ots_path(file)].into_iter().filter(|p| p.is_file()).collect()
+    [ots_path(file), evm::receipt_path(file)].into_iter().filter(|p| p.is_file()).collect()
 }
 
 /// The largest proof vouch reads; real ones are a few kilobytes.
@@ -109,12 +126,20 @@ pub fn read_ots(path: &Path) -> Result<ots::DetachedTimestamp, AnchorError> {
 
 /// Checks one receipt against the file it should cover.
 pub fn verify_receipt(file: &Path, receipt: &Path, chain: &ChainData) -> Result<AnchorReport, AnchorError> {
+    if evm::is_receipt(receipt) {
+        return evm::verify(file, receipt, chain.evm.as_ref());
+    }
     if receipt.extension().is_none_or(|e| e != "ots") {
         return Err(AnchorError::UnknownReceipt(receipt.to_path_buf()));
     }
     let proof = read_ots(receipt)?;
+    let heights = proof.attestations().into_iter().filter_map(|(_, a)| match a {
+        ots::Attestation::Bitcoin { height } => Some(height),
+        _ => None,
+    });
+    let headers = chain.bitcoin.at(heights)?;
     let stream = std::fs::File::open(file).map_err(|source| AnchorError::Io { path: file.to_path_buf(), source })?;
-    let outcomes = ots::verify_reader(stream, &proof, &chain.bitcoin_headers)
+    let outcomes = ots::verify_reader(stream, &proof, &headers)
         .map_err(|source| AnchorError::Proof { path: receipt.to_path_buf(), source })?;
     Ok(summarise(outcomes, receipt))
 }
@@ -133,6 +158,8 @@ fn summarise(outcomes: Vec<AttestationOutcome>, receipt: &Path) -> AnchorReport 
         time: None,
         reason: None,
         receipt: receipt.to_path_buf(),
+        tx_hash: None,
+        confirmations: None,
     };
     if let Some(reason) = outcomes.iter().find_map(|o| match o {
         AttestationOutcome::Invalid { reason } => Some(reason.clone()),

@@ -91,7 +91,16 @@ pub struct Anchored {
     pub ipfs_cid: String,
     /// Merkle root committed for the whole batch.
     pub root: String,
+    /// OpenTimestamps: the calendars that accepted the root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub calendars: Vec<String>,
+    /// EVM: the chain (CAIP-2), transaction and block carrying the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
 }
 
 /// Hashes files in parallel (each streamed) and gives each a fresh nonce.
@@ -197,6 +206,9 @@ pub fn anchor_ots(
                 ipfs_cid: digest::ipfs_cid(&file.sha256),
                 root: root_hex.clone(),
                 calendars: submission.accepted.clone(),
+                chain: None,
+                tx_hash: None,
+                block: None,
             })
         })
         .collect())

@@ -172,8 +172,8 @@ pub struct VerifyArgs {
     /// Identity whose root is trusted [default: $VOUCH_HOME/identity].
     #[arg(long, value_name = "DIR")]
     pub identity: Option<PathBuf>,
-    /// Anchor receipt (FILE.ots) to check against every PATH, besides the
-    /// FILE.ots found next to each file. Repeatable.
+    /// Anchor receipt (FILE.ots or FILE.anchor.json) to check against every
+    /// PATH, besides the receipts found next to each file. Repeatable.
     #[arg(long, value_name = "RECEIPT")]
     pub receipt: Vec<PathBuf>,
     /// Fetch manifests that a file references by URL instead of embedding
@@ -184,6 +184,24 @@ pub struct VerifyArgs {
     /// lines of `height header-hex` (80-byte headers as on the wire).
     #[arg(long, value_name = "FILE")]
     pub headers: Option<PathBuf>,
+    /// Bitcoin Core JSON-RPC URL (http://user:pass@host:8332) to fetch the
+    /// block headers OpenTimestamps proofs need (getblockhash, getblockheader).
+    #[arg(long, value_name = "URL", conflicts_with = "esplora")]
+    pub bitcoin_rpc: Option<String>,
+    /// Esplora REST base URL to fetch the block headers OpenTimestamps proofs need.
+    #[arg(long, value_name = "URL")]
+    pub esplora: Option<String>,
+    /// EVM JSON-RPC URL of the chain FILE.anchor.json receipts name: the
+    /// transaction must exist there, carry the root and sit in the named block.
+    #[arg(long, value_name = "URL")]
+    pub rpc: Option<String>,
+    /// Blocks (the anchoring one included) an EVM anchor needs to count as
+    /// confirmed; fewer leave it pending.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub confirmations: u64,
+    /// Seconds to wait for each request to a node or Esplora server.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub timeout: u64,
     /// Print one JSON object per input per line.
     #[arg(long)]
     pub json: bool,
@@ -194,6 +212,8 @@ pub struct VerifyArgs {
 pub enum AnchorBackend {
     /// Bitcoin, through OpenTimestamps calendars: writes FILE.ots.
     Ots,
+    /// An EVM chain over JSON-RPC, one transaction per batch: writes FILE.anchor.json.
+    Evm,
 }
 
 #[derive(Debug, Args)]
@@ -214,7 +234,21 @@ pub struct AnchorArgs {
     /// How many calendars must accept the batch [default: 2, or 1 with a single calendar].
     #[arg(long, value_name = "M")]
     pub min_calendars: Option<usize>,
-    /// Seconds to wait for each calendar.
+    /// EVM JSON-RPC URL (with --to evm).
+    #[arg(long, value_name = "URL", required_if_eq("to", "evm"))]
+    pub rpc: Option<String>,
+    /// Environment variable holding the hex private key of the account that
+    /// pays for the anchoring transaction (with --to evm; never a flag, so it
+    /// stays out of shell history and process lists).
+    #[arg(long, value_name = "VAR", required_if_eq("to", "evm"))]
+    pub key_env: Option<String>,
+    /// Refuse to anchor unless the node serves this chain id (with --to evm).
+    #[arg(long, value_name = "N")]
+    pub chain_id: Option<u64>,
+    /// Blocks to wait for before writing receipts (with --to evm).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub confirmations: u64,
+    /// Seconds to wait for each calendar or node request.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
     /// Replace receipts that already exist.

@@ -201,10 +201,20 @@ fn verify_context(
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     let context = verify_context(&a.trust, a.identity, a.allow_remote)?;
-    let chain = match &a.headers {
+    let mut chain = match &a.headers {
         Some(path) => ChainData::default().with_headers_file(path)?,
         None => ChainData::default(),
     };
+    let timeout = std::time::Duration::from_secs(a.timeout);
+    if let Some(url) = &a.bitcoin_rpc {
+        chain.bitcoin.set_source(anchor::headers::HeaderSource::bitcoin_rpc(url, timeout));
+    }
+    if let Some(url) = &a.esplora {
+        chain.bitcoin.set_source(anchor::headers::HeaderSource::esplora(url, timeout));
+    }
+    if let Some(url) = &a.rpc {
+        chain.evm = Some(anchor::evm::EvmVerifier::new(url, a.confirmations, timeout)?);
+    }
     let mut printer = Printer::new(a.json);
     // Media is checked for credentials; any other file (a text, an archive)
     // only when a receipt covers it.
@@ -333,8 +343,21 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     if printer.outcome == Outcome::Error {
         anyhow::bail!("nothing was anchored");
     }
-    let client = CalendarClient::new(std::time::Duration::from_secs(a.timeout));
-    for (file, result) in batch.iter().zip(stamp::anchor_ots(&batch, &calendars, min_calendars, &client, a.force)?) {
+    let timeout = std::time::Duration::from_secs(a.timeout);
+    let results = match a.to {
+        Some(AnchorBackend::Evm) => {
+            let key = anchor::evm::EvmKey::from_env(a.key_env.as_deref().unwrap_or_default())?;
+            let target = anchor::evm::EvmTarget {
+                rpc: a.rpc.clone().unwrap_or_default(),
+                chain_id: a.chain_id,
+                confirmations: a.confirmations,
+                timeout,
+            };
+            anchor::evm::anchor_evm(&batch, &target, &key, a.force)?
+        }
+        _ => stamp::anchor_ots(&batch, &calendars, min_calendars, &CalendarClient::new(timeout), a.force)?,
+    };
+    for (file, result) in batch.iter().zip(results) {
         match result {
             Ok(anchored) => printer.record(&anchored, report::anchored_text, Outcome::Passed),
             Err(e) => printer.error(&file.path, &e),

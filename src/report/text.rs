@@ -28,6 +28,9 @@ pub fn verify_text(report: &FileReport) -> String {
         if let Some(time) = &anchor.time {
             let _ = write!(line, " at {time}");
         }
+        if let Some(confirmations) = anchor.confirmations {
+            let _ = write!(line, ", {confirmations} confirmation(s)");
+        }
         if let Some(reason) = &anchor.reason {
             let _ = write!(line, " ({reason})");
         }
@@ -254,13 +257,14 @@ fn ots_tree(out: &mut String, timestamp: &Timestamp, indent: usize) {
 
 /// One line per anchored file.
 pub fn anchored_text(anchored: &Anchored) -> String {
-    format!(
-        "anchored {} -> {} (root {}, {} calendar(s))",
-        anchored.path.display(),
-        anchored.receipt.display(),
-        &anchored.root[..16],
-        anchored.calendars.len()
-    )
+    let root = &anchored.root[..16];
+    let (path, receipt) = (anchored.path.display(), anchored.receipt.display());
+    match (&anchored.chain, &anchored.tx_hash, anchored.block) {
+        (Some(chain), Some(tx), Some(block)) => {
+            format!("anchored {path} -> {receipt} (root {root}, {chain} tx {tx} in block {block})")
+        }
+        _ => format!("anchored {path} -> {receipt} (root {root}, {} calendar(s))", anchored.calendars.len()),
+    }
 }
 
 /// One line per upgraded proof.
