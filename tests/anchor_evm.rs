@@ -148,9 +148,18 @@ fn a_thousand_files_one_transaction_all_confirmed_one_tampered_invalid() {
 
     // Every receipt names what the issue lists, and nothing about other files.
     let receipt: Value = serde_json::from_str(&std::fs::read_to_string(receipt_of(&files[7])).unwrap()).unwrap();
-    for field in
-        ["version", "sha256", "nonce", "merkle_path", "root", "chain_id", "tx_hash", "block_number", "block_hash", "block_time"]
-    {
+    for field in [
+        "version",
+        "sha256",
+        "nonce",
+        "merkle_path",
+        "root",
+        "chain_id",
+        "tx_hash",
+        "block_number",
+        "block_hash",
+        "block_time",
+    ] {
         assert!(!receipt[field].is_null(), "receipt lacks {field}: {receipt}");
     }
     assert_eq!(receipt["sha256"], sha256(&files[7]));
@@ -314,20 +323,28 @@ fn malformed_receipts_are_errors_that_name_the_file() {
     });
     let cases: Vec<(Value, &str)> = vec![
         (json!("not an object"), "invalid type"),
-        ({ good["block_number"] = json!("one"); good.clone() }, "invalid type"),
-        ({ good["block_number"] = json!(1); good["merkle_path"] = json!(vec![step; 65]); good.clone() }, "65 steps"),
+        (
+            {
+                good["block_number"] = json!("one");
+                good.clone()
+            },
+            "invalid type",
+        ),
+        (
+            {
+                good["block_number"] = json!(1);
+                good["merkle_path"] = json!(vec![step; 65]);
+                good.clone()
+            },
+            "65 steps",
+        ),
     ];
     for (json, expected) in cases {
         std::fs::write(&receipt, json.to_string()).unwrap();
-        world
-            .vouch()
-            .arg("verify")
-            .arg(&file)
-            .assert()
-            .code(2)
-            .stderr(predicates::str::contains("photo.txt.anchor.json: not a valid anchor receipt").and(
-                predicates::str::contains(expected),
-            ));
+        world.vouch().arg("verify").arg(&file).assert().code(2).stderr(
+            predicates::str::contains("photo.txt.anchor.json: not a valid anchor receipt")
+                .and(predicates::str::contains(expected)),
+        );
     }
     std::fs::write(&receipt, "{\"version\": 1, \"sha256\": ").unwrap();
     world.vouch().arg("verify").arg(&file).assert().code(2).stderr(predicates::str::contains("EOF"));

@@ -128,3 +128,89 @@ fn inspect_shows_the_proof_tree_and_the_ipfs_cid() {
         .stdout(predicate::str::contains(" -> append"))
         .stdout(predicate::str::contains("verify pending at https://alice.btc.calendar.opentimestamps.org"));
 }
+
+/// A header server (Bitcoin Core JSON-RPC and Esplora REST) on 127.0.0.1.
+struct HeaderServer {
+    child: std::process::Child,
+    port: String,
+}
+
+impl HeaderServer {
+    fn start(python: &std::path::Path, headers: &std::path::Path, forge: bool) -> Self {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(python);
+        cmd.arg(fixture("../tests/interop/bitcoin_node.py")).arg(headers).stdout(std::process::Stdio::piped());
+        if forge {
+            cmd.arg("--forge");
+        }
+        let mut child = cmd.spawn().expect("start the header server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("listening ").expect("server announces its port").to_string();
+        Self { child, port }
+    }
+}
+
+impl Drop for HeaderServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn headers_come_from_a_bitcoin_core_node_or_an_esplora_server() {
+    let (Some(dir), Some(python)) = (shared("interop/ots"), python()) else { return };
+    let world = World::new();
+    let server = HeaderServer::start(&python, &dir.join("bitcoin-headers.txt"), false);
+    let rpc = format!("http://vouch:secret@127.0.0.1:{}", server.port);
+    let esplora = format!("http://127.0.0.1:{}/api", server.port);
+    for source in [["--bitcoin-rpc", rpc.as_str()], ["--esplora", esplora.as_str()]] {
+        let out = world.vouch().arg("verify").arg(dir.join("hello-world.txt")).args(source).arg("--json").output();
+        let out = out.unwrap();
+        assert_eq!(out.status.code(), Some(0), "{source:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let anchor = &json_lines(&out.stdout)[0]["anchors"][0];
+        assert_eq!(anchor["state"], "confirmed", "{source:?}: {anchor}");
+        assert_eq!(anchor["block"], 358391);
+        assert_eq!(anchor["block_hash"], "000000000000000003e892881a8cdcdc117c06d444057c98b6f04a9ee75a2319");
+        // The bad stamp is just as false whichever source says so.
+        let out = world.vouch().arg("verify").arg(dir.join("bad-stamp.txt")).args(source).arg("--json").output();
+        assert_eq!(json_lines(&out.unwrap().stdout)[0]["anchors"][0]["state"], "invalid");
+    }
+    // Wrong credentials: an error that says what to fix, and no secret in it.
+    let wrong = format!("http://vouch:guess@127.0.0.1:{}", server.port);
+    world
+        .vouch()
+        .arg("verify")
+        .arg(dir.join("hello-world.txt"))
+        .args(["--bitcoin-rpc", &wrong])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("HTTP 401").and(predicate::str::contains("guess").not()));
+}
+
+#[test]
+fn a_source_serving_a_header_that_is_not_the_named_block_is_refused() {
+    let (Some(dir), Some(python)) = (shared("interop/ots"), python()) else { return };
+    let world = World::new();
+    let server = HeaderServer::start(&python, &dir.join("bitcoin-headers.txt"), true);
+    let esplora = format!("http://127.0.0.1:{}/api", server.port);
+    world
+        .vouch()
+        .arg("verify")
+        .arg(dir.join("hello-world.txt"))
+        .args(["--esplora", &esplora])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("header 358391 hashes to"));
+    // And an unreachable source is an error, not a verdict.
+    drop(server);
+    world
+        .vouch()
+        .arg("verify")
+        .arg(dir.join("hello-world.txt"))
+        .args(["--esplora", &esplora, "--timeout", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("block-height/358391"));
+}

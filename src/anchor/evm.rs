@@ -418,8 +418,7 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
         report.reason = Some(reason);
         Ok(report)
     };
-    let sha256 =
-        digest::sha256_file(file).map_err(|source| AnchorError::Io { path: file.to_path_buf(), source })?;
+    let sha256 = digest::sha256_file(file).map_err(|source| AnchorError::Io { path: file.to_path_buf(), source })?;
     if sha256 != receipt.sha256 {
         return invalid(
             report,
@@ -445,10 +444,8 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
     else {
         if node_chain != receipt.chain_id {
             report.state = AnchorState::Unverifiable;
-            report.reason = Some(format!(
-                "{} serves chain {node_chain}, the receipt is for chain {}",
-                node.rpc, receipt.chain_id
-            ));
+            report.reason =
+                Some(format!("{} serves chain {node_chain}, the receipt is for chain {}", node.rpc, receipt.chain_id));
             return Ok(report);
         }
         return invalid(report, format!("no transaction {} on chain {}", receipt.tx_hash, receipt.chain_id));
@@ -458,13 +455,19 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
     if tx_chain != receipt.chain_id {
         return invalid(
             report,
-            format!("transaction {} is on chain {tx_chain}, the receipt says chain {}", receipt.tx_hash, receipt.chain_id),
+            format!(
+                "transaction {} is on chain {tx_chain}, the receipt says chain {}",
+                receipt.tx_hash, receipt.chain_id
+            ),
         );
     }
     let mut expected = CALLDATA_PREFIX.to_vec();
     expected.extend_from_slice(&receipt.root);
     if input != expected {
-        return invalid(report, format!("transaction {} does not carry root {}", receipt.tx_hash, hex::encode(receipt.root)));
+        return invalid(
+            report,
+            format!("transaction {} does not carry root {}", receipt.tx_hash, hex::encode(receipt.root)),
+        );
     }
     if !succeeded {
         return invalid(report, format!("transaction {} failed on chain", receipt.tx_hash));

@@ -82,9 +82,9 @@ fn redact(url: &str) -> String {
 
 fn checked_header(url: &str, height: u64, hash: &str, hex_header: &str) -> Result<BlockHeader, AnchorError> {
     let bytes = hex::decode(hex_header.trim()).map_err(|e| rpc_error(url, format!("header {height}: {e}")))?;
-    let header: BlockHeader = bytes.try_into().map_err(|b: Vec<u8>| {
-        rpc_error(url, format!("header {height} is {} bytes, not {HEADER_LEN}", b.len()))
-    })?;
+    let header: BlockHeader = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| rpc_error(url, format!("header {height} is {} bytes, not {HEADER_LEN}", b.len())))?;
     if !block_hash_hex(&header).eq_ignore_ascii_case(hash.trim()) {
         return Err(rpc_error(url, format!("header {height} hashes to {}, not {hash}", block_hash_hex(&header))));
     }
@@ -104,8 +104,9 @@ fn bitcoin_rpc(
     if let Some(auth) = &auth {
         request = request.header("Authorization", auth);
     }
-    let mut response =
-        request.send(serde_json::to_vec(&body).unwrap_or_default()).map_err(|e| rpc_error(url, format!("{method}: {e}")))?;
+    let mut response = request
+        .send(serde_json::to_vec(&body).unwrap_or_default())
+        .map_err(|e| rpc_error(url, format!("{method}: {e}")))?;
     let status = response.status().as_u16();
     if status == 401 || status == 403 {
         return Err(rpc_error(url, format!("{method}: HTTP {status} (check the user:password in the URL)")));
@@ -116,8 +117,8 @@ fn bitcoin_rpc(
         .limit(MAX_REPLY)
         .read_to_string()
         .map_err(|e| rpc_error(url, format!("{method}: {e}")))?;
-    let reply: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| rpc_error(url, format!("{method}: not JSON-RPC (HTTP {status}): {e}")))?;
+    let reply: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| rpc_error(url, format!("{method}: not JSON-RPC (HTTP {status}): {e}")))?;
     match reply.get("error") {
         Some(error) if !error.is_null() => {
             if error.get("code").and_then(|c| c.as_i64()) == Some(-8) {
