@@ -183,13 +183,13 @@ impl BitcoinHeaders {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
         let mut found = BTreeMap::new();
         for height in heights {
-            if !known.contains_key(&height) {
-                if let Some(header) = self.source.fetch(height)? {
-                    known.insert(height, header);
-                }
-            }
-            if let Some(header) = known.get(&height) {
-                found.insert(height, *header);
+            let header = match known.get(&height) {
+                Some(header) => Some(*header),
+                None => self.source.fetch(height)?,
+            };
+            if let Some(header) = header {
+                known.insert(height, header);
+                found.insert(height, header);
             }
         }
         Ok(found)
