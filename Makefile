@@ -71,10 +71,11 @@ test: deps
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 
-## bench: sign/verify throughput (criterion + vouch vs c2pa-python on 500 JPEGs)
+## bench: sign/verify throughput (criterion + vouch vs c2pa-python on 500 JPEGs); anchor hashing vs sha256sum
 bench: deps build
 	cargo bench --bench provenance
 	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md
+	$(PYTHON) benches/anchor_throughput.py --vouch target/release/vouch --files 10000 --total-mb 2048 --readme README.md
 
 ## man: regenerate man/ from the command definitions
 man:
