@@ -25,7 +25,6 @@ use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use chrono::{DateTime, SecondsFormat};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -233,36 +232,31 @@ pub fn anchor_evm(
         .ok_or(AnchorError::NothingToAnchor)?;
     let root = tree.root();
     let landing = send_root(&root, target, key)?;
+    let receipts = super::stamp::write_receipts(files, force, |i, file| {
+        let receipt = Receipt {
+            version: RECEIPT_VERSION,
+            sha256: file.sha256,
+            ipfs_cid: Some(digest::ipfs_cid(&file.sha256)),
+            nonce: file.nonce,
+            merkle_path: tree.proof(i),
+            root,
+            chain_id: landing.chain_id,
+            tx_hash: landing.tx_hash,
+            block_number: landing.block_number,
+            block_hash: landing.block_hash,
+            block_time: landing.block_time.clone(),
+        };
+        let mut json = serde_json::to_vec_pretty(&receipt).expect("receipts always serialise");
+        json.push(b'\n');
+        Ok((receipt_path(&file.path), json))
+    });
     Ok(files
-        .par_iter()
-        .enumerate()
-        .map(|(i, file)| {
-            let receipt = Receipt {
-                version: RECEIPT_VERSION,
-                sha256: file.sha256,
-                ipfs_cid: Some(digest::ipfs_cid(&file.sha256)),
-                nonce: file.nonce,
-                merkle_path: tree.proof(i),
-                root,
-                chain_id: landing.chain_id,
-                tx_hash: landing.tx_hash,
-                block_number: landing.block_number,
-                block_hash: landing.block_hash,
-                block_time: landing.block_time.clone(),
-            };
-            let path = receipt_path(&file.path);
-            let mut json = serde_json::to_vec_pretty(&receipt).expect("receipts always serialise");
-            json.push(b'\n');
-            crate::fsx::write_atomic(&path, &json, Some(0o644), force).map_err(|source| {
-                if source.kind() == std::io::ErrorKind::AlreadyExists {
-                    AnchorError::ReceiptExists(path.clone())
-                } else {
-                    AnchorError::Io { path: path.clone(), source }
-                }
-            })?;
+        .iter()
+        .zip(receipts)
+        .map(|(file, receipt)| {
             Ok(Anchored {
                 path: file.path.clone(),
-                receipt: path,
+                receipt: receipt?,
                 sha256: hex::encode(file.sha256),
                 ipfs_cid: digest::ipfs_cid(&file.sha256),
                 root: hex::encode(root),

@@ -192,16 +192,18 @@ pub fn anchor_ots(
         .ok_or(AnchorError::NothingToAnchor)?;
     let submission = submit_root(tree.root(), calendars, min_calendars, client)?;
     let root_hex = hex::encode(submission.root);
+    let receipts = write_receipts(files, force, |i, file| {
+        let proof = proof_for(file, &tree.proof(i), &submission.timestamp);
+        proof.validate().map_err(|source| AnchorError::Proof { path: ots_path(&file.path), source })?;
+        Ok((ots_path(&file.path), ots::serialize(&proof)))
+    });
     Ok(files
-        .par_iter()
-        .enumerate()
-        .map(|(i, file)| {
-            let proof = proof_for(file, &tree.proof(i), &submission.timestamp);
-            let receipt = ots_path(&file.path);
-            write_proof(&receipt, &proof, force)?;
+        .iter()
+        .zip(receipts)
+        .map(|(file, receipt)| {
             Ok(Anchored {
                 path: file.path.clone(),
-                receipt,
+                receipt: receipt?,
                 sha256: hex::encode(file.sha256),
                 ipfs_cid: digest::ipfs_cid(&file.sha256),
                 root: root_hex.clone(),
@@ -212,6 +214,37 @@ pub fn anchor_ots(
             })
         })
         .collect())
+}
+
+/// Receipts written per flush to disk: bounds memory and open files on huge
+/// batches while keeping the flushes few.
+const RECEIPTS_PER_FLUSH: usize = 1024;
+
+/// Builds each file's receipt (in parallel) and writes them all atomically,
+/// a chunk at a time with one flush per chunk. One result per file.
+pub(crate) fn write_receipts(
+    files: &[BatchFile],
+    overwrite: bool,
+    build: impl Fn(usize, &BatchFile) -> Result<(PathBuf, Vec<u8>), AnchorError> + Sync,
+) -> Vec<Result<PathBuf, AnchorError>> {
+    let mut results = Vec::with_capacity(files.len());
+    for (chunk_index, chunk) in files.chunks(RECEIPTS_PER_FLUSH).enumerate() {
+        let offset = chunk_index * RECEIPTS_PER_FLUSH;
+        let built: Vec<_> = chunk.par_iter().enumerate().map(|(i, file)| build(offset + i, file)).collect();
+        let items: Vec<(PathBuf, Vec<u8>)> = built.iter().filter_map(|b| b.as_ref().ok().cloned()).collect();
+        let mut written = crate::fsx::write_many(&items, Some(0o644), overwrite).into_iter();
+        for receipt in built {
+            results.push(receipt.and_then(|(path, _)| match written.next() {
+                Some(Ok(())) => Ok(path),
+                Some(Err(source)) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Err(AnchorError::ReceiptExists(path))
+                }
+                Some(Err(source)) => Err(AnchorError::Io { path, source }),
+                None => unreachable!("write_many gives one result per item"),
+            }));
+        }
+    }
+    results
 }
 
 fn write_proof(receipt: &Path, proof: &DetachedTimestamp, overwrite: bool) -> Result<(), AnchorError> {
