@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Identity(command) => cli::identity(command),
         Command::Sign(args) => cli::sign(args),
         Command::Verify(args) => cli::verify(args),
+        Command::Check(args) => cli::check(args),
         Command::Anchor(args) => cli::anchor(args),
         Command::Inspect(args) => cli::inspect(args),
         Command::Trust(command) => cli::trust(command),

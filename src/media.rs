@@ -296,24 +296,32 @@ const OWN_OUTPUTS: &[&str] = &[".ots", ".anchor.json", ".c2pa"];
 /// that is not about media formats (hashing, anchoring). Hidden files and
 /// vouch's own receipts and sidecars inside folders are skipped.
 pub fn walk_files(paths: &[PathBuf]) -> Vec<Result<FoundFile, InputError>> {
-    let mut found = Vec::new();
-    for path in paths {
-        match is_dir(path) {
-            Ok(false) => found.push(Ok(FoundFile { path: path.clone(), named: true })),
+    files_below(paths.to_vec()).collect()
+}
+
+/// [`walk_files`] as a lazy stream, for runs over more files than fit in
+/// memory: folders are read as the stream is consumed.
+pub fn files_below(paths: Vec<PathBuf>) -> impl Iterator<Item = Result<FoundFile, InputError>> {
+    paths.into_iter().flat_map(|path| -> Box<dyn Iterator<Item = Result<FoundFile, InputError>>> {
+        match is_dir(&path) {
+            Ok(false) => Box::new(std::iter::once(Ok(FoundFile { path, named: true }))),
             Ok(true) => {
-                let files = walk_dir(path, |p| {
+                let root = path.clone();
+                let files = walk_dir_lazy(path, |p| {
                     let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
                     !OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix))
-                });
-                if files.is_empty() {
-                    found.push(Err(InputError::NoFiles(path.clone())));
+                })
+                .map(|f| f.map(|path| FoundFile { path, named: false }));
+                // A folder with nothing in it is worth saying.
+                let mut files = files.peekable();
+                if files.peek().is_none() {
+                    return Box::new(std::iter::once(Err(InputError::NoFiles(root))));
                 }
-                found.extend(files.into_iter().map(|f| f.map(|path| FoundFile { path, named: false })));
+                Box::new(files)
             }
-            Err(e) => found.push(Err(e)),
+            Err(e) => Box::new(std::iter::once(Err(e))),
         }
-    }
-    found
+    })
 }
 
 /// Whether a named path is a folder; a clear error when it does not exist.
@@ -328,19 +336,22 @@ fn is_dir(path: &Path) -> Result<bool, InputError> {
 /// Regular files below `dir` that `keep` accepts, in name order, skipping
 /// hidden entries (vouch's own temporary outputs among them).
 fn walk_dir(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Result<PathBuf, InputError>> {
-    WalkDir::new(dir)
+    walk_dir_lazy(dir.to_path_buf(), keep).collect()
+}
+
+fn walk_dir_lazy(dir: PathBuf, keep: impl Fn(&Path) -> bool) -> impl Iterator<Item = Result<PathBuf, InputError>> {
+    WalkDir::new(&dir)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
-        .filter_map(|entry| match entry {
+        .filter_map(move |entry| match entry {
             Ok(entry) if entry.file_type().is_file() && keep(entry.path()) => Some(Ok(entry.into_path())),
             Ok(_) => None,
             Err(e) => {
-                let at = e.path().unwrap_or(dir).to_path_buf();
+                let at = e.path().unwrap_or(&dir).to_path_buf();
                 Some(Err(InputError::Io { path: at, source: e.into() }))
             }
         })
-        .collect()
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -399,4 +410,25 @@ mod tests {
         assert!(matches!(got[0], Err(InputError::EmptyFolder(_))));
         assert!(matches!(got[1], Err(InputError::Missing(_))));
     }
+}
+
+/// A small JPEG of an image file as a `data:` URI, for self-contained
+/// reports; `None` for what `image` cannot decode (video, audio, WebP…).
+pub fn thumbnail_data_uri(path: &Path, max_side: u32) -> Option<String> {
+    use base64::Engine as _;
+    let format = Format::from_path(path)?;
+    if !matches!(format, Format::Jpeg | Format::Png) {
+        return None;
+    }
+    let mut reader = image::ImageReader::open(path).ok()?.with_guessed_format().ok()?;
+    // A report thumbnail never justifies decoding a decompression bomb.
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(256 << 20);
+    reader.limits(limits);
+    let thumb = reader.decode().ok()?.thumbnail(max_side, max_side).into_rgb8();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80).encode_image(&thumb).ok()?;
+    Some(format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg)))
 }

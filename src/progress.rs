@@ -19,3 +19,18 @@ pub fn bar(len: u64, message: &'static str, machine_output: bool) -> ProgressBar
     bar.set_message(message);
     bar
 }
+
+/// A counter for work of unknown length (a stream of files), under the same
+/// rules as [`bar`].
+pub fn spinner(message: &'static str, machine_output: bool) -> ProgressBar {
+    if machine_output || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} files ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(message);
+    spinner
+}

@@ -25,6 +25,9 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify the C2PA manifests of media files: trusted, valid, invalid or absent.
     Verify(VerifyArgs),
+    /// One verdict per file (pass, warn, fail) against a policy: credentials,
+    /// signer, anchors; as text, JSON Lines, JUnit, SARIF or HTML.
+    Check(CheckArgs),
     /// Anchor files to a public chain: one Merkle root per batch, a receipt per file.
     Anchor(AnchorArgs),
     /// Show a file's manifest store: signer, actions, ingredients, assertions.
@@ -165,21 +168,38 @@ pub struct VerifyArgs {
     /// Files or folders to verify. A sidecar FILE.c2pa is found automatically.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Root certificate (PEM) to trust, in addition to `vouch trust` anchors
-    /// and the local identity's root. Repeatable.
-    #[arg(long, value_name = "ROOT.pem")]
-    pub trust: Vec<PathBuf>,
-    /// Identity whose root is trusted [default: $VOUCH_HOME/identity].
-    #[arg(long, value_name = "DIR")]
-    pub identity: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
     /// Anchor receipt (FILE.ots or FILE.anchor.json) to check against every
     /// PATH, besides the receipts found next to each file. Repeatable.
     #[arg(long, value_name = "RECEIPT")]
     pub receipt: Vec<PathBuf>,
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Print one JSON object per input per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Whom to trust when checking Content Credentials.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Root certificate (PEM) to trust, in addition to `vouch trust` anchors
+    /// and the local identity's root. Repeatable.
+    #[arg(long = "trust", value_name = "ROOT.pem")]
+    pub roots: Vec<PathBuf>,
+    /// Identity whose root is trusted [default: $VOUCH_HOME/identity].
+    #[arg(long, value_name = "DIR")]
+    pub identity: Option<PathBuf>,
     /// Fetch manifests that a file references by URL instead of embedding
     /// (off by default: verifying then contacts no one).
     #[arg(long)]
     pub allow_remote: bool,
+}
+
+/// Where the chain data to check anchors comes from.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
     /// Bitcoin block headers for offline checks of OpenTimestamps proofs:
     /// lines of `height header-hex` (80-byte headers as on the wire).
     #[arg(long, value_name = "FILE")]
@@ -202,9 +222,51 @@ pub struct VerifyArgs {
     /// Seconds to wait for each request to a node or Esplora server.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
-    /// Print one JSON object per input per line.
-    #[arg(long)]
-    pub json: bool,
+}
+
+/// Report formats of `vouch check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// A table for people (coloured on a terminal).
+    Text,
+    /// JSON Lines: the verify record plus `verdict` and `reasons`, one per file.
+    Json,
+    /// JUnit XML: one test case per file, failures with their reasons.
+    Junit,
+    /// SARIF 2.1.0, for code-scanning views.
+    Sarif,
+    /// One self-contained HTML page with thumbnails, signers, anchors and reasons.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or folders to check (folders are walked; any file type).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Policy file (TOML) with the requirements every file must meet; without
+    /// one, files are only reported and fail only when something is invalid.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Check only shard I of N (0-based), chosen by a hash of each path: N
+    /// machines with I = 0..N-1 cover every file exactly once.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<vouch::check::Shard>,
+    /// Skip files already recorded in this JSON Lines file and append new
+    /// records to it, so an interrupted run picks up where it stopped
+    /// (implies --format json; the file is the output).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "format"])]
+    pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub chain: ChainArgs,
 }
 
 /// Where anchors go.

@@ -199,8 +199,8 @@ fn verify_context(
     provenance::context(anchors.pem_bundle(), allow_remote).context("cannot configure c2pa with these trust anchors")
 }
 
-pub fn verify(a: VerifyArgs) -> Result<Outcome> {
-    let context = verify_context(&a.trust, a.identity, a.allow_remote)?;
+/// The chain data the flags name: headers file, header source, EVM node.
+fn chain_data(a: &ChainArgs, min_confirmations: u64) -> Result<ChainData> {
     let mut chain = match &a.headers {
         Some(path) => ChainData::default().with_headers_file(path)?,
         None => ChainData::default(),
@@ -213,8 +213,14 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
         chain.bitcoin.set_source(anchor::headers::HeaderSource::esplora(url, timeout));
     }
     if let Some(url) = &a.rpc {
-        chain.evm = Some(anchor::evm::EvmVerifier::new(url, a.confirmations, timeout)?);
+        chain.evm = Some(anchor::evm::EvmVerifier::new(url, min_confirmations, timeout)?);
     }
+    Ok(chain)
+}
+
+pub fn verify(a: VerifyArgs) -> Result<Outcome> {
+    let context = verify_context(&a.trust.roots, a.trust.identity, a.trust.allow_remote)?;
+    let chain = chain_data(&a.chain, a.chain.confirmations)?;
     let mut printer = Printer::new(a.json);
     // Media is checked for credentials; any other file (a text, an archive)
     // only when a receipt covers it.
@@ -277,6 +283,212 @@ fn verify_one(
     }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
     Ok(FileReport { path: path.to_path_buf(), c2pa, anchors })
+}
+
+/// What one file of a `check` run came to.
+enum Checked {
+    Record(Box<vouch::check::CheckRecord>),
+    Error(PathBuf, String),
+}
+
+/// Files per parallel round: enough to keep every core busy, few enough
+/// that a run over millions of files holds only a handful in memory.
+const CHECK_CHUNK: usize = 256;
+
+pub fn check(a: CheckArgs) -> Result<Outcome> {
+    use vouch::check::{self as checks, LoadedPolicy, Resume};
+    let policy = a.policy.as_deref().map(LoadedPolicy::load).transpose()?;
+    let mut roots = a.trust.roots.clone();
+    if let Some(policy) = &policy {
+        roots.extend(policy.rules.trusted_roots.iter().cloned());
+    }
+    let context = verify_context(&roots, a.trust.identity.clone(), a.trust.allow_remote)?;
+    let min_confirmations =
+        a.chain.confirmations.max(policy.as_ref().and_then(|p| p.rules.min_confirmations).unwrap_or(0));
+    let chain = chain_data(&a.chain, min_confirmations)?;
+    let format = if a.resume.is_some() { CheckFormat::Json } else { a.format };
+    let resume = a.resume.as_deref().map(Resume::load).transpose()?.unwrap_or_default();
+    let mut sink = CheckSink::open(format, a.out.as_deref(), a.resume.as_deref())?;
+
+    let selected = media::files_below(a.paths.clone()).filter(|found| match found {
+        Ok(file) => {
+            policy.as_ref().is_none_or(|p| p.selects(&file.path))
+                && a.shard.is_none_or(|s| s.takes(&file.path))
+                && !resume.is_done(&file.path)
+        }
+        Err(_) => true,
+    });
+    // Rows streaming to stdout are their own progress; a report written at
+    // the end, or to a file, gets a counter. Never with JSON.
+    let quiet = match format {
+        CheckFormat::Json => true,
+        CheckFormat::Text => a.out.is_none(),
+        _ => false,
+    };
+    let bar = vouch::progress::spinner("checking", quiet);
+    let mut chunk = Vec::with_capacity(CHECK_CHUNK);
+    let mut selected = selected.peekable();
+    while selected.peek().is_some() {
+        chunk.clear();
+        chunk.extend(selected.by_ref().take(CHECK_CHUNK));
+        let results: Vec<Checked> = chunk
+            .par_iter()
+            .map(|found| {
+                let file = match found {
+                    Ok(file) => file,
+                    Err(e) => return Checked::Error(e.path().to_path_buf(), e.to_string()),
+                };
+                let media = match media::Format::from_path(&file.path) {
+                    Some(_) => match media::probe(&file.path) {
+                        Ok(m) => Some(m),
+                        Err(e) => return Checked::Error(file.path.clone(), e.to_string()),
+                    },
+                    None => None,
+                };
+                match verify_one(&file.path, media.as_ref(), &[], &context, &chain) {
+                    Ok(report) => {
+                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))))
+                    }
+                    Err(e) => Checked::Error(file.path.clone(), one_line(&e)),
+                }
+            })
+            .collect();
+        for result in results {
+            bar.inc(1);
+            sink.push(result)?;
+        }
+    }
+    bar.finish_and_clear();
+    sink.finish()
+}
+
+/// Where `check` results go: streamed (text, JSON Lines) or gathered into
+/// compact rows for the reports that need the whole run (JUnit, SARIF, HTML).
+struct CheckSink {
+    format: CheckFormat,
+    out: Box<dyn Write>,
+    staged: Option<vouch::fsx::StagedFile>,
+    colour: bool,
+    rows: Vec<report::Row>,
+    tally: report::Tally,
+    outcome: Outcome,
+}
+
+impl CheckSink {
+    fn open(format: CheckFormat, out: Option<&Path>, resume: Option<&Path>) -> Result<Self> {
+        use std::io::IsTerminal;
+        let (out, staged): (Box<dyn Write>, _) = match (resume, out) {
+            (Some(path), _) => (Box::new(open_for_append(path)?), None),
+            (None, Some(path)) => {
+                let mut staged = vouch::fsx::StagedFile::new(path).with_context(|| path.display().to_string())?;
+                staged.set_mode(0o644).with_context(|| path.display().to_string())?;
+                let file = staged.file().try_clone().with_context(|| path.display().to_string())?;
+                (Box::new(std::io::BufWriter::new(file)), Some(staged))
+            }
+            (None, None) => (Box::new(std::io::stdout().lock()), None),
+        };
+        let colour =
+            out_is_stdout(resume, staged.is_some()) && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Ok(Self { format, out, staged, colour, rows: Vec::new(), tally: report::Tally::default(), outcome: Outcome::Passed })
+    }
+
+    fn push(&mut self, result: Checked) -> Result<()> {
+        use vouch::check::Verdict;
+        match result {
+            Checked::Record(record) => {
+                self.tally.add(record.verdict);
+                if record.verdict == Verdict::Fail {
+                    self.outcome = self.outcome.max(Outcome::CheckFailed);
+                }
+                match self.format {
+                    CheckFormat::Text => self.write_line(&report::check_text(&record, self.colour))?,
+                    CheckFormat::Json => self.write_line(&report::json_line(&*record))?,
+                    _ => {
+                        let mut row = report::Row::from_record(&record);
+                        if self.format == CheckFormat::Html {
+                            row.thumbnail = media::thumbnail_data_uri(&record.report.path, 96);
+                        }
+                        self.rows.push(row);
+                    }
+                }
+            }
+            Checked::Error(path, message) => {
+                eprintln!("vouch: error: {message}");
+                self.tally.errors += 1;
+                self.outcome = Outcome::Error;
+                match self.format {
+                    CheckFormat::Json => self.write_line(&report::json_line(&ErrorRecord { path, error: message }))?,
+                    CheckFormat::Text => {}
+                    _ => self.rows.push(report::Row::from_error(&path, &message)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<()> {
+        match writeln!(self.out, "{line}").and_then(|()| self.out.flush()) {
+            Ok(()) => Ok(()),
+            // A closed pipe (`vouch check … | head`) ends the output, not the run.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => Err(e).context("cannot write the report"),
+        }
+    }
+
+    fn finish(mut self) -> Result<Outcome> {
+        let body = match self.format {
+            CheckFormat::Text => Some(report::tally_text(&self.tally)),
+            CheckFormat::Json => None,
+            CheckFormat::Junit => Some(report::junit(&self.rows, &self.tally)),
+            CheckFormat::Sarif => Some(report::sarif(&self.rows)),
+            CheckFormat::Html => {
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                Some(report::check_html(&self.rows, &self.tally, "vouch check", &now))
+            }
+        };
+        if let Some(body) = body {
+            match self.format {
+                CheckFormat::Text if self.staged.is_none() => eprintln!("{body}"),
+                _ => self.write_line(body.trim_end())?,
+            }
+        }
+        match self.out.flush() {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e).context("cannot write the report"),
+            _ => {}
+        }
+        drop(self.out);
+        if let Some(staged) = self.staged {
+            staged.commit(true).context("cannot write the report")?;
+        }
+        Ok(self.outcome)
+    }
+}
+
+fn out_is_stdout(resume: Option<&Path>, staged: bool) -> bool {
+    resume.is_none() && !staged
+}
+
+/// Opens a JSON Lines file to append to, first cutting a torn last line
+/// (from a run killed mid-write) so every line stays one whole record.
+fn open_for_append(path: &Path) -> Result<std::fs::File> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)
+        .with_context(|| path.display().to_string())?;
+    let len = file.metadata().with_context(|| path.display().to_string())?.len();
+    if len > 0 {
+        let tail_len = len.min(1 << 20);
+        let mut tail = vec![0; tail_len as usize];
+        file.seek(SeekFrom::Start(len - tail_len)).and_then(|_| file.read_exact(&mut tail))?;
+        if tail.last() != Some(&b'\n') {
+            let keep = tail.iter().rposition(|&b| b == b'\n').map_or(len - tail_len, |i| len - tail_len + i as u64 + 1);
+            file.set_len(keep).with_context(|| path.display().to_string())?;
+        }
+    }
+    Ok(file)
 }
 
 pub fn inspect(a: InspectArgs) -> Result<Outcome> {

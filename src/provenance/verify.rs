@@ -12,7 +12,7 @@ use super::{is_no_manifest, ProvenanceError};
 use crate::media::MediaFile;
 
 /// The verdict on a file's C2PA manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum C2paState {
     /// Signature and hashes hold and the signer chains to a trust anchor.
@@ -42,7 +42,7 @@ impl C2paState {
 }
 
 /// One ingredient of the active manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct IngredientSummary {
     pub title: Option<String>,
     pub relationship: String,
@@ -52,11 +52,13 @@ pub struct IngredientSummary {
 }
 
 /// What `vouch verify` reports about a file's C2PA manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct C2paReport {
     pub state: C2paState,
     /// Common name of the signing certificate.
     pub signer: Option<String>,
+    /// SHA-256 of the signing certificate (DER), hex: what policies pin.
+    pub signer_sha256: Option<String>,
     /// Organisation of the certificate's issuer.
     pub issuer: Option<String>,
     /// When the claim was signed (RFC 3339), from a trusted timestamp if any.
@@ -82,6 +84,7 @@ impl C2paReport {
         Self {
             state,
             signer: None,
+            signer_sha256: None,
             issuer: None,
             signed_at: None,
             alg: None,
@@ -196,6 +199,10 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
     Ok(C2paReport {
         state,
         signer: text(&sig["common_name"]),
+        signer_sha256: reader
+            .active_manifest()
+            .and_then(|m| m.signature_info())
+            .and_then(|info| leaf_sha256(info.cert_chain())),
         issuer: text(&sig["issuer"]),
         signed_at: text(&sig["time"]),
         alg: text(&sig["alg"]),
@@ -209,6 +216,13 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
         sidecar,
         reason: None,
     })
+}
+
+/// SHA-256 of the first certificate of a PEM chain.
+fn leaf_sha256(pem_chain: &str) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let (_, pem) = x509_parser::pem::parse_x509_pem(pem_chain.as_bytes()).ok()?;
+    Some(hex::encode(Sha256::digest(&pem.contents)))
 }
 
 /// The validator's failure codes for the active manifest and its ingredients,

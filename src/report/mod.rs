@@ -1,6 +1,8 @@
 //! Rendering results: plain data in, text for people or JSON Lines for
 //! machines out. Nothing here decides anything; it only shows.
 
+pub mod check;
+mod html;
 mod text;
 
 use std::path::PathBuf;
@@ -10,6 +12,8 @@ use serde::Serialize;
 use crate::anchor::AnchorReport;
 use crate::provenance::C2paReport;
 
+pub use check::{check_text, junit, sarif, tally_text, Row, Tally};
+pub use html::check_html;
 pub use text::{
     anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_text, upgrade_text, verify_text,
 };

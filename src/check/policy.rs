@@ -1,0 +1,187 @@
+//! Policy files: what a newsroom or a CI job requires of every asset.
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use super::CheckError;
+
+/// How much C2PA a file must carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum C2paRequirement {
+    /// Signed by a signer that chains to a trusted root.
+    Trusted,
+    /// Signed, intact; the signer need not be trusted.
+    Valid,
+    /// A manifest that is present and not invalid.
+    Any,
+    /// Nothing required (an invalid manifest still fails).
+    #[default]
+    None,
+}
+
+/// Which anchor must be confirmed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnchorRequirement {
+    Ots,
+    Evm,
+    Any,
+    #[default]
+    None,
+}
+
+/// A policy as written (TOML). Every field is optional; unknown fields are
+/// refused, so a typo cannot silently weaken a policy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub require_c2pa: C2paRequirement,
+    /// Root certificates (PEM) to trust, relative to the policy file.
+    #[serde(default)]
+    pub trusted_roots: Vec<PathBuf>,
+    /// Signing certificates allowed (SHA-256 fingerprints or prefixes of
+    /// them, hex, colons allowed); empty allows any signer.
+    #[serde(default)]
+    pub signer_fingerprints: Vec<String>,
+    #[serde(default)]
+    pub require_anchor: AnchorRequirement,
+    /// EVM anchors need this many blocks (the anchoring one included).
+    pub min_confirmations: Option<u64>,
+    /// Files scoring above this are refused; setting it turns detection on.
+    pub max_synthetic_score: Option<f32>,
+    /// Digital source types allowed (IPTC names like `digitalCapture`, or URIs); empty allows any.
+    #[serde(default)]
+    pub allowed_source_types: Vec<String>,
+    /// Digital source types refused, e.g. `trainedAlgorithmicMedia` for news photos.
+    #[serde(default)]
+    pub refused_source_types: Vec<String>,
+    /// Only files matching one of these globs are checked (all when empty).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Files matching one of these globs are skipped.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+/// A policy ready to apply: globs compiled, paths resolved.
+#[derive(Debug, Clone)]
+pub struct LoadedPolicy {
+    pub rules: Policy,
+    pub source: PathBuf,
+    include: Option<GlobSet>,
+    exclude: GlobSet,
+}
+
+impl LoadedPolicy {
+    pub fn load(path: &Path) -> Result<Self, CheckError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CheckError::Io { path: path.into(), source })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Self, CheckError> {
+        let bad = |reason: String| CheckError::Policy { path: path.into(), reason };
+        let mut rules: Policy = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        rules.trusted_roots = rules.trusted_roots.iter().map(|r| dir.join(r)).collect();
+        if let Some(score) = rules.max_synthetic_score.filter(|s| !(0.0..=1.0).contains(s)) {
+            return Err(bad(format!("max_synthetic_score = {score} is not between 0 and 1")));
+        }
+        for fingerprint in &rules.signer_fingerprints {
+            let hex = fingerprint.replace(':', "");
+            if hex.len() < 8 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(bad(format!("signer fingerprint `{fingerprint}` is not 8 or more hex digits")));
+            }
+        }
+        let globs = |patterns: &[String]| -> Result<GlobSet, CheckError> {
+            let mut set = GlobSetBuilder::new();
+            for pattern in patterns {
+                set.add(Glob::new(pattern).map_err(|e| bad(format!("glob `{pattern}`: {e}")))?);
+            }
+            set.build().map_err(|e| bad(e.to_string()))
+        };
+        let include = if rules.include.is_empty() { None } else { Some(globs(&rules.include)?) };
+        let exclude = globs(&rules.exclude)?;
+        Ok(Self { rules, source: path.into(), include, exclude })
+    }
+
+    /// Whether the policy applies to `path`. A glob matches the path as
+    /// walked or the bare file name, so `*.jpg` means every JPEG.
+    pub fn selects(&self, path: &Path) -> bool {
+        let matches = |set: &GlobSet| set.is_match(path) || path.file_name().is_some_and(|n| set.is_match(n));
+        self.include.as_ref().is_none_or(matches) && !matches(&self.exclude)
+    }
+
+    /// Whether detection must run for this policy.
+    pub fn needs_detection(&self) -> bool {
+        self.rules.max_synthetic_score.is_some()
+    }
+}
+
+/// `trainedAlgorithmicMedia`, `trained-algorithmic-media` and the full IPTC
+/// URI all name the same source type.
+pub fn same_source_type(a: &str, b: &str) -> bool {
+    let key = |s: &str| s.rsplit('/').next().unwrap_or(s).replace(['-', '_'], "").to_ascii_lowercase();
+    key(a) == key(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LoadedPolicy, CheckError> {
+        LoadedPolicy::parse(text, Path::new("policies/strict.toml"))
+    }
+
+    #[test]
+    fn a_full_policy_parses_and_resolves_roots_beside_it() {
+        let policy = parse(
+            r#"
+            require_c2pa = "trusted"
+            trusted_roots = ["roots/planet.pem"]
+            signer_fingerprints = ["ab:cd:ef:01"]
+            require_anchor = "evm"
+            min_confirmations = 12
+            max_synthetic_score = 0.4
+            refused_source_types = ["trainedAlgorithmicMedia"]
+            include = ["*.jpg", "video/**"]
+            exclude = ["drafts/**"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(policy.rules.require_c2pa, C2paRequirement::Trusted);
+        assert_eq!(policy.rules.require_anchor, AnchorRequirement::Evm);
+        assert_eq!(policy.rules.trusted_roots, vec![PathBuf::from("policies/roots/planet.pem")]);
+        assert!(policy.needs_detection());
+        assert!(policy.selects(Path::new("delivery/a.jpg")));
+        assert!(policy.selects(Path::new("video/clip.mp4")));
+        assert!(!policy.selects(Path::new("delivery/a.png")));
+        assert!(!policy.selects(Path::new("drafts/b.jpg")));
+    }
+
+    #[test]
+    fn typos_and_nonsense_are_refused_with_the_file_named() {
+        for (text, expected) in [
+            ("require_c2pa = \"trustd\"", "unknown variant"),
+            ("requre_c2pa = \"trusted\"", "unknown field"),
+            ("max_synthetic_score = 3.0", "not between 0 and 1"),
+            ("signer_fingerprints = [\"xyz\"]", "not 8 or more hex digits"),
+            ("include = [\"[\"]", "glob"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.starts_with("policies/strict.toml: "), "{err}");
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn source_types_compare_by_name_in_any_spelling() {
+        let uri = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
+        assert!(same_source_type(uri, "trainedAlgorithmicMedia"));
+        assert!(same_source_type(uri, "trained-algorithmic-media"));
+        assert!(!same_source_type(uri, "digitalCapture"));
+    }
+}

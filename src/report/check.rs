@@ -1,0 +1,306 @@
+//! `vouch check` reports: a text table, JUnit XML for CI systems and SARIF
+//! 2.1.0 for code-scanning views. (JSON Lines is the record itself; HTML
+//! lives in `html.rs`.)
+
+use std::fmt::Write as _;
+
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+use serde_json::json;
+
+use crate::check::{CheckRecord, Verdict};
+
+/// Counts of a run, for summaries and report headers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub pass: usize,
+    pub warn: usize,
+    pub fail: usize,
+    pub errors: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Warn => self.warn += 1,
+            Verdict::Fail => self.fail += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.pass + self.warn + self.fail + self.errors
+    }
+}
+
+/// One row per file: verdict, path, then the reasons. Colour only when asked
+/// (a terminal without NO_COLOR).
+pub fn check_text(record: &CheckRecord, colour: bool) -> String {
+    let word = record.verdict.as_str().to_uppercase();
+    let word = if colour {
+        let code = match record.verdict {
+            Verdict::Pass => "32",
+            Verdict::Warn => "33",
+            Verdict::Fail => "1;31",
+        };
+        format!("\x1b[{code}m{word:<4}\x1b[0m")
+    } else {
+        format!("{word:<4}")
+    };
+    let mut line = format!("{word}  {}", record.report.path.display());
+    if let Some(c2pa) = record.report.c2pa.as_ref().and_then(|c| c.signer.as_deref()) {
+        let _ = write!(line, "  signed by {c2pa}");
+    }
+    for reason in &record.reasons {
+        let _ = write!(line, "\n      {}: {}", reason.rule, reason.message);
+    }
+    line
+}
+
+pub fn tally_text(tally: &Tally) -> String {
+    let mut line = format!("{} file(s): {} pass, {} warn, {} fail", tally.total(), tally.pass, tally.warn, tally.fail);
+    if tally.errors > 0 {
+        let _ = write!(line, ", {} could not be checked", tally.errors);
+    }
+    line
+}
+
+/// A row kept for the reports that need the whole run before writing
+/// (JUnit counts, SARIF runs, HTML): path, verdict, reasons, nothing heavy.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub path: String,
+    pub verdict: Option<Verdict>,
+    /// `(rule, verdict, message)`; for an input that could not be checked,
+    /// one `("error", Fail, message)`.
+    pub reasons: Vec<(String, Verdict, String)>,
+    /// For the HTML report: who signed, and when.
+    pub signer: Option<String>,
+    /// For the HTML report: one line per anchor (kind, state, chain, block, time).
+    pub anchors: Vec<String>,
+    /// For the HTML report: a small JPEG of the file, as a data URI.
+    pub thumbnail: Option<String>,
+    /// For the HTML report: detection scores over time `(seconds, score)` and the threshold.
+    pub timeline: Option<(Vec<(f32, f32)>, f32)>,
+}
+
+impl Row {
+    pub fn from_record(record: &CheckRecord) -> Self {
+        let c2pa = record.report.c2pa.as_ref().filter(|c| c.signer.is_some());
+        let signer = c2pa.map(|c| {
+            let mut who = c.signer.clone().unwrap_or_default();
+            if let Some(issuer) = &c.issuer {
+                let _ = write!(who, " ({issuer})");
+            }
+            let _ = write!(who, ", {}", c.state.as_str());
+            who
+        });
+        let anchors = record
+            .report
+            .anchors
+            .iter()
+            .map(|a| {
+                let mut line = format!("{} {}", a.kind, serde_json::to_value(a.state).unwrap_or_default().as_str().unwrap_or(""));
+                if let (Some(chain), Some(block)) = (&a.chain, a.block) {
+                    let _ = write!(line, ": {chain} block {block}");
+                }
+                if let Some(time) = &a.time {
+                    let _ = write!(line, " at {time}");
+                }
+                line
+            })
+            .collect();
+        Self {
+            path: record.report.path.display().to_string(),
+            verdict: Some(record.verdict),
+            reasons: record.reasons.iter().map(|r| (r.rule.to_string(), r.verdict, r.message.clone())).collect(),
+            signer,
+            anchors,
+            thumbnail: None,
+            timeline: None,
+        }
+    }
+
+    pub fn from_error(path: &std::path::Path, message: &str) -> Self {
+        Self {
+            path: path.display().to_string(),
+            verdict: None,
+            reasons: vec![("error".into(), Verdict::Fail, message.into())],
+            signer: None,
+            anchors: Vec::new(),
+            thumbnail: None,
+            timeline: None,
+        }
+    }
+}
+
+/// JUnit XML: one test case per file; failing files carry a `<failure>`
+/// with every reason, files that could not be checked an `<error>`.
+pub fn junit(rows: &[Row], tally: &Tally) -> String {
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let failures = tally.fail.to_string();
+    let errors = tally.errors.to_string();
+    let tests = tally.total().to_string();
+    let write = |writer: &mut Writer<Vec<u8>>, event: Event| writer.write_event(event).expect("writing to memory");
+    write(&mut writer, Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let suites = BytesStart::new("testsuites").with_attributes([
+        ("name", "vouch check"),
+        ("tests", tests.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+    ]);
+    write(&mut writer, Event::Start(suites));
+    let suite = BytesStart::new("testsuite").with_attributes([
+        ("name", "vouch check"),
+        ("tests", tests.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+        ("skipped", "0"),
+    ]);
+    write(&mut writer, Event::Start(suite));
+    for row in rows {
+        let case = BytesStart::new("testcase").with_attributes([("classname", "vouch.check"), ("name", row.path.as_str())]);
+        let problem = match row.verdict {
+            Some(Verdict::Fail) => Some("failure"),
+            None => Some("error"),
+            _ => None,
+        };
+        let detail: Vec<String> = row.reasons.iter().map(|(rule, v, m)| format!("[{}] {rule}: {m}", v.as_str())).collect();
+        match problem {
+            Some(tag) => {
+                write(&mut writer, Event::Start(case));
+                let message: Vec<&str> = row
+                    .reasons
+                    .iter()
+                    .filter(|(_, v, _)| *v == Verdict::Fail)
+                    .map(|(_, _, m)| m.as_str())
+                    .collect();
+                let message = message.join("; ");
+                let element = BytesStart::new(tag).with_attributes([("message", message.as_str()), ("type", "vouch")]);
+                write(&mut writer, Event::Start(element));
+                write(&mut writer, Event::Text(BytesText::new(&detail.join("\n"))));
+                write(&mut writer, Event::End(BytesEnd::new(tag)));
+                write(&mut writer, Event::End(BytesEnd::new("testcase")));
+            }
+            None if !detail.is_empty() => {
+                // Warnings pass but stay visible in CI logs.
+                write(&mut writer, Event::Start(case));
+                write(&mut writer, Event::Start(BytesStart::new("system-out")));
+                write(&mut writer, Event::Text(BytesText::new(&detail.join("\n"))));
+                write(&mut writer, Event::End(BytesEnd::new("system-out")));
+                write(&mut writer, Event::End(BytesEnd::new("testcase")));
+            }
+            None => write(&mut writer, Event::Empty(case)),
+        }
+    }
+    write(&mut writer, Event::End(BytesEnd::new("testsuite")));
+    write(&mut writer, Event::End(BytesEnd::new("testsuites")));
+    let mut xml = String::from_utf8(writer.into_inner()).expect("quick-xml writes UTF-8");
+    xml.push('\n');
+    xml
+}
+
+/// The rules `vouch check` applies, as SARIF reporting descriptors.
+const RULES: &[(&str, &str)] = &[
+    ("c2pa", "Content Credentials must be present, intact and signed as the policy requires"),
+    ("signer", "The signing certificate must be one the policy allows"),
+    ("source-type", "The declared digital source type must be allowed by the policy"),
+    ("anchor", "Anchors must be true and, where required, confirmed on chain"),
+    ("synthetic", "The detector's synthetic score must not exceed the policy's maximum"),
+    ("error", "The file could be read and checked"),
+];
+
+/// SARIF 2.1.0: one run, one result per reason (errors for failures,
+/// warnings for warnings), located at the file.
+pub fn sarif(rows: &[Row]) -> String {
+    let rules: Vec<_> = RULES
+        .iter()
+        .map(|(id, text)| json!({"id": id, "name": id, "shortDescription": {"text": text}}))
+        .collect();
+    let results: Vec<_> = rows
+        .iter()
+        .flat_map(|row| {
+            row.reasons.iter().map(move |(rule, verdict, message)| {
+                let index = RULES.iter().position(|(id, _)| id == rule).unwrap_or(RULES.len() - 1);
+                json!({
+                    "ruleId": rule,
+                    "ruleIndex": index,
+                    "level": if *verdict == Verdict::Fail { "error" } else { "warning" },
+                    "message": {"text": message},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&row.path)}}}],
+                })
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "vouch",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://c2pa.org/",
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).expect("SARIF serialises");
+    text.push('\n');
+    text
+}
+
+/// A relative URI reference for a path: separators as `/`, the rest
+/// percent-encoded where URIs need it.
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.replace('\\', "/").bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => out.push(byte as char),
+            _ => {
+                let _ = write!(out, "%{byte:02X}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> (Vec<Row>, Tally) {
+        let rows = vec![
+            Row { verdict: Some(Verdict::Pass), reasons: vec![], ..Row::from_error(std::path::Path::new("ok.jpg"), "") },
+            Row {
+                verdict: Some(Verdict::Fail),
+                reasons: vec![("c2pa".into(), Verdict::Fail, "no Content Credentials".into())],
+                ..Row::from_error(std::path::Path::new("bad & <odd>.jpg"), "")
+            },
+            Row::from_error(std::path::Path::new("gone.jpg"), "gone.jpg: file not found"),
+        ];
+        (rows, Tally { pass: 1, warn: 0, fail: 1, errors: 1 })
+    }
+
+    #[test]
+    fn junit_names_failing_files_with_their_reasons_escaped() {
+        let (rows, tally) = rows();
+        let xml = junit(&rows, &tally);
+        assert!(xml.contains(r#"tests="3" failures="1" errors="1""#), "{xml}");
+        assert!(xml.contains(r#"<testcase classname="vouch.check" name="ok.jpg"/>"#), "{xml}");
+        assert!(xml.contains(r#"name="bad &amp; &lt;odd&gt;.jpg""#), "{xml}");
+        assert!(xml.contains(r#"<failure message="no Content Credentials" type="vouch">"#), "{xml}");
+        assert!(xml.contains("<error message=\"gone.jpg: file not found\""), "{xml}");
+    }
+
+    #[test]
+    fn sarif_has_one_result_per_reason_at_the_file() {
+        let (rows, _) = rows();
+        let log: serde_json::Value = serde_json::from_str(&sarif(&rows)).unwrap();
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0]["level"], "error");
+        assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "bad%20%26%20%3Codd%3E.jpg");
+        assert_eq!(results[1]["ruleId"], "error");
+    }
+}
