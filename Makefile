@@ -8,8 +8,9 @@ PYTHON      := $(VENV)/bin/python
 ORT_VERSION := 1.24.4
 ORT_DIR     := $(DEPS)/onnxruntime
 ANVIL_VERSION := 1.7.1
+SARIF_SCHEMA_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 NPM_DIR     := $(DEPS)/npm
-APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl
+APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium
 
 # Tests find the venv's Python, ONNX Runtime and anvil through these.
 export VOUCH_PYTHON   := $(abspath $(PYTHON))
@@ -19,7 +20,7 @@ export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 .PHONY: deps apt-deps build test demo bench man clean
 
 ## deps: system packages, the Python test venv, ONNX Runtime and anvil (idempotent)
-deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(NPM_DIR)/.anvil-$(ANVIL_VERSION)
+deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(NPM_DIR)/.installed
 
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -50,11 +51,13 @@ $(ORT_DIR)/libonnxruntime.so:
 	  os.symlink(os.path.basename(libs[0]), 'libonnxruntime.so')"
 	@echo "ONNX Runtime: $(abspath $@)"
 
-# anvil (a local EVM chain for the anchoring tests) from the npm registry;
-# its platform package carries the binary, so no install script is needed.
-$(NPM_DIR)/.anvil-$(ANVIL_VERSION):
+# From the npm registry: anvil (a local EVM chain for the anchoring tests;
+# its platform package carries the binary, so no install script runs) and
+# the SARIF 2.1.0 JSON schema that `vouch check --format sarif` is tested against.
+$(NPM_DIR)/.installed: Makefile
 	@mkdir -p $(NPM_DIR)
-	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NPM_DIR) @foundry-rs/anvil@$(ANVIL_VERSION)
+	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NPM_DIR) \
+	  @foundry-rs/anvil@$(ANVIL_VERSION) $(SARIF_SCHEMA_PKG)
 	@touch $@
 
 ## build: the vouch binary (release)

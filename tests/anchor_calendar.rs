@@ -5,53 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Std, Stdio};
+use std::process::Command as Std;
 
 use common::*;
-
-/// A calendar process, killed when the test ends however it ends.
-struct Calendar {
-    child: Child,
-    url: String,
-}
-
-impl Calendar {
-    fn start(python: &Path) -> Self {
-        let mut child = Std::new(python)
-            .arg(fixture("../tests/interop/ots_calendar.py"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the test calendar");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("listening ").expect("calendar announces its port");
-        Self { child, url: format!("http://127.0.0.1:{port}") }
-    }
-
-    fn get(&self, route: &str) -> String {
-        let out = Std::new("curl").args(["-sf", &format!("{}{route}", self.url)]).output().unwrap();
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn posts(&self) -> u64 {
-        let stats: serde_json::Value = serde_json::from_str(&self.get("/stats")).unwrap();
-        stats["posts"].as_u64().unwrap()
-    }
-
-    fn mine(&self) {
-        let out = Std::new("curl").args(["-sf", "-X", "POST", &format!("{}/mine", self.url)]).output().unwrap();
-        assert!(out.status.success());
-    }
-}
-
-impl Drop for Calendar {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn ots_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -97,11 +97,9 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
                 add("c2pa", Verdict::Warn, "no Content Credentials".into());
             }
         }
-        (Some(C2paState::Absent), required) => add(
-            "c2pa",
-            Verdict::Fail,
-            format!("no Content Credentials (the policy requires {})", c2pa_word(required)),
-        ),
+        (Some(C2paState::Absent), required) => {
+            add("c2pa", Verdict::Fail, format!("no Content Credentials (the policy requires {})", c2pa_word(required)))
+        }
         (None, required) => add(
             "c2pa",
             Verdict::Fail,
@@ -350,7 +348,8 @@ mod tests {
         assert_eq!(absent.verdict, Verdict::Warn);
         let invalid = judge(report(Some(c2pa(C2paState::Invalid, None)), vec![]), None);
         assert_eq!(invalid.verdict, Verdict::Fail);
-        let bad_anchor = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![anchor("ots", AnchorState::Invalid)]), None);
+        let bad_anchor =
+            judge(report(Some(c2pa(C2paState::Trusted, None)), vec![anchor("ots", AnchorState::Invalid)]), None);
         assert_eq!(bad_anchor.verdict, Verdict::Fail);
         assert_eq!(judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None).verdict, Verdict::Pass);
     }
@@ -358,17 +357,25 @@ mod tests {
     #[test]
     fn a_strict_policy_names_every_shortfall() {
         let policy = strict();
-        let good = report(Some(c2pa(C2paState::Trusted, Some("digitalCapture"))), vec![anchor("evm", AnchorState::Confirmed)]);
+        let good =
+            report(Some(c2pa(C2paState::Trusted, Some("digitalCapture"))), vec![anchor("evm", AnchorState::Confirmed)]);
         assert_eq!(judge(good, Some(&policy)).verdict, Verdict::Pass);
 
-        let untrusted = judge(report(Some(c2pa(C2paState::Valid, None)), vec![anchor("ots", AnchorState::Pending)]), Some(&policy));
+        let untrusted =
+            judge(report(Some(c2pa(C2paState::Valid, None)), vec![anchor("ots", AnchorState::Pending)]), Some(&policy));
         assert_eq!(untrusted.verdict, Verdict::Fail);
         let rules: Vec<_> = untrusted.reasons.iter().map(|r| r.rule).collect();
         assert_eq!(rules, ["c2pa", "anchor"]);
         assert!(untrusted.reasons[1].message.contains("ots pending"));
 
         let ai = judge(
-            report(Some(c2pa(C2paState::Trusted, Some("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"))), vec![anchor("ots", AnchorState::Confirmed)]),
+            report(
+                Some(c2pa(
+                    C2paState::Trusted,
+                    Some("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"),
+                )),
+                vec![anchor("ots", AnchorState::Confirmed)],
+            ),
             Some(&policy),
         );
         assert_eq!(ai.verdict, Verdict::Fail);

@@ -346,9 +346,7 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
                     None => None,
                 };
                 match verify_one(&file.path, media.as_ref(), &[], &context, &chain) {
-                    Ok(report) => {
-                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))))
-                    }
+                    Ok(report) => Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules)))),
                     Err(e) => Checked::Error(file.path.clone(), one_line(&e)),
                 }
             })
@@ -387,9 +385,18 @@ impl CheckSink {
             }
             (None, None) => (Box::new(std::io::stdout().lock()), None),
         };
-        let colour =
-            out_is_stdout(resume, staged.is_some()) && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        Ok(Self { format, out, staged, colour, rows: Vec::new(), tally: report::Tally::default(), outcome: Outcome::Passed })
+        let colour = out_is_stdout(resume, staged.is_some())
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none();
+        Ok(Self {
+            format,
+            out,
+            staged,
+            colour,
+            rows: Vec::new(),
+            tally: report::Tally::default(),
+            outcome: Outcome::Passed,
+        })
     }
 
     fn push(&mut self, result: Checked) -> Result<()> {

@@ -100,7 +100,8 @@ impl Row {
             .anchors
             .iter()
             .map(|a| {
-                let mut line = format!("{} {}", a.kind, serde_json::to_value(a.state).unwrap_or_default().as_str().unwrap_or(""));
+                let mut line =
+                    format!("{} {}", a.kind, serde_json::to_value(a.state).unwrap_or_default().as_str().unwrap_or(""));
                 if let (Some(chain), Some(block)) = (&a.chain, a.block) {
                     let _ = write!(line, ": {chain} block {block}");
                 }
@@ -159,22 +160,20 @@ pub fn junit(rows: &[Row], tally: &Tally) -> String {
     ]);
     write(&mut writer, Event::Start(suite));
     for row in rows {
-        let case = BytesStart::new("testcase").with_attributes([("classname", "vouch.check"), ("name", row.path.as_str())]);
+        let case =
+            BytesStart::new("testcase").with_attributes([("classname", "vouch.check"), ("name", row.path.as_str())]);
         let problem = match row.verdict {
             Some(Verdict::Fail) => Some("failure"),
             None => Some("error"),
             _ => None,
         };
-        let detail: Vec<String> = row.reasons.iter().map(|(rule, v, m)| format!("[{}] {rule}: {m}", v.as_str())).collect();
+        let detail: Vec<String> =
+            row.reasons.iter().map(|(rule, v, m)| format!("[{}] {rule}: {m}", v.as_str())).collect();
         match problem {
             Some(tag) => {
                 write(&mut writer, Event::Start(case));
-                let message: Vec<&str> = row
-                    .reasons
-                    .iter()
-                    .filter(|(_, v, _)| *v == Verdict::Fail)
-                    .map(|(_, _, m)| m.as_str())
-                    .collect();
+                let message: Vec<&str> =
+                    row.reasons.iter().filter(|(_, v, _)| *v == Verdict::Fail).map(|(_, _, m)| m.as_str()).collect();
                 let message = message.join("; ");
                 let element = BytesStart::new(tag).with_attributes([("message", message.as_str()), ("type", "vouch")]);
                 write(&mut writer, Event::Start(element));
@@ -213,10 +212,8 @@ const RULES: &[(&str, &str)] = &[
 /// SARIF 2.1.0: one run, one result per reason (errors for failures,
 /// warnings for warnings), located at the file.
 pub fn sarif(rows: &[Row]) -> String {
-    let rules: Vec<_> = RULES
-        .iter()
-        .map(|(id, text)| json!({"id": id, "name": id, "shortDescription": {"text": text}}))
-        .collect();
+    let rules: Vec<_> =
+        RULES.iter().map(|(id, text)| json!({"id": id, "name": id, "shortDescription": {"text": text}})).collect();
     let results: Vec<_> = rows
         .iter()
         .flat_map(|row| {
@@ -271,7 +268,11 @@ mod tests {
 
     fn rows() -> (Vec<Row>, Tally) {
         let rows = vec![
-            Row { verdict: Some(Verdict::Pass), reasons: vec![], ..Row::from_error(std::path::Path::new("ok.jpg"), "") },
+            Row {
+                verdict: Some(Verdict::Pass),
+                reasons: vec![],
+                ..Row::from_error(std::path::Path::new("ok.jpg"), "")
+            },
             Row {
                 verdict: Some(Verdict::Fail),
                 reasons: vec![("c2pa".into(), Verdict::Fail, "no Content Credentials".into())],
@@ -300,7 +301,10 @@ mod tests {
         let results = log["runs"][0]["results"].as_array().unwrap();
         assert_eq!(results.len(), 2);
         assert_eq!(results[0]["level"], "error");
-        assert_eq!(results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "bad%20%26%20%3Codd%3E.jpg");
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "bad%20%26%20%3Codd%3E.jpg"
+        );
         assert_eq!(results[1]["ruleId"], "error");
     }
 }

@@ -63,7 +63,10 @@ pub fn check_html(rows: &[Row], tally: &Tally, title: &str, generated: &str) -> 
         html.push_str("<td>");
         list(&mut html, row.anchors.iter().map(|a| escape(a)));
         html.push_str("</td><td class=\"reasons\">");
-        list(&mut html, row.reasons.iter().map(|(rule, _, message)| format!("<b>{}</b>: {}", escape(rule), escape(message))));
+        list(
+            &mut html,
+            row.reasons.iter().map(|(rule, _, message)| format!("<b>{}</b>: {}", escape(rule), escape(message))),
+        );
         html.push_str("</td></tr>\n");
     }
     html.push_str("</tbody>\n</table>\n</body>\n</html>\n");

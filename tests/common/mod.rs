@@ -127,3 +127,63 @@ pub fn flip_byte_near_end(path: &Path) {
     data[at] ^= 0xFF;
     std::fs::write(path, data).unwrap();
 }
+
+/// A calendar process, killed when the test ends however it ends.
+pub struct Calendar {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Calendar {
+    pub fn start(python: &Path) -> Self {
+        let mut child = std::process::Command::new(python)
+            .arg(fixture("../tests/interop/ots_calendar.py"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the test calendar");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port = line.trim().strip_prefix("listening ").expect("calendar announces its port");
+        Self { child, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    pub fn get(&self, route: &str) -> String {
+        let out = std::process::Command::new("curl").args(["-sf", &format!("{}{route}", self.url)]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn posts(&self) -> u64 {
+        let stats: serde_json::Value = serde_json::from_str(&self.get("/stats")).unwrap();
+        stats["posts"].as_u64().unwrap()
+    }
+
+    pub fn mine(&self) {
+        let out = std::process::Command::new("curl")
+            .args(["-sf", "-X", "POST", &format!("{}/mine", self.url)])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+}
+
+impl Drop for Calendar {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file from the npm packages `make deps` installs (`$VOUCH_NPM_DIR`,
+/// default `.deps/npm`). `None`, with the reason printed, when absent.
+pub fn npm_file(relative: &str) -> Option<PathBuf> {
+    let npm = std::env::var_os("VOUCH_NPM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/npm"));
+    let path = npm.join("node_modules").join(relative);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!("SKIP: {} is absent (run `make deps`)", path.display());
+        None
+    }
+}

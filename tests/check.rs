@@ -1,0 +1,253 @@
+//! A CI job checks a delivery against a newsroom policy and gets one verdict
+//! per file, as JUnit for the CI system, SARIF for code scanning and HTML for
+//! the journalist; an archive is split across machines by shard and an
+//! interrupted run resumes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use common::*;
+
+const STRICT: &str = r#"
+require_c2pa = "trusted"
+require_anchor = "ots"
+refused_source_types = ["trainedAlgorithmicMedia"]
+"#;
+
+/// A delivery: one good file (signed, anchored, confirmed), one unsigned,
+/// one tampered after signing, one honestly labelled AI-generated.
+struct Delivery {
+    world: World,
+    dir: PathBuf,
+    headers: PathBuf,
+    policy: PathBuf,
+    _calendar: Calendar,
+}
+
+impl Delivery {
+    fn new(python: &Path) -> Self {
+        let world = World::with_identity();
+        let dir = world.path("delivery");
+        std::fs::create_dir_all(&dir).unwrap();
+        let sign = |source: &str, name: &str, extra: &[&str]| {
+            let out = world.path(&format!("signed-{name}"));
+            world.vouch().arg("sign").arg(fixture(source)).arg("-o").arg(&out).args(extra).assert().success();
+            std::fs::rename(out.join(source), dir.join(name)).unwrap();
+        };
+        sign("photo.jpg", "good.jpg", &[]);
+        sign("photo.jpg", "tampered.jpg", &[]);
+        sign("image.png", "ai.png", &["--source-type", "trained-algorithmic-media"]);
+        std::fs::copy(fixture("photo.jpg"), dir.join("unsigned.jpg")).unwrap();
+
+        let calendar = Calendar::start(python);
+        world.vouch().arg("anchor").arg(&dir).args(["--to", "ots", "--calendar", &calendar.url]).assert().success();
+        calendar.mine();
+        let proofs: Vec<PathBuf> = ["good.jpg", "tampered.jpg", "ai.png", "unsigned.jpg"]
+            .iter()
+            .map(|n| dir.join(format!("{n}.ots")))
+            .collect();
+        world.vouch().args(["anchor", "upgrade"]).args(&proofs).assert().success();
+        let headers = world.path("headers.txt");
+        std::fs::write(&headers, calendar.get("/headers")).unwrap();
+        // Tampered after anchoring too: both the manifest and the anchor see it.
+        flip_byte_near_end(&dir.join("tampered.jpg"));
+        let policy = world.path("strict.toml");
+        std::fs::write(&policy, STRICT).unwrap();
+        Self { world, dir, headers, policy, _calendar: calendar }
+    }
+
+    fn check(&self, extra: &[&str]) -> std::process::Output {
+        self.world
+            .vouch()
+            .arg("check")
+            .arg(&self.dir)
+            .arg("--policy")
+            .arg(&self.policy)
+            .arg("--headers")
+            .arg(&self.headers)
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn junit_names_exactly_the_failing_files_with_their_reasons() {
+    let Some(python) = python() else { return };
+    let delivery = Delivery::new(&python);
+    let out = delivery.check(&["--format", "junit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let xml = String::from_utf8(out.stdout).unwrap();
+
+    let case = |name: &str| {
+        let start = xml
+            .find(&format!("name=\"{}\"", delivery.dir.join(name).display()))
+            .unwrap_or_else(|| panic!("{name} in {xml}"));
+        let rest = &xml[start..];
+        let end = rest.find("</testcase>").map(|e| e.min(rest.find("/>").filter(|&s| s < 80).unwrap_or(usize::MAX)));
+        rest[..end.unwrap_or(rest.len())].to_string()
+    };
+    assert!(!case("good.jpg").contains("<failure"), "{}", case("good.jpg"));
+    let unsigned = case("unsigned.jpg");
+    assert!(unsigned.contains("<failure") && unsigned.contains("no Content Credentials"), "{unsigned}");
+    let tampered = case("tampered.jpg");
+    assert!(
+        tampered.contains("Content Credentials are invalid") && tampered.contains("ots anchor is invalid"),
+        "{tampered}"
+    );
+    let ai = case("ai.png");
+    assert!(ai.contains("trainedAlgorithmicMedia is refused"), "{ai}");
+    assert_eq!(xml.matches("<failure").count(), 3);
+    assert!(xml.contains(r#"tests="4" failures="3""#));
+}
+
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let Some(python) = python() else { return };
+    let Some(schema) = npm_file("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json") else { return };
+    let delivery = Delivery::new(&python);
+    let report = delivery.world.path("report.sarif");
+    let out = delivery.check(&["--format", "sarif", "--out", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let validate = Std::new(&python)
+        .args(["-c", "import json, sys, jsonschema; jsonschema.Draft4Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2]))); print('valid')"])
+        .arg(&schema)
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stderr));
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let flagged: std::collections::BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap())
+        .map(|uri| uri.rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(flagged.into_iter().collect::<Vec<_>>(), ["ai.png", "tampered.jpg", "unsigned.jpg"]);
+}
+
+#[test]
+fn the_html_report_renders_offline_with_one_row_per_file() {
+    let Some(python) = python() else { return };
+    let Some(chromium) =
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file())
+    else {
+        eprintln!("SKIP: no chromium (run `make deps`)");
+        return;
+    };
+    let delivery = Delivery::new(&python);
+    let report = delivery.world.path("report.html");
+    let out = delivery.check(&["--format", "html", "--out", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("data:image/jpeg;base64,"), "thumbnails are inline");
+
+    let browse = |extra: &[String]| {
+        let profile = tempfile::tempdir().unwrap();
+        let out = Std::new(&chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", report.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "chromium: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let net_log = delivery.world.path("net-log.json");
+    let dom = browse(&["--dump-dom".into(), format!("--log-net-log={}", net_log.display())]);
+    assert_eq!(dom.matches("<tr class=\"file ").count(), 4, "one row per file");
+    assert_eq!(dom.matches("data-verdict=\"fail\"").count(), 3);
+    for name in ["unsigned.jpg", "tampered.jpg", "ai.png"] {
+        let row = dom.split("<tr class=\"file ").find(|r| r.contains(name)).unwrap();
+        assert!(row.starts_with("verdict-fail"), "{name}: {row}");
+    }
+    // No request leaves the page. The browser's own background requests
+    // (updates, accounts) have no initiating origin; the page's would.
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&net_log).unwrap()).unwrap();
+    let start_job = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    assert!(start_job.is_u64(), "the net log names its event types");
+    let page_requests: Vec<&str> = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| &e["type"] == start_job && e["params"]["initiator"] != "not an origin")
+        .filter_map(|e| e["params"]["url"].as_str())
+        .filter(|url| !url.starts_with("file:") && !url.starts_with("data:"))
+        .collect();
+    assert!(page_requests.is_empty(), "the page requested {page_requests:?}");
+
+    let shot = delivery.world.path("report.png");
+    browse(&[format!("--screenshot={}", shot.display()), "--window-size=1280,900".into()]);
+    let image = image::open(&shot).expect("a screenshot");
+    assert_eq!((image.width(), image.height()), (1280, 900));
+}
+
+#[test]
+fn four_shards_cover_a_thousand_files_exactly_once() {
+    let world = World::new();
+    let dir = world.path("archive");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..1000 {
+        std::fs::write(dir.join(format!("doc-{i:04}.txt")), format!("{i}")).unwrap();
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for shard in 0..4 {
+        let out =
+            world.vouch().arg("check").arg(&dir).args(["--format", "json", "--shard", &format!("{shard}/4")]).output();
+        let records = json_lines(&out.unwrap().stdout);
+        assert!(records.len() > 150 && records.len() < 350, "shard {shard} holds {}", records.len());
+        seen.extend(records.iter().map(|r| r["path"].as_str().unwrap().to_string()));
+    }
+    let total = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((total, seen.len()), (1000, 1000), "every file once, none twice");
+    world.vouch().arg("check").arg(&dir).args(["--shard", "4/4"]).assert().code(2);
+}
+
+#[test]
+fn an_interrupted_run_resumes_without_repeating_or_losing_a_file() {
+    let world = World::new();
+    let dir = world.path("archive");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..50 {
+        std::fs::write(dir.join(format!("doc-{i:02}.txt")), format!("{i}")).unwrap();
+    }
+    let full = json_lines(&world.vouch().arg("check").arg(&dir).args(["--format", "json"]).output().unwrap().stdout);
+    // What a run killed after 20 files leaves: 20 records and a torn line.
+    let out = world.path("out.jsonl");
+    let mut partial: String = full[..20].iter().map(|r| format!("{r}\n")).collect();
+    partial.push_str(&full[20].to_string()[..30]);
+    std::fs::write(&out, partial).unwrap();
+
+    world.vouch().arg("check").arg(&dir).arg("--resume").arg(&out).assert().success();
+    let records = json_lines(&std::fs::read(&out).unwrap());
+    let mut paths: Vec<&str> = records.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 50);
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), 50);
+    // Nothing left to do on a second resume.
+    world.vouch().arg("check").arg(&dir).arg("--resume").arg(&out).assert().success();
+    assert_eq!(json_lines(&std::fs::read(&out).unwrap()).len(), 50);
+}
+
+#[test]
+fn a_broken_policy_is_a_clear_error() {
+    let world = World::new();
+    let policy = world.path("typo.toml");
+    std::fs::write(&policy, "require_c2pa = \"trustd\"\n").unwrap();
+    world
+        .vouch()
+        .arg("check")
+        .arg(fixture("photo.jpg"))
+        .arg("--policy")
+        .arg(&policy)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("typo.toml: unknown variant `trustd`"));
+}
