@@ -194,7 +194,10 @@ pub const FIELDS: &[(&str, &str)] = &[
         "\"trusted\" (signed, signer chains to a trusted root), \"valid\" (signed and intact), \"any\" (a manifest \
          that is not invalid) or \"none\" (default). Invalid credentials fail under every setting.",
     ),
-    ("trusted_roots", "PEM root certificates to trust, relative to the policy file, besides `vouch trust` and --trust."),
+    (
+        "trusted_roots",
+        "PEM root certificates to trust, relative to the policy file, besides `vouch trust` and --trust.",
+    ),
     (
         "signer_fingerprints",
         "SHA-256 fingerprints (or prefixes of 8+ hex digits, colons allowed) of the signing certificates allowed; \
@@ -215,7 +218,10 @@ pub const FIELDS: &[(&str, &str)] = &[
         "IPTC digital source types allowed (names such as \"digitalCapture\" or full URIs); empty allows any.",
     ),
     ("refused_source_types", "IPTC digital source types refused, e.g. \"trainedAlgorithmicMedia\" for news photos."),
-    ("include", "Globs of the files the policy applies to (matched against the path and the file name); all by default."),
+    (
+        "include",
+        "Globs of the files the policy applies to (matched against the path and the file name); all by default.",
+    ),
     ("exclude", "Globs of files to skip."),
 ];
 
