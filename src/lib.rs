@@ -5,6 +5,7 @@
 //! its parts), and `report` renders that data for people or machines.
 
 pub mod anchor;
+pub mod detect;
 pub mod fsx;
 pub mod home;
 pub mod identity;
