@@ -58,8 +58,7 @@ pub enum Channels {
 pub enum Resize {
     /// Shortest side to the model's size, then the centre cut out.
     Crop,
-    /// Longest side to the model's size, the rest padded with black
-    /// (top-left aligned, so box coordinates map back by one scale).
+    /// Longest side to the model's size, centred on black.
     Letterbox,
     /// Both sides to the model's size, ignoring the aspect ratio.
     Squash,
@@ -118,7 +117,9 @@ pub enum Polarity {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
-    pub name: String,
+    /// The output read (not needed for YuNet, whose twelve outputs have fixed names).
+    #[serde(default)]
+    pub name: Option<String>,
     pub kind: OutputKind,
     #[serde(default)]
     pub class_index: Option<usize>,
@@ -147,6 +148,15 @@ pub struct HeadSpec {
     pub weights: String,
     pub l2_normalise: bool,
     pub activation: Activation,
+    /// Calibration: `z = scale * (w · e + b) + offset`.
+    #[serde(default = "one")]
+    pub scale: f32,
+    #[serde(default)]
+    pub offset: f32,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 /// A model card as written in TOML.
@@ -253,6 +263,9 @@ impl ModelCard {
         }
         if (self.output.kind == OutputKind::Embedding) != self.head.is_some() {
             return Err("a [head] is required with output kind embedding, and only then".into());
+        }
+        if self.output.kind != OutputKind::Yunet && self.output.name.is_none() {
+            return Err("[output] needs the name of the output to read".into());
         }
         if self.output.kind == OutputKind::Softmax && self.output.class_index.is_none() {
             return Err("output kind softmax needs class_index".into());

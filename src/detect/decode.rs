@@ -12,6 +12,8 @@ use super::sample::{Decision, Sampler};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    #[error(transparent)]
+    Damaged(#[from] crate::media::InputError),
     #[error("{}: cannot decode image: {message}", path.display())]
     Image { path: PathBuf, message: String },
     #[error("{}: cannot open media: {message}", path.display())]
@@ -66,13 +68,54 @@ pub struct Frame {
 /// size, so resizing for the model happens once, with the card's filter.
 pub const MAX_WORKING_SIDE: u32 = 1920;
 
-/// Decodes a still image to RGB.
+/// Decodes a still image to RGB, turned upright by its EXIF orientation
+/// (alpha dropped). Truncated files are refused rather than scored with a
+/// grey bottom.
+///
+/// JPEGs go through libjpeg-turbo's decoder (accurate integer IDCT, fancy
+/// upsampling), as Pillow's do: `image`'s own JPEG decoder differs from it
+/// by up to 3 levels in 10% of pixels, which moves a quantised model's
+/// score by more than 0.05.
 pub fn image(path: &Path) -> Result<RgbImage, DecodeError> {
+    use image::ImageDecoder;
+    if let Some(format) = crate::media::Format::from_path(path) {
+        crate::media::check_complete(&crate::media::MediaFile {
+            path: path.to_path_buf(),
+            format,
+            relative: PathBuf::new(),
+        })?;
+    }
     let err = |message: String| DecodeError::Image { path: path.to_path_buf(), message };
     let reader = image::ImageReader::open(path).map_err(|e| err(e.to_string()))?;
     let reader = reader.with_guessed_format().map_err(|e| err(e.to_string()))?;
-    let decoded = reader.decode().map_err(|e| err(e.to_string()))?;
+    let is_jpeg = reader.format() == Some(image::ImageFormat::Jpeg);
+    let mut decoder = reader.into_decoder().map_err(|e| err(e.to_string()))?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut decoded = match is_jpeg.then(|| jpeg(path)) {
+        Some(Ok(rgb)) => {
+            drop(decoder);
+            image::DynamicImage::ImageRgb8(rgb)
+        }
+        // CMYK and other JPEGs libjpeg will not turn into RGB.
+        Some(Err(_)) | None => image::DynamicImage::from_decoder(decoder).map_err(|e| err(e.to_string()))?,
+    };
+    decoded.apply_orientation(orientation);
     Ok(decoded.into_rgb8())
+}
+
+fn jpeg(path: &Path) -> std::io::Result<RgbImage> {
+    // libjpeg reports fatal errors by unwinding out of its callbacks.
+    std::panic::catch_unwind(|| -> std::io::Result<RgbImage> {
+        let mut d = mozjpeg::Decompress::new_path(path)?;
+        d.dct_method(mozjpeg::DctMethod::IntegerSlow);
+        d.do_fancy_upsampling(true);
+        let mut started = d.rgb()?;
+        let (w, h) = (started.width() as u32, started.height() as u32);
+        let pixels: Vec<u8> = started.read_scanlines::<u8>()?;
+        started.finish()?;
+        RgbImage::from_raw(w, h, pixels).ok_or_else(|| std::io::Error::other("short scanlines"))
+    })
+    .unwrap_or_else(|_| Err(std::io::Error::other("libjpeg failed")))
 }
 
 fn init_ffmpeg() {

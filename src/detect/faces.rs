@@ -135,7 +135,7 @@ pub struct FaceFinder {
 
 impl FaceFinder {
     pub fn new(model: Model) -> Self {
-        let preprocess = Preprocess::new(&model.card.card.input);
+        let preprocess = Preprocess::fast(&model.card.card.input);
         let buffer = vec![0.0; preprocess.len()];
         Self { model, preprocess, buffer }
     }

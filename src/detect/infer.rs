@@ -86,10 +86,12 @@ fn find_runtime() -> Result<PathBuf, InferError> {
 /// A linear probe over an embedding.
 #[derive(Debug, Clone)]
 struct Head {
-    weights: Vec<f32>,
-    bias: f32,
+    weights: Vec<f64>,
+    bias: f64,
     l2_normalise: bool,
     activation: Activation,
+    scale: f64,
+    offset: f64,
 }
 
 impl Head {
@@ -99,29 +101,36 @@ impl Head {
         let head_error = |message: String| InferError::Head { path: path.clone(), message };
         #[derive(serde::Deserialize)]
         struct Json {
-            weights: Vec<f32>,
+            weights: Vec<f64>,
             #[serde(default)]
-            bias: f32,
+            bias: f64,
         }
         let text = std::fs::read_to_string(&path).map_err(|e| head_error(e.to_string()))?;
         let json: Json = serde_json::from_str(&text).map_err(|e| head_error(e.to_string()))?;
         if json.weights.is_empty() || !json.weights.iter().chain([&json.bias]).all(|w| w.is_finite()) {
             return Err(head_error("weights must be a non-empty list of finite numbers".into()));
         }
-        Ok(Some(Self { weights: json.weights, bias: json.bias, l2_normalise: spec.l2_normalise, activation: spec.activation }))
+        Ok(Some(Self {
+            weights: json.weights,
+            bias: json.bias,
+            l2_normalise: spec.l2_normalise,
+            activation: spec.activation,
+            scale: f64::from(spec.scale),
+            offset: f64::from(spec.offset),
+        }))
     }
 
     fn apply(&self, embedding: &[f32]) -> f32 {
         // Accumulate in f64: the reference (numpy) sums a 512-term dot product
         // pairwise, and f32 left-to-right drifts by ~1e-6 from it.
-        let dot: f64 = self.weights.iter().zip(embedding).map(|(w, e)| f64::from(*w) * f64::from(*e)).sum();
+        let dot: f64 = self.weights.iter().zip(embedding).map(|(w, e)| w * f64::from(*e)).sum();
         let scale = if self.l2_normalise {
             let norm = embedding.iter().map(|e| f64::from(*e).powi(2)).sum::<f64>().sqrt();
             1.0 / norm.max(1e-12)
         } else {
             1.0
         };
-        let z = dot * scale + f64::from(self.bias);
+        let z = self.scale * (dot * scale + self.bias) + self.offset;
         match self.activation {
             Activation::Sigmoid => (1.0 / (1.0 + (-z).exp())) as f32,
             Activation::None => z as f32,
@@ -181,6 +190,10 @@ impl Model {
             .map_err(|e| load_error(e.into()))?
             .commit_from_memory(&weights)
             .map_err(load_error)?;
+        // DynamicQuantizeLinear picks its scale from the whole input
+        // tensor, batch included: such a model scores an image differently
+        // beside others, so it only ever sees one at a time.
+        let dynamic_quant = contains(&weights, b"DynamicQuantizeLinear");
         drop(weights);
         let head = Head::load(&card)?;
         let tensors = |outlets: &[ort::value::Outlet]| -> Vec<TensorInfo> {
@@ -203,6 +216,9 @@ impl Model {
         };
         let mut model = Self { card, session, head, fixed_batch: None, info };
         model.fixed_batch = model.check_against_card()?;
+        if dynamic_quant {
+            model.fixed_batch = Some(1);
+        }
         Ok(model)
     }
 
@@ -269,8 +285,9 @@ impl Model {
                 }
             }
         } else {
-            let output = self.info.outputs.iter().find(|t| t.name == card.output.name).ok_or_else(|| {
-                self.mismatch(format!("no output named `{}` (it has {})", card.output.name, names(&self.info.outputs)))
+            let wanted = card.output.name.as_deref().unwrap_or_default();
+            let output = self.info.outputs.iter().find(|t| t.name == wanted).ok_or_else(|| {
+                self.mismatch(format!("no output named `{wanted}` (it has {})", names(&self.info.outputs)))
             })?;
             if let (Some(width), Some(head)) = (output.shape.last(), &self.head) {
                 if *width > 0 && *width as usize != head.weights.len() {
@@ -298,7 +315,7 @@ impl Model {
         let path = self.info.weights.clone();
         let run_error = |e: ort::Error| InferError::Run { path: path.clone(), message: e.to_string() };
         let tensor = TensorRef::from_array_view((shape, &batch[..n * h * w * 3])).map_err(run_error)?;
-        let output_name = card.output.name.clone();
+        let output_name = card.output.name.clone().unwrap_or_default();
         let outputs = self.session.run(ort::inputs![input.name.as_str() => tensor]).map_err(run_error)?;
         let value = outputs.get(&output_name).ok_or_else(|| InferError::Run {
             path: path.clone(),
@@ -361,6 +378,10 @@ impl RawOutputs {
     }
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn names(tensors: &[TensorInfo]) -> String {
     tensors.iter().map(|t| format!("`{}`", t.name)).collect::<Vec<_>>().join(", ")
 }
@@ -386,7 +407,14 @@ mod tests {
 
     #[test]
     fn head_normalises_then_applies_sigmoid() {
-        let head = Head { weights: vec![1.0, 0.0], bias: 0.0, l2_normalise: true, activation: Activation::Sigmoid };
+        let head = Head {
+            weights: vec![1.0, 0.0],
+            bias: 0.0,
+            l2_normalise: true,
+            activation: Activation::Sigmoid,
+            scale: 1.0,
+            offset: 0.0,
+        };
         let p = head.apply(&[3.0, 4.0]);
         assert!((p - sigmoid(0.6)).abs() < 1e-7, "{p}");
     }

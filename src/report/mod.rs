@@ -1,6 +1,7 @@
-//! Rendering results: plain data in, text for people or JSON Lines for
-//! machines out. Nothing here decides anything; it only shows.
+//! Rendering results: plain data in, text for people, JSON Lines or CSV for
+//! machines, PNG timelines out. Nothing here decides anything; it only shows.
 
+mod detect;
 mod text;
 
 use std::path::PathBuf;
@@ -10,6 +11,10 @@ use serde::Serialize;
 use crate::anchor::AnchorReport;
 use crate::provenance::C2paReport;
 
+pub use detect::{
+    detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline, PlotError,
+    CSV_HEADER, DETECT_HEADER,
+};
 pub use text::{
     anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_text, upgrade_text, verify_text,
 };
