@@ -50,11 +50,13 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
         }
     }
     let machine = a.json || a.csv;
-    if a.csv {
-        printer.line(report::CSV_HEADER);
-    } else if !a.json && !files.is_empty() {
-        printer.line(report::DETECT_HEADER);
-    }
+    // The header goes above the first result, so a run whose every input
+    // fails prints only its errors.
+    let mut header = match (a.json, a.csv) {
+        (true, _) => None,
+        (_, true) => Some(report::CSV_HEADER),
+        _ => Some(report::DETECT_HEADER),
+    };
     let bar = vouch::progress::bar(files.len() as u64, "detecting", machine);
     for path in &files {
         let result = detector.detect(path);
@@ -75,6 +77,9 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
         let outcome = if report::is_flagged(&detection) { Outcome::CheckFailed } else { Outcome::Passed };
         let render = |d: &detect::Detection| if a.csv { report::detect_csv(d) } else { report::detect_text(d) };
         bar.suspend(|| {
+            if let Some(line) = header.take() {
+                printer.line(line);
+            }
             if a.csv && detection.frames.is_empty() {
                 printer.outcome = printer.outcome.max(outcome);
             } else {

@@ -183,7 +183,7 @@ pub fn plot_timeline(d: &Detection, out: &Path) -> Result<(), PlotError> {
     image
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .map_err(|e| draw_err(&e))?;
-    crate::fsx::write_atomic(out, &png, None, true).map_err(|e| PlotError::Write { path: out.to_path_buf(), source: e })
+    crate::fsx::write_atomic(out, &png, Some(0o644), true).map_err(|e| PlotError::Write { path: out.to_path_buf(), source: e })
 }
 
 /// The plot path for the `n`th of several files: `OUT-<file stem>.png`.
