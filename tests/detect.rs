@@ -79,7 +79,13 @@ fn tiny_models_give_their_known_answers() {
 fn video_frames_are_sampled_timed_and_segmented() {
     let world = World::new();
     let video = fixture("models/redblue.mp4");
-    let out = world.vouch().args(["detect", "--json", "--every", "5", "--model"]).arg(tiny("tiny-logit")).arg(&video).output().unwrap();
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--every", "5", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(&video)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let record = &json_lines(&out.stdout)[0];
     assert_eq!(record["kind"], "video");
@@ -143,7 +149,13 @@ fn csv_rows_per_frame_and_a_png_timeline() {
 #[test]
 fn text_table_and_exit_zero_when_nothing_is_synthetic() {
     let world = World::new();
-    let out = world.vouch().args(["detect", "--model"]).arg(tiny("tiny-logit")).arg(fixture("models/blue.png")).output().unwrap();
+    let out = world
+        .vouch()
+        .args(["detect", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(fixture("models/blue.png"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("verdict     score  frames  path\nauthentic   0.269       1  "), "{text}");
@@ -156,7 +168,8 @@ fn models_list_and_check() {
     assert!(out.status.success());
     let names: Vec<String> = json_lines(&out.stdout).iter().map(|v| v["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["tiny-embed", "tiny-logit", "tiny-prob-nhwc", "tiny-softmax"]);
-    let out = world.vouch().env("VOUCH_MODELS", fixture("models")).args(["models", "check", "tiny-embed"]).output().unwrap();
+    let out =
+        world.vouch().env("VOUCH_MODELS", fixture("models")).args(["models", "check", "tiny-embed"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("ok       tiny-embed") && text.contains("pixel_values [?, 3, 32, 32]"), "{text}");
@@ -192,7 +205,8 @@ fn hostile_inputs_fail_with_one_line_naming_the_file() {
     assert_one_line_error(&out, "fake.png");
     assert_eq!(json_lines(&out.stdout)[0]["path"], fake.display().to_string());
     // A model that does not exist.
-    let out = world.vouch().args(["detect", "--model", "no-such-model"]).arg(fixture("models/red.png")).output().unwrap();
+    let out =
+        world.vouch().args(["detect", "--model", "no-such-model"]).arg(fixture("models/red.png")).output().unwrap();
     assert_one_line_error(&out, "no-such-model");
     // A card whose weights are not the ones it names.
     let dir = world.path("card");
@@ -202,7 +216,13 @@ fn hostile_inputs_fail_with_one_line_naming_the_file() {
     let sha = card.lines().find(|l| l.starts_with("sha256")).unwrap();
     let wrong = card.replace(sha, &format!("sha256 = \"{}\"", "ab".repeat(32)));
     std::fs::write(dir.join("tiny-logit.toml"), wrong).unwrap();
-    let out = world.vouch().args(["detect", "--model"]).arg(dir.join("tiny-logit.toml")).arg(fixture("models/red.png")).output().unwrap();
+    let out = world
+        .vouch()
+        .args(["detect", "--model"])
+        .arg(dir.join("tiny-logit.toml"))
+        .arg(fixture("models/red.png"))
+        .output()
+        .unwrap();
     assert_one_line_error(&out, "tiny-logit.onnx");
     let out = world.vouch().args(["models", "check"]).arg(dir.join("tiny-logit.toml")).output().unwrap();
     assert_one_line_error(&out, "SHA-256");
@@ -321,7 +341,9 @@ fn meso4_ranks_deepfakes_above_real_faces() {
     let score_of = |prefix: &str| -> Vec<f64> {
         records
             .iter()
-            .filter(|r| Path::new(r["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().starts_with(prefix))
+            .filter(|r| {
+                Path::new(r["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().starts_with(prefix)
+            })
             .map(|r| r["score"].as_f64().unwrap())
             .collect()
     };

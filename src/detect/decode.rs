@@ -39,8 +39,8 @@ const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "jpe", "jfif", "png", "webp",
 
 /// Extensions `vouch detect` picks up when walking folders.
 pub const MEDIA_EXTENSIONS: &[&str] = &[
-    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "tif", "tiff", "bmp", "mp4", "m4v", "mov", "mkv", "webm", "avi",
-    "mpg", "mpeg", "ts", "mts", "m2ts", "wmv", "flv", "3gp", "ogv", "y4m",
+    "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "tif", "tiff", "bmp", "mp4", "m4v", "mov", "mkv", "webm",
+    "avi", "mpg", "mpeg", "ts", "mts", "m2ts", "wmv", "flv", "3gp", "ogv", "y4m",
 ];
 
 impl Kind {
@@ -242,8 +242,15 @@ impl State {
             // conversion; at the same size it only affects chroma
             // upsampling. Larger frames shrink with an area filter.
             let flags = if (w, h) == (key.1, key.2) { Flags::BILINEAR } else { Flags::AREA };
-            let context =
-                ffmpeg::software::scaling::Context::get(key.0, key.1, key.2, ffmpeg::format::Pixel::RGB24, w, h, flags)?;
+            let context = ffmpeg::software::scaling::Context::get(
+                key.0,
+                key.1,
+                key.2,
+                ffmpeg::format::Pixel::RGB24,
+                w,
+                h,
+                flags,
+            )?;
             self.converter = Some((context, key));
         }
         let Some((converter, _)) = self.converter.as_mut() else { unreachable!("converter was just set") };

@@ -201,11 +201,8 @@ mod tests {
         cls[idx] = 0.81;
         obj[idx] = 1.0;
         bbox[idx * 4..idx * 4 + 4].copy_from_slice(&[0.5, 0.5, 0.0, (2.0f32).ln()]);
-        let outputs = RawOutputs::from_pairs(vec![
-            ("cls_8".into(), cls),
-            ("obj_8".into(), obj),
-            ("bbox_8".into(), bbox),
-        ]);
+        let outputs =
+            RawOutputs::from_pairs(vec![("cls_8".into(), cls), ("obj_8".into(), obj), ("bbox_8".into(), bbox)]);
         let boxes = decode_yunet(&outputs, 32, 32, 0.5);
         assert_eq!(boxes.len(), 1);
         let b = boxes[0];

@@ -253,12 +253,9 @@ impl Model {
     /// batch size when the model fixes it.
     fn check_against_card(&self) -> Result<Option<usize>, InferError> {
         let card = &self.card.card;
-        let input = self
-            .info
-            .inputs
-            .iter()
-            .find(|t| t.name == card.input.name)
-            .ok_or_else(|| self.mismatch(format!("no input named `{}` (it has {})", card.input.name, names(&self.info.inputs))))?;
+        let input = self.info.inputs.iter().find(|t| t.name == card.input.name).ok_or_else(|| {
+            self.mismatch(format!("no input named `{}` (it has {})", card.input.name, names(&self.info.inputs)))
+        })?;
         let (c, h, w) = (3, i64::from(card.input.height), i64::from(card.input.width));
         let want = match card.input.layout {
             Layout::Nchw => [c, h, w],
@@ -269,10 +266,7 @@ impl Model {
         if !agrees {
             return Err(self.mismatch(format!(
                 "input `{}` has shape {:?}, card says {:?} ({:?})",
-                input.name,
-                input.shape,
-                want,
-                card.input.layout
+                input.name, input.shape, want, card.input.layout
             )));
         }
         if card.output.kind == OutputKind::Yunet {
@@ -317,10 +311,9 @@ impl Model {
         let tensor = TensorRef::from_array_view((shape, &batch[..n * h * w * 3])).map_err(run_error)?;
         let output_name = card.output.name.clone().unwrap_or_default();
         let outputs = self.session.run(ort::inputs![input.name.as_str() => tensor]).map_err(run_error)?;
-        let value = outputs.get(&output_name).ok_or_else(|| InferError::Run {
-            path: path.clone(),
-            message: format!("no output `{output_name}`"),
-        })?;
+        let value = outputs
+            .get(&output_name)
+            .ok_or_else(|| InferError::Run { path: path.clone(), message: format!("no output `{output_name}`") })?;
         let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(run_error)?;
         let per_item = if n == 0 { 0 } else { data.len() / n };
         if per_item == 0 || data.len() != per_item * n {

@@ -220,11 +220,13 @@ impl Detector {
                 }
                 Ok(())
             });
-            let preparer = scope.spawn(move || prepare_stage(path, frame_rx, batch_tx, faces.as_mut(), preprocess, batch));
+            let preparer =
+                scope.spawn(move || prepare_stage(path, frame_rx, batch_tx, faces.as_mut(), preprocess, batch));
             let scores = infer_stage(batch_rx, model, batch);
             (decoder.join(), preparer.join(), scores)
         });
-        let panicked = |stage: &str| DetectError::Pipeline { path: path.to_path_buf(), message: format!("{stage} panicked") };
+        let panicked =
+            |stage: &str| DetectError::Pipeline { path: path.to_path_buf(), message: format!("{stage} panicked") };
         // The decoder's complaint explains the others (a damaged file
         // starves the later stages), so it comes first.
         decoded.map_err(|_| panicked("decoding"))??;
@@ -348,11 +350,12 @@ fn infer_stage(
             start += n;
         }
         scored.extend(
-            prepared
-                .frames
-                .into_iter()
-                .zip(frame_scores)
-                .map(|((index, time_s, faces), score)| FrameScore { index, time_s, score, faces }),
+            prepared.frames.into_iter().zip(frame_scores).map(|((index, time_s, faces), score)| FrameScore {
+                index,
+                time_s,
+                score,
+                faces,
+            }),
         );
     }
     Ok(scored)

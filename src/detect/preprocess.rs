@@ -91,8 +91,12 @@ impl Preprocess {
         match self.spec.resize {
             Resize::Squash => {
                 let resized = self.resize(image, tw, th)?;
-                let placement =
-                    Placement { scale_x: tw as f32 / w as f32, scale_y: th as f32 / h as f32, offset_x: 0.0, offset_y: 0.0 };
+                let placement = Placement {
+                    scale_x: tw as f32 / w as f32,
+                    scale_y: th as f32 / h as f32,
+                    offset_x: 0.0,
+                    offset_y: 0.0,
+                };
                 Ok((resized, placement))
             }
             Resize::Crop => {

@@ -162,8 +162,7 @@ pub fn plot_timeline(d: &Detection, out: &Path) -> Result<(), PlotError> {
                 )))
                 .map_err(|e| draw_err(&e))?;
         }
-        let raw: Vec<(f64, f64)> =
-            d.frames.iter().filter_map(|f| f.score.map(|s| (f.time_s, f64::from(s)))).collect();
+        let raw: Vec<(f64, f64)> = d.frames.iter().filter_map(|f| f.score.map(|s| (f.time_s, f64::from(s)))).collect();
         chart
             .draw_series(raw.iter().map(|&p| Circle::new(p, 2, RGBColor(140, 160, 200).filled())))
             .map_err(|e| draw_err(&e))?;
@@ -180,10 +179,9 @@ pub fn plot_timeline(d: &Detection, out: &Path) -> Result<(), PlotError> {
     }
     let image = image::RgbImage::from_raw(WIDTH, HEIGHT, pixels).ok_or_else(|| draw_err(&"buffer size"))?;
     let mut png = Vec::new();
-    image
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .map_err(|e| draw_err(&e))?;
-    crate::fsx::write_atomic(out, &png, Some(0o644), true).map_err(|e| PlotError::Write { path: out.to_path_buf(), source: e })
+    image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).map_err(|e| draw_err(&e))?;
+    crate::fsx::write_atomic(out, &png, Some(0o644), true)
+        .map_err(|e| PlotError::Write { path: out.to_path_buf(), source: e })
 }
 
 /// The plot path for the `n`th of several files: `OUT-<file stem>.png`.
