@@ -25,6 +25,8 @@ fn frame(width: u32, height: u32) -> RgbImage {
     })
 }
 
+// CLIP's constants as published (and as the card has them).
+#[allow(clippy::excessive_precision)]
 fn clip_spec(layout: Layout) -> InputSpec {
     InputSpec {
         name: "pixel_values".into(),

@@ -315,7 +315,7 @@ impl Model {
             .get(&output_name)
             .ok_or_else(|| InferError::Run { path: path.clone(), message: format!("no output `{output_name}`") })?;
         let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(run_error)?;
-        let per_item = if n == 0 { 0 } else { data.len() / n };
+        let per_item = data.len().checked_div(n).unwrap_or(0);
         if per_item == 0 || data.len() != per_item * n {
             return Err(InferError::Run {
                 path,

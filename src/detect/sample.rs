@@ -51,7 +51,7 @@ impl Sampler {
         }
         let take = match self.sampling {
             Sampling::All => true,
-            Sampling::Every(n) => index % n.max(1) == 0,
+            Sampling::Every(n) => index.is_multiple_of(n.max(1)),
             Sampling::Fps(fps) => {
                 // A small epsilon keeps timestamps like 0.49999 (rounding of
                 // pts * time_base) in the slot they belong to.
