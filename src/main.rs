@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         Command::Anchor(args) => cli::anchor(args),
         Command::Inspect(args) => cli::inspect(args),
         Command::Trust(command) => cli::trust(command),
+        Command::Detect(args) => cli::detect(args),
+        Command::Models(command) => cli::models(command),
         Command::Generate(command) => cli::generate(command),
     };
     match result {

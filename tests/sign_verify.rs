@@ -12,8 +12,14 @@ const MEDIA: &[&str] =
 #[test]
 fn every_supported_format_signs_and_verifies_as_trusted() {
     let world = World::with_identity();
+    // A folder of just these files: fixtures/ also holds detector test material.
+    let input = world.path("media");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in MEDIA {
+        std::fs::copy(fixture(name), input.join(name)).unwrap();
+    }
     let out = world.path("signed");
-    let output = world.vouch().arg("sign").arg(fixture("")).arg("-o").arg(&out).arg("--json").output().unwrap();
+    let output = world.vouch().arg("sign").arg(&input).arg("-o").arg(&out).arg("--json").output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let signed = json_lines(&output.stdout);
     assert_eq!(signed.len(), MEDIA.len());

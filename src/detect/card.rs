@@ -1,0 +1,370 @@
+//! Model cards: the TOML file beside a model's weights that says what the
+//! model expects and what its output means. This file is the source of truth
+//! for the format; `tests/detect/reference.py` reads the same TOML.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// What a card can get wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    #[error("{}: cannot read model card: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}: invalid model card: {message}", path.display())]
+    Parse { path: PathBuf, message: String },
+    #[error("{}: model weights not found (named by card {}); run `make deps`", weights.display(), card.display())]
+    MissingWeights { card: PathBuf, weights: PathBuf },
+    #[error("{}: cannot read model weights: {source}", path.display())]
+    ReadWeights { path: PathBuf, source: io::Error },
+    #[error("{}: SHA-256 is {actual}, but card {} says {expected}: wrong or damaged weights", weights.display(), card.display())]
+    Sha256Mismatch { card: PathBuf, weights: PathBuf, expected: String, actual: String },
+    #[error("model `{name}` not found: no {} (give a card path, or a name from `vouch models list`)", dir.join(format!("{name}.toml")).display())]
+    UnknownModel { name: String, dir: PathBuf },
+    #[error("{}: cannot list model cards: {source}", dir.display())]
+    List { dir: PathBuf, source: io::Error },
+}
+
+/// What the model is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// Scores a whole frame (or a face crop) for being synthetic.
+    Frame,
+    /// Finds faces; its boxes are cropped and handed to a frame model.
+    Face,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    Nchw,
+    Nhwc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channels {
+    Rgb,
+    Bgr,
+}
+
+/// How an image of any shape becomes the model's width × height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resize {
+    /// Shortest side to the model's size, then the centre cut out.
+    Crop,
+    /// Longest side to the model's size, centred on black.
+    Letterbox,
+    /// Both sides to the model's size, ignoring the aspect ratio.
+    Squash,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Filter {
+    Bicubic,
+    Bilinear,
+    Nearest,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSpec {
+    pub name: String,
+    pub layout: Layout,
+    pub width: u32,
+    pub height: u32,
+    pub channels: Channels,
+    /// u8 0..=255 maps linearly onto this range before mean/std.
+    pub range: [f32; 2],
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    pub resize: Resize,
+    pub filter: Filter,
+}
+
+/// What the first output tensor holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputKind {
+    /// One value per image; the sigmoid of it is the probability.
+    Logit,
+    /// One value per image, already a probability.
+    Probability,
+    /// One row of logits per image; softmax, then `class_index`.
+    Softmax,
+    /// An embedding scored by the card's linear `[head]`.
+    Embedding,
+    /// YuNet face boxes (cls/obj/bbox/kps per stride 8, 16, 32).
+    Yunet,
+}
+
+/// Which way a high model output points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Polarity {
+    #[default]
+    Synthetic,
+    /// The model scores "real": the synthetic probability is `1 - p`.
+    Real,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// The output read (not needed for YuNet, whose twelve outputs have fixed names).
+    #[serde(default)]
+    pub name: Option<String>,
+    pub kind: OutputKind,
+    #[serde(default)]
+    pub class_index: Option<usize>,
+    #[serde(default)]
+    pub polarity: Polarity,
+    /// Face models: minimum detection score.
+    #[serde(default)]
+    pub score_threshold: Option<f32>,
+    /// Face models: IoU above which overlapping boxes are merged.
+    #[serde(default)]
+    pub nms_iou: Option<f32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    Sigmoid,
+    None,
+}
+
+/// A linear head over an embedding: `activation(w · e + b)`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadSpec {
+    /// JSON with `weights` (a list of floats) and `bias` (a float).
+    pub weights: String,
+    pub l2_normalise: bool,
+    pub activation: Activation,
+    /// Calibration: `z = scale * (w · e + b) + offset`.
+    #[serde(default = "one")]
+    pub scale: f32,
+    #[serde(default)]
+    pub offset: f32,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+/// A model card as written in TOML.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCard {
+    pub name: String,
+    pub task: Task,
+    pub source: String,
+    pub license: String,
+    /// Relative to the card's directory (or absolute).
+    pub weights: String,
+    pub sha256: String,
+    /// Default decision threshold on the synthetic probability.
+    #[serde(default = "default_threshold")]
+    pub threshold: f32,
+    pub input: InputSpec,
+    pub output: OutputSpec,
+    #[serde(default)]
+    pub head: Option<HeadSpec>,
+}
+
+fn default_threshold() -> f32 {
+    0.5
+}
+
+/// A card and where it was read from, so relative paths resolve.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub path: PathBuf,
+    pub card: ModelCard,
+}
+
+impl Card {
+    /// Reads and validates a card (without touching the weights).
+    pub fn load(path: &Path) -> Result<Self, CardError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| CardError::Read { path: path.to_path_buf(), source: e })?;
+        let parse_error = |message: String| CardError::Parse { path: path.to_path_buf(), message };
+        let card: ModelCard = toml::from_str(&text).map_err(|e| parse_error(e.message().to_string()))?;
+        card.validate().map_err(parse_error)?;
+        Ok(Self { path: path.to_path_buf(), card })
+    }
+
+    /// A path the card names, relative to the card's own directory.
+    pub fn resolve(&self, name: &str) -> PathBuf {
+        let named = Path::new(name);
+        if named.is_absolute() {
+            return named.to_path_buf();
+        }
+        self.path.parent().unwrap_or(Path::new(".")).join(named)
+    }
+
+    pub fn weights_path(&self) -> PathBuf {
+        self.resolve(&self.card.weights)
+    }
+
+    /// Reads the weights, refusing them unless their SHA-256 is the card's.
+    pub fn read_weights(&self) -> Result<Vec<u8>, CardError> {
+        let path = self.weights_path();
+        let mut file = File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => CardError::MissingWeights { card: self.path.clone(), weights: path.clone() },
+            _ => CardError::ReadWeights { path: path.clone(), source: e },
+        })?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|e| CardError::ReadWeights { path: path.clone(), source: e })?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if !actual.eq_ignore_ascii_case(&self.card.sha256) {
+            return Err(CardError::Sha256Mismatch {
+                card: self.path.clone(),
+                weights: path,
+                expected: self.card.sha256.clone(),
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+impl ModelCard {
+    /// Checks what serde cannot: combinations of fields.
+    fn validate(&self) -> Result<(), String> {
+        let input = &self.input;
+        if input.width == 0 || input.height == 0 {
+            return Err("input width and height must be positive".into());
+        }
+        if input.std.iter().any(|s| *s == 0.0 || !s.is_finite()) {
+            return Err("input std must be non-zero".into());
+        }
+        if input.range[0] == input.range[1] {
+            return Err("input range must not be empty".into());
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("sha256 must be 64 hex digits".into());
+        }
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err("threshold must be between 0 and 1".into());
+        }
+        match (self.task, self.output.kind) {
+            (Task::Face, OutputKind::Yunet) => {}
+            (Task::Face, kind) => return Err(format!("a face model's output kind must be yunet, not {kind:?}")),
+            (Task::Frame, OutputKind::Yunet) => return Err("output kind yunet needs task = \"face\"".into()),
+            (Task::Frame, _) => {}
+        }
+        if (self.output.kind == OutputKind::Embedding) != self.head.is_some() {
+            return Err("a [head] is required with output kind embedding, and only then".into());
+        }
+        if self.output.kind != OutputKind::Yunet && self.output.name.is_none() {
+            return Err("[output] needs the name of the output to read".into());
+        }
+        if self.output.kind == OutputKind::Softmax && self.output.class_index.is_none() {
+            return Err("output kind softmax needs class_index".into());
+        }
+        Ok(())
+    }
+}
+
+/// The cards (`*.toml`) in a models directory, by name; unreadable cards
+/// come back as errors in the same list so one bad card hides nothing.
+pub fn list(dir: &Path) -> Result<Vec<Result<Card, CardError>>, CardError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CardError::List { dir: dir.to_path_buf(), source: e })?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+    Ok(paths.iter().map(|p| Card::load(p)).collect())
+}
+
+/// A `--model` value: a path to a card (anything with a `.toml` suffix or a
+/// path separator), or the name of a card in `models_dir`.
+pub fn find(spec: &str, models_dir: &Path) -> Result<Card, CardError> {
+    let as_path = Path::new(spec);
+    if spec.ends_with(".toml") || spec.contains(std::path::MAIN_SEPARATOR) {
+        return Card::load(as_path);
+    }
+    let path = models_dir.join(format!("{spec}.toml"));
+    if !path.is_file() {
+        return Err(CardError::UnknownModel { name: spec.to_string(), dir: models_dir.to_path_buf() });
+    }
+    Card::load(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const MESO: &str = r#"
+name = "meso4-df"
+task = "frame"
+source = "test"
+license = "test"
+weights = "Meso4_DF.onnx"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+[input]
+name = "input"
+layout = "nhwc"
+width = 256
+height = 256
+channels = "rgb"
+range = [0.0, 1.0]
+mean = [0.0, 0.0, 0.0]
+std = [1.0, 1.0, 1.0]
+resize = "squash"
+filter = "bilinear"
+
+[output]
+name = "p_real"
+kind = "probability"
+polarity = "real"
+"#;
+
+    #[test]
+    fn parses_and_resolves_relative_to_the_card() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meso.toml");
+        std::fs::write(&path, MESO).unwrap();
+        let card = Card::load(&path).unwrap();
+        assert_eq!(card.card.output.polarity, Polarity::Real);
+        assert_eq!(card.card.threshold, 0.5);
+        assert_eq!(card.weights_path(), dir.path().join("Meso4_DF.onnx"));
+        let err = card.read_weights().unwrap_err();
+        assert!(matches!(err, CardError::MissingWeights { .. }), "{err}");
+        assert!(err.to_string().contains("make deps"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_combinations_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, MESO.replace("task = \"frame\"", "task = \"frame\"\ncolour = \"blue\"")).unwrap();
+        let err = Card::load(&path).unwrap_err().to_string();
+        assert!(err.contains("bad.toml") && err.contains("colour"), "{err}");
+        std::fs::write(&path, MESO.replace("kind = \"probability\"", "kind = \"embedding\"")).unwrap();
+        let err = Card::load(&path).unwrap_err().to_string();
+        assert!(err.contains("[head]"), "{err}");
+    }
+
+    #[test]
+    fn wrong_sha256_names_the_weights() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Meso4_DF.onnx"), b"not a model").unwrap();
+        let path = dir.path().join("meso.toml");
+        std::fs::write(&path, MESO).unwrap();
+        let err = Card::load(&path).unwrap().read_weights().unwrap_err();
+        assert!(matches!(err, CardError::Sha256Mismatch { .. }), "{err}");
+        assert!(err.to_string().contains("Meso4_DF.onnx"), "{err}");
+    }
+}

