@@ -251,3 +251,59 @@ fn a_broken_policy_is_a_clear_error() {
         .code(2)
         .stderr(predicates::str::contains("typo.toml: unknown variant `trustd`"));
 }
+
+#[test]
+fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_above_it() {
+    if std::env::var_os("ORT_DYLIB_PATH").is_none()
+        && !Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/onnxruntime").is_dir()
+    {
+        eprintln!("SKIP: no ONNX Runtime (run `make deps`)");
+        return;
+    }
+    let world = World::new();
+    let dir = world.path("frames");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["red.png", "blue.png", "redblue.mp4"] {
+        std::fs::copy(fixture(&format!("models/{name}")), dir.join(name)).unwrap();
+    }
+    let policy = world.path("ceiling.toml");
+    std::fs::write(&policy, "max_synthetic_score = 0.5\n").unwrap();
+    let model = fixture("models/tiny-logit.toml");
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(&dir)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--model")
+        .arg(&model)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    let by_name = |name: &str| records.iter().find(|r| r["path"].as_str().unwrap().ends_with(name)).unwrap().clone();
+    let red = by_name("red.png");
+    assert_eq!(red["verdict"], "fail");
+    assert_eq!(red["reasons"][0]["rule"], "synthetic");
+    assert!((red["detection"]["score"].as_f64().unwrap() - 0.731059).abs() < 1e-4, "{red}");
+    assert_eq!(by_name("blue.png")["verdict"], "pass");
+    // Half red, half blue: the file score (top frames) is red's.
+    assert_eq!(by_name("redblue.mp4")["verdict"], "fail");
+
+    // The HTML report draws the video's timeline.
+    let report = world.path("report.html");
+    world
+        .vouch()
+        .arg("check")
+        .arg(&dir)
+        .arg("--detect")
+        .arg("--model")
+        .arg(&model)
+        .args(["--format", "html", "--out"])
+        .arg(&report)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<svg class=\"timeline\"").count(), 3, "one timeline per scored file");
+}

@@ -330,7 +330,7 @@ mod tests {
     }
 
     fn report(c2pa: Option<C2paReport>, anchors: Vec<AnchorReport>) -> FileReport {
-        FileReport { path: PathBuf::from("a.jpg"), c2pa, anchors }
+        FileReport { path: PathBuf::from("a.jpg"), c2pa, anchors, detection: None }
     }
 
     fn strict() -> Policy {

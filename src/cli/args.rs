@@ -254,6 +254,13 @@ pub struct CheckArgs {
     /// one, files are only reported and fail only when something is invalid.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// Score images and videos for synthetic content too (on whenever the
+    /// policy sets max_synthetic_score); adds `detection` to each record.
+    #[arg(long)]
+    pub detect: bool,
+    /// Detector for --detect: a card name in the models folder or a CARD.toml.
+    #[arg(long, value_name = "NAME|CARD.toml", default_value = vouch::detect::DEFAULT_MODEL)]
+    pub model: String,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: CheckFormat,

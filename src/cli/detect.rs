@@ -91,7 +91,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     Ok(printer.outcome)
 }
 
-fn is_media(path: &std::path::Path) -> bool {
+pub(crate) fn is_media(path: &std::path::Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))

@@ -285,7 +285,7 @@ fn verify_one(
         }
     }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
-    Ok(FileReport { path: path.to_path_buf(), c2pa, anchors })
+    Ok(FileReport { path: path.to_path_buf(), c2pa, anchors, detection: None })
 }
 
 /// What one file of a `check` run came to.
@@ -312,6 +312,14 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     let format = if a.resume.is_some() { CheckFormat::Json } else { a.format };
     let resume = a.resume.as_deref().map(Resume::load).transpose()?.unwrap_or_default();
     let mut sink = CheckSink::open(format, a.out.as_deref(), a.resume.as_deref())?;
+    let max_synthetic = policy.as_ref().and_then(|p| p.rules.max_synthetic_score);
+    let mut detector = if a.detect || policy.as_ref().is_some_and(|p| p.needs_detection()) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let model = vouch::detect::load_model(&a.model, vouch::detect::card::Task::Frame, threads)?;
+        Some(vouch::detect::Detector::new(model, None, vouch::detect::Options::default())?)
+    } else {
+        None
+    };
 
     let selected = media::files_below(a.paths.clone()).filter(|found| match found {
         Ok(file) => {
@@ -354,7 +362,19 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
                 }
             })
             .collect();
-        for result in results {
+        for mut result in results {
+            // The detector runs its own pipeline across the cores, one file at a time.
+            if let (Some(detector), Checked::Record(record)) = (detector.as_mut(), &mut result) {
+                if detect::is_media(&record.report.path) {
+                    match detector.detect(&record.report.path) {
+                        Ok(detection) => {
+                            checks::judge_synthetic(record, detection.score, max_synthetic);
+                            record.report.detection = Some(detection);
+                        }
+                        Err(e) => result = Checked::Error(record.report.path.clone(), e.to_string()),
+                    }
+                }
+            }
             bar.inc(1);
             sink.push(result)?;
         }
@@ -415,6 +435,10 @@ impl CheckSink {
                     CheckFormat::Json => self.write_line(&report::json_line(&*record))?,
                     _ => {
                         let mut row = report::Row::from_record(&record);
+                        if let Some(d) = &record.report.detection {
+                            let points = d.frames.iter().filter_map(|f| Some((f.time_s as f32, f.score?))).collect();
+                            row.timeline = Some((points, d.threshold));
+                        }
                         if self.format == CheckFormat::Html {
                             row.thumbnail = media::thumbnail_data_uri(&record.report.path, 96);
                         }

@@ -31,6 +31,9 @@ pub struct FileReport {
     /// `None` for files that C2PA cannot carry (anchored documents, say).
     pub c2pa: Option<C2paReport>,
     pub anchors: Vec<AnchorReport>,
+    /// Detector scores, when detection ran (`vouch check --detect`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection: Option<crate::detect::Detection>,
 }
 
 impl FileReport {
