@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cli::verify(args),
         Command::Check(args) => cli::check(args),
         Command::Anchor(args) => cli::anchor(args),
+        Command::Watch(args) => cli::watch(args),
         Command::Inspect(args) => cli::inspect(args),
         Command::Trust(command) => cli::trust(command),
         Command::Detect(args) => cli::detect(args),

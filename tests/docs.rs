@@ -33,6 +33,11 @@ fn readme_shows_the_two_commands_and_every_subcommand() {
         "vouch verify",
         "vouch inspect",
         "vouch trust add",
+        "vouch anchor",
+        "vouch check",
+        "vouch watch",
+        "vouch detect",
+        "vouch models",
     ] {
         assert!(readme.contains(needle), "README.md does not mention `{needle}`");
     }

@@ -31,6 +31,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Anchor files to a public chain: one Merkle root per batch, a receipt per file.
     Anchor(AnchorArgs),
+    /// A capture station: sign every file that lands in a folder and anchor
+    /// them in batches, surviving crashes without repeating or losing a file.
+    Watch(WatchArgs),
     /// Show a file's manifest store: signer, actions, ingredients, assertions.
     Inspect(InspectArgs),
     /// Manage the root certificates whose signers `verify` calls trusted.
@@ -302,6 +305,19 @@ pub struct AnchorArgs {
     /// The chain to anchor to.
     #[arg(long, value_enum, required = true)]
     pub to: Option<AnchorBackend>,
+    #[command(flatten)]
+    pub target: AnchorTargetArgs,
+    /// Replace receipts that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object per file per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where and how a batch is anchored (the chain is chosen by --to).
+#[derive(Debug, Args)]
+pub struct AnchorTargetArgs {
     /// OpenTimestamps calendar URL. Repeatable [default: four public calendars
     /// run by different operators].
     #[arg(long, value_name = "URL")]
@@ -326,10 +342,53 @@ pub struct AnchorArgs {
     /// Seconds to wait for each calendar or node request.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
-    /// Replace receipts that already exist.
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("destination").required(true).args(["out_dir", "in_place", "sidecar"])))]
+pub struct WatchArgs {
+    /// The capture folder: every file that lands in it (or below it) is signed
+    /// once complete. A journal (.vouch-watch.sqlite) in it remembers what
+    /// was done, so a restart after a crash repeats nothing and loses nothing.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Identity directory [default: $VOUCH_HOME/identity].
+    #[arg(long, value_name = "DIR")]
+    pub identity: Option<PathBuf>,
+    /// Write signed copies into OUTDIR, keeping the folder layout.
+    #[arg(short = 'o', long = "out", value_name = "OUTDIR")]
+    pub out_dir: Option<PathBuf>,
+    /// Replace each capture with its signed version (atomically).
     #[arg(long)]
-    pub force: bool,
-    /// Print one JSON object per file per line.
+    pub in_place: bool,
+    /// Write the manifest to FILE.c2pa beside each capture, which stays byte-identical.
+    #[arg(long)]
+    pub sidecar: bool,
+    /// IPTC digital source type of the captures.
+    #[arg(long, value_name = "TYPE", default_value = "digital-capture", value_parser = parse_source_type)]
+    pub source_type: String,
+    /// Anchor signed files to this chain in batches (without it, sign only).
+    #[arg(long, value_enum)]
+    pub to: Option<AnchorBackend>,
+    /// When to anchor a batch: a file count (100) or a time since the oldest
+    /// waiting file was signed (90s, 10m, 2h).
+    #[arg(long, value_name = "N|TIME", default_value = "10m")]
+    pub anchor_every: vouch::watch::AnchorEvery,
+    #[command(flatten)]
+    pub target: AnchorTargetArgs,
+    /// Seconds a file's size and time must hold still before it counts as complete.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub settle: f64,
+    /// Seconds between looks at the folder (polling works on network shares too).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub poll: f64,
+    /// Stop after SECS with nothing new, anchoring what waits first (for
+    /// cron-driven stations and tests) [default: run until killed].
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<f64>,
+    #[command(flatten)]
+    pub passphrase: PassphraseArg,
+    /// Print one JSON object per event per line.
     #[arg(long)]
     pub json: bool,
 }

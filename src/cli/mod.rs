@@ -544,6 +544,110 @@ pub fn inspect(a: InspectArgs) -> Result<Outcome> {
     Ok(printer.outcome)
 }
 
+/// Commits one batch to the chain the flags name; one result per file.
+fn anchor_batch(
+    backend: AnchorBackend,
+    t: &AnchorTargetArgs,
+    batch: &[anchor::stamp::BatchFile],
+    force: bool,
+) -> Result<Vec<Result<anchor::stamp::Anchored, anchor::AnchorError>>> {
+    use anchor::stamp::{self, CalendarClient};
+    let timeout = std::time::Duration::from_secs(t.timeout);
+    Ok(match backend {
+        AnchorBackend::Evm => {
+            let key = anchor::evm::EvmKey::from_env(t.key_env.as_deref().unwrap_or_default())?;
+            let target = anchor::evm::EvmTarget {
+                rpc: t.rpc.clone().unwrap_or_default(),
+                chain_id: t.chain_id,
+                confirmations: t.confirmations,
+                timeout,
+            };
+            anchor::evm::anchor_evm(batch, &target, &key, force)?
+        }
+        AnchorBackend::Ots => {
+            let calendars: Vec<String> = if t.calendar.is_empty() {
+                stamp::DEFAULT_CALENDARS.iter().map(|c| c.to_string()).collect()
+            } else {
+                t.calendar.clone()
+            };
+            let min_calendars = t.min_calendars.unwrap_or(calendars.len().min(2));
+            stamp::anchor_ots(batch, &calendars, min_calendars, &CalendarClient::new(timeout), force)?
+        }
+    })
+}
+
+pub fn watch(a: WatchArgs) -> Result<Outcome> {
+    use vouch::watch::{Event, SignResult, Station};
+    let output = match (&a.out_dir, a.in_place) {
+        (Some(dir), _) => SignOutput::Dir(dir.clone()),
+        (None, true) => SignOutput::InPlace,
+        (None, false) => SignOutput::Sidecar,
+    };
+    let pass = passphrase(&a.passphrase)?;
+    let id = identity::load(&identity_dir(a.identity.clone()), pass.as_ref())?;
+    drop(pass);
+    let signer = id.signer()?;
+    let context = provenance::context(None, false).context("cannot configure c2pa")?;
+    let options = SignOptions {
+        output: output.clone(),
+        title: None,
+        author: None,
+        source_type: a.source_type.clone(),
+        force: false,
+    };
+    let mut station = Station::open(&a.dir, a.anchor_every)?;
+    station.poll = std::time::Duration::from_secs_f64(a.poll.max(0.01));
+    station.settle = std::time::Duration::from_secs_f64(a.settle.max(0.0));
+    if let SignOutput::Dir(dir) = &output {
+        station.ignore.push(dir.clone());
+        station.ignore.push(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()));
+    }
+    let mut printer = Printer::new(a.json);
+
+    let sign = |path: &Path| -> Result<SignResult, String> {
+        let mut file = media::probe(path).map_err(|e| e.to_string())?;
+        file.relative = path.strip_prefix(&a.dir).unwrap_or(path).to_path_buf();
+        // The file that carries the credentials is the one anchored: the
+        // signed copy, or the untouched original beside its sidecar.
+        let subject = match &output {
+            SignOutput::Sidecar => path.to_path_buf(),
+            other => provenance::sign::output_path(&file, other),
+        };
+        let written = provenance::sign::output_path(&file, &output);
+        if !matches!(output, SignOutput::InPlace) && written.exists() {
+            return Ok(SignResult::AlreadySigned(subject));
+        }
+        provenance::sign_file(&file, signer.as_ref(), &context, &options).map_err(|e| e.to_string())?;
+        Ok(SignResult::Signed(subject))
+    };
+    let backend = a.to;
+    let anchor = |files: &[PathBuf]| -> Result<Vec<PathBuf>, String> {
+        let Some(backend) = backend else { return Ok(Vec::new()) };
+        let mut batch = Vec::new();
+        for hashed in anchor::stamp::hash_files(files) {
+            batch.push(hashed.map_err(|e| e.to_string())?);
+        }
+        let results = anchor_batch(backend, &a.target, &batch, false).map_err(|e| one_line(&e))?;
+        results.into_iter().map(|r| r.map(|anchored| anchored.receipt).map_err(|e| e.to_string())).collect()
+    };
+    let receipt_of = |file: &Path| match backend {
+        Some(AnchorBackend::Evm) => anchor::evm::receipt_path(file),
+        _ => anchor::ots_path(file),
+    };
+    let on_event = |event: Event| {
+        let outcome = if matches!(event, Event::Failed { .. }) { Outcome::CheckFailed } else { Outcome::Passed };
+        printer.record(&event, report::watch_text, outcome);
+    };
+    let idle = a.idle_exit.map(std::time::Duration::from_secs_f64);
+    if backend.is_some() {
+        station.run(sign, anchor, receipt_of, on_event, idle)?;
+    } else {
+        station.anchoring = false;
+        station.run(sign, |_: &[PathBuf]| Ok(Vec::new()), receipt_of, on_event, idle)?;
+    }
+    Ok(printer.outcome)
+}
+
 pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     use anchor::stamp::{self, CalendarClient};
     if let Some(AnchorCommand::Upgrade { receipts, timeout, json }) = a.command {
@@ -560,12 +664,6 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
         }
         return Ok(printer.outcome);
     }
-    let calendars: Vec<String> = if a.calendar.is_empty() {
-        stamp::DEFAULT_CALENDARS.iter().map(|c| c.to_string()).collect()
-    } else {
-        a.calendar.clone()
-    };
-    let min_calendars = a.min_calendars.unwrap_or(calendars.len().min(2));
     let mut printer = Printer::new(a.json);
     let mut paths = Vec::new();
     for found in media::walk_files(&a.paths) {
@@ -589,20 +687,7 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     if printer.outcome == Outcome::Error {
         anyhow::bail!("nothing was anchored");
     }
-    let timeout = std::time::Duration::from_secs(a.timeout);
-    let results = match a.to {
-        Some(AnchorBackend::Evm) => {
-            let key = anchor::evm::EvmKey::from_env(a.key_env.as_deref().unwrap_or_default())?;
-            let target = anchor::evm::EvmTarget {
-                rpc: a.rpc.clone().unwrap_or_default(),
-                chain_id: a.chain_id,
-                confirmations: a.confirmations,
-                timeout,
-            };
-            anchor::evm::anchor_evm(&batch, &target, &key, a.force)?
-        }
-        _ => stamp::anchor_ots(&batch, &calendars, min_calendars, &CalendarClient::new(timeout), a.force)?,
-    };
+    let results = anchor_batch(a.to.unwrap_or(AnchorBackend::Ots), &a.target, &batch, a.force)?;
     for (file, result) in batch.iter().zip(results) {
         match result {
             Ok(anchored) => printer.record(&anchored, report::anchored_text, Outcome::Passed),

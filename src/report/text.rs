@@ -279,3 +279,17 @@ pub fn upgrade_text(upgraded: &Upgraded) -> String {
     }
     line
 }
+
+/// One line per capture-station event.
+pub fn watch_text(event: &crate::watch::Event) -> String {
+    use crate::watch::Event;
+    match event {
+        Event::Signed { path, output } => format!("signed    {} -> {}", path.display(), output.display()),
+        Event::Recovered { path, output } => {
+            format!("recovered {} -> {} (signed before a restart)", path.display(), output.display())
+        }
+        Event::Anchored { files, .. } => format!("anchored  {files} file(s) in one batch"),
+        Event::RecoveredReceipts { files } => format!("recovered {files} receipt(s) written before a restart"),
+        Event::Failed { path, error } => format!("failed    {}: {error}", path.display()),
+    }
+}
