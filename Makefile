@@ -99,11 +99,12 @@ test: deps
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 
-## bench: sign/verify throughput (criterion + vouch vs c2pa-python on 500 JPEGs); anchor hashing vs sha256sum
+## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale
 bench: deps build
-	cargo bench --bench provenance
+	cargo bench --bench provenance --bench detect
 	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md
 	$(PYTHON) benches/anchor_throughput.py --vouch target/release/vouch --files 10000 --total-mb 2048 --readme README.md
+	$(PYTHON) benches/check_scale.py --vouch target/release/vouch --files 100000 --readme README.md
 
 ## man: regenerate man/ from the command definitions
 man:
