@@ -24,7 +24,7 @@ export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
 export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 
-.PHONY: deps apt-deps build test demo bench man clean tiny-models
+.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz
 
 ## deps: system packages, the Python test venv, ONNX Runtime, the default
 ## detector model, and npm tools (anvil, the SARIF schema) (idempotent)
@@ -105,6 +105,23 @@ bench: deps build
 	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md
 	$(PYTHON) benches/anchor_throughput.py --vouch target/release/vouch --files 10000 --total-mb 2048 --readme README.md
 	$(PYTHON) benches/check_scale.py --vouch target/release/vouch --files 100000 --readme README.md
+
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := ots_codec anchor_receipt headers_file model_card policy yunet_decode c2pa_reader ffmpeg_decode
+
+## fuzz: run every fuzz target for FUZZ_SECONDS (default 600) each, starting
+## from fuzz/corpus; crashes land in fuzz/artifacts. cargo-fuzz needs nightly
+## features, which RUSTC_BOOTSTRAP=1 unlocks on the stable toolchain.
+fuzz: deps
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	RUSTC_BOOTSTRAP=1 cargo fuzz build --fuzz-dir fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/artifacts/$$t fuzz/work/$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
+	    -artifact_prefix=fuzz/artifacts/$$t/ -print_final_stats=1 2>&1 | tail -25 || exit 1; \
+	done
 
 ## man: regenerate man/ from the command definitions
 man:

@@ -283,16 +283,21 @@ pub fn read_receipt(path: &Path) -> Result<Receipt, AnchorError> {
         return Err(bad(format!("{len} bytes, more than the {MAX_RECEIPT_BYTES} a receipt can need")));
     }
     let bytes = std::fs::read(path).map_err(io)?;
-    let receipt: Receipt = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    parse_receipt(&bytes).map_err(bad)
+}
+
+/// Parses receipt bytes, refusing anything malformed; the reason is one line.
+pub fn parse_receipt(bytes: &[u8]) -> Result<Receipt, String> {
+    let receipt: Receipt = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if receipt.version != RECEIPT_VERSION {
-        return Err(bad(format!("version {} (this vouch reads version {RECEIPT_VERSION})", receipt.version)));
+        return Err(format!("version {} (this vouch reads version {RECEIPT_VERSION})", receipt.version));
     }
     if receipt.merkle_path.len() > merkle::MAX_DEPTH {
-        return Err(bad(format!(
+        return Err(format!(
             "Merkle path of {} steps, longer than any real batch ({} at most)",
             receipt.merkle_path.len(),
             merkle::MAX_DEPTH
-        )));
+        ));
     }
     Ok(receipt)
 }

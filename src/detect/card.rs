@@ -195,8 +195,13 @@ impl Card {
     pub fn load(path: &Path) -> Result<Self, CardError> {
         let text =
             std::fs::read_to_string(path).map_err(|e| CardError::Read { path: path.to_path_buf(), source: e })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates card text as if read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, CardError> {
         let parse_error = |message: String| CardError::Parse { path: path.to_path_buf(), message };
-        let card: ModelCard = toml::from_str(&text).map_err(|e| parse_error(e.message().to_string()))?;
+        let card: ModelCard = toml::from_str(text).map_err(|e| parse_error(e.message().to_string()))?;
         card.validate().map_err(parse_error)?;
         Ok(Self { path: path.to_path_buf(), card })
     }

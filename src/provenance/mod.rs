@@ -12,7 +12,7 @@ pub mod verify;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use c2pa::Context;
+pub use c2pa::Context;
 
 pub use sign::{sign_file, SignOptions, SignOutput, Signed};
 pub use verify::{verify_file, C2paReport, C2paState};

@@ -1,0 +1,150 @@
+//! Every parser of outside input, on inputs nobody wrote by hand: no panic,
+//! and what parses survives a round trip unchanged. (The fuzz targets in
+//! `fuzz/` push the same properties much further; these run in `make test`.)
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use vouch::anchor::merkle::{self, MerkleTree, Side, Step};
+use vouch::anchor::{evm, ots};
+use vouch::check::LoadedPolicy;
+use vouch::detect::card::Card;
+
+fn config() -> ProptestConfig {
+    ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+/// Proof-shaped bytes: the real magic and version, then anything, so the
+/// parser gets past its first check most of the time.
+fn proof_bytes() -> impl Strategy<Value = Vec<u8>> {
+    (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..600)).prop_map(|(magic, tail)| {
+        let mut bytes = if magic { ots::MAGIC.to_vec() } else { Vec::new() };
+        if magic {
+            bytes.push(ots::MAJOR_VERSION as u8);
+            bytes.push(0x08); // sha256 file hash op
+            bytes.extend([0u8; 32]);
+        }
+        bytes.extend(tail);
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn ots_parse_never_panics_and_round_trips(bytes in proof_bytes()) {
+        if let Ok(proof) = ots::parse(&bytes) {
+            let again = ots::serialize(&proof);
+            let reparsed = ots::parse(&again).expect("what vouch writes, vouch reads");
+            prop_assert_eq!(&reparsed, &proof);
+            prop_assert_eq!(ots::serialize(&reparsed), again);
+        }
+    }
+
+    #[test]
+    fn headers_files_never_panic(text in "([0-9]{1,8} [0-9a-f]{0,170}\n|#.*\n|.{0,40}\n){0,8}") {
+        if let Ok(headers) = ots::parse_headers_file(&text) {
+            prop_assert!(headers.values().all(|h| h.len() == ots::HEADER_LEN));
+        }
+    }
+
+    #[test]
+    fn batches_of_any_size_prove_every_file_and_receipts_round_trip(
+        hashes in proptest::collection::vec(any::<[u8; 32]>(), 1..70),
+        nonce in any::<[u8; 16]>(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let leaves: Vec<_> = hashes.iter().map(|h| merkle::leaf(h, &nonce)).collect();
+        let tree = MerkleTree::new(leaves.clone()).unwrap();
+        let i = pick.index(hashes.len());
+        let path = tree.proof(i);
+        prop_assert!(path.len() <= 7, "a path grows with log2(n)");
+        prop_assert_eq!(merkle::root_from_path(leaves[i], &path), Some(tree.root()));
+
+        let receipt = evm::Receipt {
+            version: evm::RECEIPT_VERSION,
+            sha256: hashes[i],
+            ipfs_cid: None,
+            nonce,
+            merkle_path: path,
+            root: tree.root(),
+            chain_id: 1,
+            tx_hash: Default::default(),
+            block_number: 7,
+            block_hash: Default::default(),
+            block_time: "2026-01-01T00:00:00Z".into(),
+        };
+        let parsed = evm::parse_receipt(&serde_json::to_vec(&receipt).unwrap()).unwrap();
+        prop_assert_eq!(parsed.merkle_path, receipt.merkle_path);
+        prop_assert_eq!(parsed.root, receipt.root);
+    }
+
+    #[test]
+    fn receipts_never_panic_and_never_accept_long_paths(json in receipt_json()) {
+        if let Ok(receipt) = evm::parse_receipt(json.as_bytes()) {
+            prop_assert!(receipt.merkle_path.len() <= merkle::MAX_DEPTH);
+        }
+    }
+
+    #[test]
+    fn policies_never_panic(text in policy_text()) {
+        if let Ok(policy) = LoadedPolicy::parse(&text, Path::new("p.toml")) {
+            let _ = policy.selects(Path::new("a/b.jpg"));
+        }
+    }
+
+    #[test]
+    fn model_cards_never_panic(text in card_text()) {
+        let _ = Card::parse(&text, Path::new("/m/card.toml"));
+    }
+}
+
+/// Receipt-shaped JSON with fields dropped, retyped or stretched.
+fn receipt_json() -> impl Strategy<Value = String> {
+    let step = |side: bool| {
+        format!("{{\"side\":\"{}\",\"hash\":\"{}\"}}", if side { "left" } else { "right" }, "00".repeat(32))
+    };
+    (0usize..80, any::<bool>(), prop_oneof![Just("1".to_string()), Just("\"x\"".into()), Just("-1".into()), Just("1e400".into())], any::<bool>())
+        .prop_map(move |(steps, side, number, drop_root)| {
+            let path = vec![step(side); steps].join(",");
+            let root = if drop_root { String::new() } else { format!("\"root\":\"{}\",", "ab".repeat(32)) };
+            format!(
+                "{{\"version\":1,\"sha256\":\"{h}\",\"nonce\":\"{n}\",\"merkle_path\":[{path}],{root}\"chain_id\":{number},\
+                 \"tx_hash\":\"0x{h}\",\"block_number\":{number},\"block_hash\":\"0x{h}\",\"block_time\":\"t\"}}",
+                h = "ab".repeat(32),
+                n = "cd".repeat(16)
+            )
+        })
+}
+
+fn policy_text() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        Just("require_c2pa = \"trusted\"".to_string()),
+        Just("require_anchor = \"evm\"".to_string()),
+        "max_synthetic_score = -?[0-9]\\.[0-9]".prop_map(|s| s),
+        "include = \\[\"[*?\\[\\]{}a-z/!.]{0,12}\"\\]".prop_map(|s| s),
+        "signer_fingerprints = \\[\"[0-9a-fA-F:]{0,20}\"\\]".prop_map(|s| s),
+        ".{0,30}".prop_map(|s| s),
+    ];
+    proptest::collection::vec(line, 0..6).prop_map(|lines| lines.join("\n"))
+}
+
+fn card_text() -> impl Strategy<Value = String> {
+    let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/models/tiny-logit.toml"))
+        .unwrap_or_default();
+    (Just(base), any::<prop::sample::Index>(), ".{0,20}").prop_map(|(base, at, insert)| {
+        // Splice noise into a real card, so most of it still parses as TOML.
+        let cut = if base.is_empty() { 0 } else { at.index(base.len()) };
+        let cut = (0..=cut).rev().find(|&c| base.is_char_boundary(c)).unwrap_or(0);
+        format!("{}{insert}{}", &base[..cut], &base[cut..])
+    })
+}
+
+#[test]
+fn a_path_side_is_either_left_or_right() {
+    // Keeps the Step import honest for readers: both sides appear in real paths.
+    let tree = MerkleTree::new((0..3u8).map(|i| merkle::leaf(&[i; 32], &[0; 16])).collect()).unwrap();
+    let sides: Vec<Side> = tree.proof(1).iter().map(|s: &Step| s.side).collect();
+    assert_eq!(sides, [Side::Left, Side::Right]);
+}
