@@ -488,6 +488,10 @@ pub struct DetectArgs {
     /// Score at most N frames per video.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_frames: Option<u64>,
+    /// Refuse images and video frames of more than N pixels: a file's header
+    /// is a claim, and a few bytes can claim gigabytes of pixels.
+    #[arg(long, value_name = "N", default_value_t = vouch::detect::decode::DEFAULT_MAX_PIXELS)]
+    pub max_pixels: u64,
     /// Score faces instead of whole frames: find them with the face model,
     /// crop the largest (up to 3, square, 1.3× the box) and score each crop;
     /// a frame scores as its most synthetic face.

@@ -19,6 +19,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     // Only the first configuration of the global pool counts; the pool is
     // not built yet in a fresh process.
     let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    vouch::detect::decode::set_max_pixels(a.max_pixels);
     let sampling = match (a.fps, a.every, a.all_frames) {
         (Some(fps), _, _) => Sampling::Fps(fps),
         (_, Some(n), _) => Sampling::Every(n),

@@ -24,6 +24,27 @@ pub enum DecodeError {
     Video { path: PathBuf, message: String },
     #[error("{}: no decodable frames (damaged or truncated video)", .0.display())]
     NoFrames(PathBuf),
+    #[error("{}: {width}×{height} pixels is more than the {limit} allowed (raise it with --max-pixels)", path.display())]
+    TooLarge { path: PathBuf, width: u64, height: u64, limit: u64 },
+}
+
+/// The most pixels vouch decodes in one image or video frame: a header is
+/// a claim, and a few bytes can claim 65535×65535 (12 GB of pixels).
+/// 100 megapixels covers every camera; `--max-pixels` raises it.
+pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+static MAX_PIXELS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(DEFAULT_MAX_PIXELS);
+
+/// Sets the per-image pixel limit for this process.
+pub fn set_max_pixels(limit: u64) {
+    MAX_PIXELS.store(limit.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+fn check_size(path: &Path, width: u64, height: u64) -> Result<(), DecodeError> {
+    let limit = MAX_PIXELS.load(std::sync::atomic::Ordering::Relaxed);
+    if width.saturating_mul(height) > limit {
+        return Err(DecodeError::TooLarge { path: path.to_path_buf(), width, height, limit });
+    }
+    Ok(())
 }
 
 /// A still image or a video.
@@ -90,6 +111,8 @@ pub fn image(path: &Path) -> Result<RgbImage, DecodeError> {
     let reader = reader.with_guessed_format().map_err(|e| err(e.to_string()))?;
     let is_jpeg = reader.format() == Some(image::ImageFormat::Jpeg);
     let mut decoder = reader.into_decoder().map_err(|e| err(e.to_string()))?;
+    let (width, height) = decoder.dimensions();
+    check_size(path, u64::from(width), u64::from(height))?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut decoded = match is_jpeg.then(|| jpeg(path)) {
         Some(Ok(rgb)) => {
@@ -149,6 +172,7 @@ pub fn video(path: &Path, sampler: &mut Sampler, mut sink: impl FnMut(Frame) -> 
         ..Default::default()
     });
     let mut decoder = context.decoder().video().map_err(open_err)?;
+    check_size(path, u64::from(decoder.width()), u64::from(decoder.height()))?;
 
     let mut state = State { index: 0, converter: None, stopped: false, errors: 0 };
     let mut decoded = ffmpeg::frame::Video::empty();
