@@ -149,11 +149,21 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
             None => C2paReport::empty(C2paState::Absent),
         });
     };
-    let state = match reader.validation_state() {
+    let mut state = match reader.validation_state() {
         ValidationState::Trusted => C2paState::Trusted,
         ValidationState::Valid => C2paState::Valid,
         ValidationState::Invalid => C2paState::Invalid,
     };
+    let leaf = reader.active_manifest().and_then(|m| m.signature_info()).and_then(|info| leaf_der(info.cert_chain()));
+    let mut codes = failure_codes(&reader);
+    let mut reason = None;
+    // A signer that issued its own certificate vouches only for itself:
+    // listing it as a trust anchor must not make its files "trusted".
+    if state == C2paState::Trusted && leaf.as_deref().is_some_and(is_self_issued) {
+        state = C2paState::Valid;
+        codes.push(SELF_SIGNED_CODE.to_string());
+        reason = Some("the signing certificate is self-signed: no authority vouches for the signer".into());
+    }
     let store: Value = serde_json::from_str(&reader.json()).unwrap_or(Value::Null);
     let active_label = reader.active_label().map(str::to_string);
     let active = active_label.as_ref().and_then(|l| store["manifests"].get(l)).cloned().unwrap_or(Value::Null);
@@ -199,14 +209,14 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
     Ok(C2paReport {
         state,
         signer: text(&sig["common_name"]),
-        signer_sha256: reader
-            .active_manifest()
-            .and_then(|m| m.signature_info())
-            .and_then(|info| leaf_sha256(info.cert_chain())),
+        signer_sha256: leaf.as_deref().map(|der| {
+            use sha2::{Digest, Sha256};
+            hex::encode(Sha256::digest(der))
+        }),
         issuer: text(&sig["issuer"]),
         signed_at: text(&sig["time"]),
         alg: text(&sig["alg"]),
-        codes: failure_codes(&reader),
+        codes,
         actions,
         digital_source_type,
         ingredients,
@@ -214,15 +224,22 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
         claim_generator,
         manifest: active_label,
         sidecar,
-        reason: None,
+        reason,
     })
 }
 
-/// SHA-256 of the first certificate of a PEM chain.
-fn leaf_sha256(pem_chain: &str) -> Option<String> {
-    use sha2::{Digest, Sha256};
+/// vouch's own code for a signer whose certificate is self-signed.
+pub const SELF_SIGNED_CODE: &str = "vouch.signingCredential.selfSigned";
+
+/// The DER of the first certificate of a PEM chain.
+fn leaf_der(pem_chain: &str) -> Option<Vec<u8>> {
     let (_, pem) = x509_parser::pem::parse_x509_pem(pem_chain.as_bytes()).ok()?;
-    Some(hex::encode(Sha256::digest(&pem.contents)))
+    Some(pem.contents)
+}
+
+/// Whether a certificate is its own issuer.
+fn is_self_issued(der: &[u8]) -> bool {
+    x509_parser::parse_x509_certificate(der).is_ok_and(|(_, cert)| cert.subject().as_raw() == cert.issuer().as_raw())
 }
 
 /// The validator's failure codes for the active manifest and its ingredients,

@@ -1,0 +1,102 @@
+//! The decisions a newsroom relies on, each with a test that fails if the
+//! decision is wrong. (Others live beside the features they guard:
+//! a root not among the anchors in sign_verify.rs, pending and unknown
+//! attestations in anchor_ots.rs and src/anchor/ots/tests.rs, another
+//! chain id and a reorganised block in anchor_evm.rs, a receipt proving
+//! another file's hash in fixtures/bad.)
+
+mod common;
+
+use std::process::Command as Std;
+
+use common::*;
+
+fn faketime() -> Option<std::path::PathBuf> {
+    let found = ["/usr/bin/faketime"].iter().map(std::path::PathBuf::from).find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("SKIP: faketime is absent (run `make deps`)");
+    }
+    found
+}
+
+#[test]
+fn a_signer_certificate_expired_now_without_a_timestamp_is_never_trusted() {
+    let Some(faketime) = faketime() else { return };
+    let world = World::new();
+    let vouch = assert_cmd::cargo::cargo_bin("vouch");
+    let at = |when: &str| {
+        let mut cmd = Std::new(&faketime);
+        cmd.arg(when).arg(&vouch).env("VOUCH_HOME", world.home());
+        cmd
+    };
+    // A 30-day certificate, used while it was valid, in January 2020.
+    let made = at("2020-01-01 00:00:00")
+        .args(["identity", "new", "--name", "Old Reporter", "--org", "Planet", "--days", "30"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let signed = world.path("signed");
+    let out = at("2020-01-10 12:00:00").arg("sign").arg(fixture("photo.jpg")).arg("-o").arg(&signed).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let photo = signed.join("photo.jpg");
+
+    // Back then it was trusted...
+    let then = at("2020-01-15 12:00:00").arg("verify").arg(&photo).arg("--json").output().unwrap();
+    assert_eq!(json_lines(&then.stdout)[0]["c2pa"]["state"], "trusted");
+    // ...but with no trusted timestamp to prove when it was signed, an
+    // expired certificate cannot vouch for anything today.
+    let now = world.vouch().arg("verify").arg(&photo).arg("--json").output().unwrap();
+    let report = &json_lines(&now.stdout)[0]["c2pa"];
+    assert_ne!(report["state"], "trusted", "{report}");
+    assert!(report["codes"].as_array().unwrap().iter().any(|c| c == "signingCredential.expired"), "{report}");
+    assert_eq!(now.status.code(), Some(1));
+}
+
+#[test]
+fn a_self_signed_signer_is_never_trusted_even_when_listed_as_an_anchor() {
+    let Some(python) = python() else { return };
+    let world = World::new();
+    let (cert, key) = (world.path("self.pem"), world.path("self.key"));
+    let made = Std::new("openssl")
+        .args(["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30", "-subj", "/CN=Self Signer/O=Nobody"])
+        .args(["-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=emailProtection"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let photo = world.path("self-signed.jpg");
+    let signed = Std::new(&python)
+        .arg(fixture("../tests/interop/c2pa_python.py"))
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg(&photo)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+
+    let out = world.vouch().arg("verify").arg(&photo).arg("--trust").arg(&cert).arg("--json").output().unwrap();
+    let report = &json_lines(&out.stdout)[0]["c2pa"];
+    assert_eq!(report["state"], "valid", "{report}");
+    assert!(report["codes"].as_array().unwrap().iter().any(|c| c == "vouch.signingCredential.selfSigned"));
+    // And a policy that wants a trusted signer refuses it.
+    let policy = world.path("strict.toml");
+    std::fs::write(&policy, "require_c2pa = \"trusted\"\n").unwrap();
+    world
+        .vouch()
+        .arg("check")
+        .arg(&photo)
+        .arg("--trust")
+        .arg(&cert)
+        .arg("--policy")
+        .arg(&policy)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("does not chain to a trusted root"));
+}
