@@ -20,7 +20,7 @@ fn proof_bytes() -> impl Strategy<Value = Vec<u8>> {
     (any::<bool>(), proptest::collection::vec(any::<u8>(), 0..600)).prop_map(|(magic, tail)| {
         let mut bytes = if magic { ots::MAGIC.to_vec() } else { Vec::new() };
         if magic {
-            bytes.push(ots::MAJOR_VERSION as u8);
+            bytes.push(ots::MAJOR_VERSION);
             bytes.push(0x08); // sha256 file hash op
             bytes.extend([0u8; 32]);
         }
