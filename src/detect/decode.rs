@@ -176,9 +176,11 @@ pub fn video(path: &Path, sampler: &mut Sampler, mut sink: impl FnMut(Frame) -> 
 
     let mut state = State { index: 0, converter: None, stopped: false, errors: 0 };
     let mut decoded = ffmpeg::frame::Video::empty();
-    let mut packet = ffmpeg::Packet::empty();
     let mut read_errors = 0;
     loop {
+        // A fresh packet each time: av_read_frame does not release what a
+        // reused packet still holds, so reuse leaks every packet's buffer.
+        let mut packet = ffmpeg::Packet::empty();
         match packet.read(&mut input) {
             Ok(()) => read_errors = 0,
             Err(ffmpeg::Error::Eof) => break,

@@ -63,7 +63,8 @@ pub fn decode_yunet(outputs: &RawOutputs, width: usize, height: usize, score_thr
         let cells = (rows * cols).min(cls.len()).min(obj.len()).min(bbox.len() / 4);
         for idx in 0..cells {
             let score = (cls[idx].clamp(0.0, 1.0) * obj[idx].clamp(0.0, 1.0)).sqrt();
-            if score < score_threshold {
+            // Written so a NaN score (from a broken model) is skipped too.
+            if !(score >= score_threshold) {
                 continue;
             }
             let (r, c) = ((idx / cols) as f32, (idx % cols) as f32);
@@ -73,7 +74,10 @@ pub fn decode_yunet(outputs: &RawOutputs, width: usize, height: usize, score_thr
             let cy = (r + b[1]) * s;
             let w = b[2].exp() * s;
             let h = b[3].exp() * s;
-            boxes.push(FaceBox { x: cx - w / 2.0, y: cy - h / 2.0, w, h, score });
+            let face = FaceBox { x: cx - w / 2.0, y: cy - h / 2.0, w, h, score };
+            if [face.x, face.y, face.w, face.h].iter().all(|v| v.is_finite()) {
+                boxes.push(face);
+            }
         }
     }
     boxes
@@ -188,6 +192,23 @@ mod tests {
         // Near the edge the square slides in rather than shrinking.
         assert_eq!(crop_square(&face(0.0, 0.0, 20.0, 1.0), 100, 100), Some((0, 0, 26)));
         assert_eq!(crop_square(&face(0.0, 0.0, 2.0, 1.0), 100, 100), None);
+    }
+
+    #[test]
+    fn broken_model_outputs_give_no_boxes_rather_than_nan_ones() {
+        // Found by the yunet_decode fuzz target: NaN scores used to pass the threshold.
+        let nan = RawOutputs::from_pairs(vec![
+            ("cls_8".into(), vec![f32::NAN; 16]),
+            ("obj_8".into(), vec![1.0; 16]),
+            ("bbox_8".into(), vec![0.0; 64]),
+        ]);
+        assert!(decode_yunet(&nan, 32, 32, 0.5).is_empty());
+        let huge = RawOutputs::from_pairs(vec![
+            ("cls_8".into(), vec![1.0; 16]),
+            ("obj_8".into(), vec![1.0; 16]),
+            ("bbox_8".into(), vec![1e30; 64]),
+        ]);
+        assert!(decode_yunet(&huge, 32, 32, 0.5).is_empty());
     }
 
     #[test]
