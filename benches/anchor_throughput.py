@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-README_BEGIN, README_END = "<!-- bench:anchor -->", "<!-- /bench:anchor -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_model, update_readme  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -89,22 +91,7 @@ def proof_sizes(vouch, calendar, env, work):
     return rows
 
 
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
-
-def update_readme(readme, table):
-    text = readme.read_text()
-    begin, end = text.find(README_BEGIN), text.find(README_END)
-    if begin < 0 or end < begin:
-        raise BenchError(f"{readme}: no {README_BEGIN} ... {README_END} section to fill")
-    readme.write_text(text[: begin + len(README_BEGIN)] + "\n" + table + text[end:])
 
 
 def run(args, work):
@@ -183,7 +170,7 @@ def main():
             return 1
     print(table)
     if args.readme:
-        update_readme(args.readme, table)
+        update_readme(args.readme, "anchor", table)
     return 0
 
 

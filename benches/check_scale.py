@@ -19,7 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-README_BEGIN, README_END = "<!-- bench:check -->", "<!-- /bench:check -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import update_readme  # noqa: E402
+
 
 
 def generate(root, files):
@@ -44,12 +46,6 @@ def measure(vouch, root, env, fmt):
     return seconds, usage.ru_maxrss / 1024, lines
 
 
-def update_readme(readme, table):
-    text = readme.read_text()
-    begin, end = text.find(README_BEGIN), text.find(README_END)
-    if begin < 0 or end < begin:
-        raise SystemExit(f"{readme}: no {README_BEGIN} ... {README_END} section to fill")
-    readme.write_text(text[: begin + len(README_BEGIN)] + "\n" + table + text[end:])
 
 
 def main():
@@ -86,7 +82,7 @@ def main():
     table = "\n".join(lines) + "\n"
     print(table)
     if args.readme:
-        update_readme(args.readme, table)
+        update_readme(args.readme, "check", table)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import cpu_model, markers, update_readme  # noqa: E402
+
 import c2pa
 
-README_BEGIN, README_END = "<!-- bench:sign -->", "<!-- /bench:sign -->"
+README_BEGIN, README_END = markers("sign")
 
 
 class BenchError(Exception):
@@ -125,15 +128,6 @@ def python_read(folder, root_pem, count):
     return seconds
 
 
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def mean_kib(paths):
     return sum(p.stat().st_size for p in paths) / len(paths) / 1024
@@ -146,13 +140,6 @@ def render(rows, notes):
     return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"
 
 
-def update_readme(readme, table):
-    """Replaces what lies between the README's bench markers."""
-    text = readme.read_text()
-    begin, end = text.find(README_BEGIN), text.find(README_END)
-    if begin < 0 or end < begin:
-        raise BenchError(f"{readme}: no {README_BEGIN} ... {README_END} section to fill")
-    readme.write_text(text[: begin + len(README_BEGIN)] + "\n" + table + text[end:])
 
 
 def run(args, work):
@@ -230,7 +217,7 @@ def main():
         if args.out_md:
             args.out_md.write_text(table)
         if args.readme:
-            update_readme(args.readme, table)
+            update_readme(args.readme, "sign", table)
     except (BenchError, OSError, subprocess.CalledProcessError, c2pa.C2paError) as e:
         print(f"sign_throughput: {e}", file=sys.stderr)
         return 1

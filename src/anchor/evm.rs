@@ -28,7 +28,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::merkle::{self, Hash, MerkleTree, Step};
+use super::merkle::{self, Hash, Step};
 use super::stamp::{Anchored, BatchFile};
 use super::{digest, AnchorError, AnchorReport, AnchorState};
 
@@ -221,15 +221,8 @@ pub fn anchor_evm(
     key: &EvmKey,
     force: bool,
 ) -> Result<Vec<Result<Anchored, AnchorError>>, AnchorError> {
-    // Refuse before spending gas, not after.
-    for file in files {
-        let receipt = receipt_path(&file.path);
-        if !force && receipt.exists() {
-            return Err(AnchorError::ReceiptExists(receipt));
-        }
-    }
-    let tree = MerkleTree::new(files.iter().map(|f| merkle::leaf(&f.sha256, &f.nonce)).collect())
-        .ok_or(AnchorError::NothingToAnchor)?;
+    // Refuses existing receipts before spending gas, not after.
+    let tree = super::stamp::batch_tree(files, receipt_path, force)?;
     let root = tree.root();
     let landing = send_root(&root, target, key)?;
     let receipts = super::stamp::write_receipts(files, force, |i, file| {

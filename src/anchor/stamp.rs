@@ -182,14 +182,7 @@ pub fn anchor_ots(
     client: &CalendarClient,
     force: bool,
 ) -> Result<Vec<Result<Anchored, AnchorError>>, AnchorError> {
-    for file in files {
-        let receipt = ots_path(&file.path);
-        if !force && receipt.exists() {
-            return Err(AnchorError::ReceiptExists(receipt));
-        }
-    }
-    let tree = MerkleTree::new(files.iter().map(|f| merkle::leaf(&f.sha256, &f.nonce)).collect())
-        .ok_or(AnchorError::NothingToAnchor)?;
+    let tree = batch_tree(files, ots_path, force)?;
     let submission = submit_root(tree.root(), calendars, min_calendars, client)?;
     let root_hex = hex::encode(submission.root);
     let receipts = write_receipts(files, force, |i, file| {
@@ -214,6 +207,22 @@ pub fn anchor_ots(
             })
         })
         .collect())
+}
+
+/// The batch's Merkle tree, after refusing (before anything leaves the
+/// machine) to replace any receipt that exists unless `force`.
+pub(crate) fn batch_tree(
+    files: &[BatchFile],
+    receipt_of: fn(&Path) -> PathBuf,
+    force: bool,
+) -> Result<MerkleTree, AnchorError> {
+    if !force {
+        if let Some(existing) = files.iter().map(|f| receipt_of(&f.path)).find(|r| r.exists()) {
+            return Err(AnchorError::ReceiptExists(existing));
+        }
+    }
+    MerkleTree::new(files.iter().map(|f| merkle::leaf(&f.sha256, &f.nonce)).collect())
+        .ok_or(AnchorError::NothingToAnchor)
 }
 
 /// Receipts written per flush to disk: bounds memory and open files on huge
