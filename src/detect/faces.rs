@@ -63,8 +63,8 @@ pub fn decode_yunet(outputs: &RawOutputs, width: usize, height: usize, score_thr
         let cells = (rows * cols).min(cls.len()).min(obj.len()).min(bbox.len() / 4);
         for idx in 0..cells {
             let score = (cls[idx].clamp(0.0, 1.0) * obj[idx].clamp(0.0, 1.0)).sqrt();
-            // Written so a NaN score (from a broken model) is skipped too.
-            if !(score >= score_threshold) {
+            // A NaN score (from a broken model) is skipped too.
+            if score.is_nan() || score < score_threshold {
                 continue;
             }
             let (r, c) = ((idx / cols) as f32, (idx % cols) as f32);
