@@ -115,7 +115,7 @@ FUZZ_TARGETS := ots_codec anchor_receipt headers_file model_card policy yunet_de
 fuzz: deps
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 	RUSTC_BOOTSTRAP=1 cargo fuzz build --fuzz-dir fuzz
-	@for t in $(FUZZ_TARGETS); do \
+	@set -o pipefail; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/artifacts/$$t fuzz/work/$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
 	  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
