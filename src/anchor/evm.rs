@@ -243,20 +243,16 @@ pub fn anchor_evm(
         json.push(b'\n');
         Ok((receipt_path(&file.path), json))
     });
+    let root_hex = hex::encode(root);
     Ok(files
         .iter()
         .zip(receipts)
         .map(|(file, receipt)| {
             Ok(Anchored {
-                path: file.path.clone(),
-                receipt: receipt?,
-                sha256: hex::encode(file.sha256),
-                ipfs_cid: digest::ipfs_cid(&file.sha256),
-                root: hex::encode(root),
-                calendars: Vec::new(),
                 chain: Some(chain_name(landing.chain_id)),
                 tx_hash: Some(landing.tx_hash.to_string()),
                 block: Some(landing.block_number),
+                ..Anchored::new(file, receipt?, &root_hex)
             })
         })
         .collect())

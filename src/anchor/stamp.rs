@@ -103,6 +103,23 @@ pub struct Anchored {
     pub block: Option<u64>,
 }
 
+impl Anchored {
+    /// What every backend reports for a file; the backend adds where the root went.
+    pub(crate) fn new(file: &BatchFile, receipt: PathBuf, root_hex: &str) -> Self {
+        Self {
+            path: file.path.clone(),
+            receipt,
+            sha256: hex::encode(file.sha256),
+            ipfs_cid: digest::ipfs_cid(&file.sha256),
+            root: root_hex.to_string(),
+            calendars: Vec::new(),
+            chain: None,
+            tx_hash: None,
+            block: None,
+        }
+    }
+}
+
 /// Hashes files in parallel (each streamed) and gives each a fresh nonce.
 pub fn hash_files(paths: &[PathBuf]) -> Vec<Result<BatchFile, AnchorError>> {
     paths
@@ -194,17 +211,7 @@ pub fn anchor_ots(
         .iter()
         .zip(receipts)
         .map(|(file, receipt)| {
-            Ok(Anchored {
-                path: file.path.clone(),
-                receipt: receipt?,
-                sha256: hex::encode(file.sha256),
-                ipfs_cid: digest::ipfs_cid(&file.sha256),
-                root: root_hex.clone(),
-                calendars: submission.accepted.clone(),
-                chain: None,
-                tx_hash: None,
-                block: None,
-            })
+            Ok(Anchored { calendars: submission.accepted.clone(), ..Anchored::new(file, receipt?, &root_hex) })
         })
         .collect())
 }
