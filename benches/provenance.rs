@@ -95,6 +95,7 @@ impl Case {
             author: None,
             source_type: DIGITAL_CAPTURE.into(),
             force: true,
+            allow_invalid_parent: false,
         };
         let output = provenance::sign_file(&input, signer, &fx.sign_context, &options).expect("sign photo");
         let signed = media::probe(&output.output).expect("probe signed photo");

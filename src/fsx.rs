@@ -23,7 +23,7 @@ pub struct StagedFile {
 impl StagedFile {
     /// Stages a new file that will become `dest`.
     pub fn new(dest: &Path) -> io::Result<Self> {
-        let temp = tempfile::Builder::new().prefix(".vouch-").suffix(".part").tempfile_in(parent_of(dest))?;
+        let temp = temp_builder().tempfile_in(sweep(parent_of(dest)))?;
         Ok(Self { temp, dest: dest.to_path_buf() })
     }
 
@@ -70,7 +70,7 @@ pub fn write_many(items: &[(PathBuf, Vec<u8>)], mode: Option<u32>, overwrite: bo
     let staged: Vec<io::Result<tempfile::TempPath>> = items
         .iter()
         .map(|(dest, bytes)| {
-            let mut temp = tempfile::Builder::new().prefix(".vouch-").suffix(".part").tempfile_in(parent_of(dest))?;
+            let mut temp = temp_builder().tempfile_in(sweep(parent_of(dest)))?;
             if let Some(mode) = mode {
                 set_mode(temp.path(), mode)?;
             }
@@ -99,6 +99,61 @@ pub fn write_many(items: &[(PathBuf, Vec<u8>)], mode: Option<u32>, overwrite: bo
         let _ = File::open(dir).and_then(|d| d.sync_all());
     }
     results
+}
+
+/// Temporary files are named `.vouch-<pid>-<random>.part`: hidden, never
+/// mistaken for an output, and traceable to the process that owns them.
+const TEMP_PREFIX: &str = ".vouch-";
+const TEMP_SUFFIX: &str = ".part";
+
+fn temp_builder() -> tempfile::Builder<'static, 'static> {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| format!("{TEMP_PREFIX}{}-", std::process::id()));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix.as_str()).suffix(TEMP_SUFFIX);
+    builder
+}
+
+/// Removes, once per folder per run, the temporary files that killed vouch
+/// runs left in `dir`: those whose owning process is gone. A temp file of a
+/// run still going (another `vouch watch`, say) is left alone.
+fn sweep(dir: &Path) -> &Path {
+    static SWEPT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    {
+        let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if swept.iter().any(|d| d == dir) {
+            return dir;
+        }
+        swept.push(dir.to_path_buf());
+    }
+    let Ok(entries) = fs::read_dir(dir) else { return dir };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if let Some(owner) = stale_owner(&name.to_string_lossy()) {
+            if !process_alive(owner) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    dir
+}
+
+/// The owning process of one of vouch's temporary files, from its name.
+/// Files from releases that did not record it (`.vouch-<random>.part`) have
+/// no owner to ask about and are kept.
+fn stale_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
+    let (pid, _) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return false };
+    // EPERM means it exists under another user.
+    !matches!(rustix::process::test_kill_process(pid), Err(rustix::io::Errno::SRCH))
 }
 
 fn parent_of(dest: &Path) -> &Path {
@@ -214,5 +269,32 @@ mod tests {
         }
         assert!(!dest.exists());
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    #[test]
+    fn temp_files_of_dead_runs_are_swept_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        // A process that has certainly exited, and this one (alive).
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir.path().join(format!(".vouch-{dead}-abc123.part"));
+        let live = dir.path().join(format!(".vouch-{}-def456.part", std::process::id()));
+        let legacy = dir.path().join(".vouch-x1y2z3.part");
+        let other = dir.path().join(".vouch-watch.sqlite");
+        for path in [&stale, &live, &legacy, &other] {
+            fs::write(path, "x").unwrap();
+        }
+        write_atomic(&dir.path().join("out.txt"), b"hello", None, false).unwrap();
+        assert!(!stale.exists(), "a dead run's temp file is removed");
+        assert!(live.exists() && legacy.exists() && other.exists());
+        assert_eq!(fs::read(dir.path().join("out.txt")).unwrap(), b"hello");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 4, "{names:?}");
     }
 }

@@ -15,6 +15,7 @@ pub mod progress;
 pub mod provenance;
 pub mod report;
 pub mod trust;
+pub mod walk;
 pub mod watch;
 
 /// The claim generator name written into every manifest vouch signs.

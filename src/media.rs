@@ -9,8 +9,6 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
-
 /// A media format vouch can sign and verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -115,17 +113,24 @@ pub enum InputError {
     Truncated { path: PathBuf, format: Format, detail: &'static str },
     #[error("{}: empty file", .0.display())]
     Empty(PathBuf),
-    #[error("{}: no supported media files in this folder", .0.display())]
-    EmptyFolder(PathBuf),
+    #[error("{}: no supported media files in this folder{}", .0.display(), .1.as_deref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    EmptyFolder(PathBuf, Option<String>),
     #[error("{}: no files in this folder", .0.display())]
     NoFiles(PathBuf),
+    #[error("{}: not a regular file", .0.display())]
+    NotRegular(PathBuf),
 }
 
 impl InputError {
     /// The path the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            Self::Missing(p) | Self::Unsupported(p) | Self::Empty(p) | Self::EmptyFolder(p) | Self::NoFiles(p) => p,
+            Self::Missing(p)
+            | Self::Unsupported(p)
+            | Self::Empty(p)
+            | Self::EmptyFolder(p, _)
+            | Self::NoFiles(p)
+            | Self::NotRegular(p) => p,
             Self::Io { path, .. } | Self::WrongContents { path, .. } | Self::Truncated { path, .. } => path,
         }
     }
@@ -144,6 +149,8 @@ pub struct MediaFile {
     /// for a named file, its path below the folder for a walked one. Outputs
     /// written to another folder keep this layout.
     pub relative: PathBuf,
+    /// Reached through a symbolic link.
+    pub link: bool,
 }
 
 /// Checks one file: it exists, its extension is supported and its leading
@@ -171,7 +178,8 @@ pub fn probe(path: &Path) -> Result<MediaFile, InputError> {
         return Err(InputError::WrongContents { path: path.to_path_buf(), format });
     }
     let relative = PathBuf::from(path.file_name().unwrap_or(path.as_os_str()));
-    Ok(MediaFile { path: path.to_path_buf(), format, relative })
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    Ok(MediaFile { path: path.to_path_buf(), format, relative, link })
 }
 
 /// Checks that a file is whole: the container's own structure must account
@@ -254,108 +262,36 @@ pub fn check_complete(file: &MediaFile) -> Result<(), InputError> {
 /// does not hide the results of the others.
 pub type Input = Result<MediaFile, InputError>;
 
-/// Expands the paths a user named into media files, in a stable order.
+/// Expands the paths a user named into media files, in a stable order, by
+/// the walking rules of [`crate::walk`].
 ///
 /// Files named explicitly are probed and reported when unusable; inside
-/// folders, files that are not media (sidecars, receipts, notes) are skipped
-/// silently, as are hidden files such as vouch's own temporary outputs.
-pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
+/// folders, files that are not media are counted in `skips` (with what the
+/// walk itself skipped), never dropped without a word.
+pub fn expand(paths: &[PathBuf], skips: &mut crate::walk::Skips) -> Vec<Input> {
+    use crate::walk::{SkipReason, Walked};
     let mut inputs = Vec::new();
     for path in paths {
-        match is_dir(path) {
-            Ok(false) => inputs.push(probe(path)),
-            Ok(true) => {
-                let found = walk_dir(path, |p| Format::from_path(p).is_some());
-                if found.is_empty() {
-                    inputs.push(Err(InputError::EmptyFolder(path.clone())));
-                }
-                inputs.extend(found.into_iter().map(|file| {
-                    let file = file?;
-                    let relative = file.strip_prefix(path).unwrap_or(&file).to_path_buf();
-                    probe(&file).map(|m| MediaFile { relative, ..m })
-                }));
+        let before = inputs.len();
+        let mut here = crate::walk::Skips::default();
+        for walked in crate::walk::walk(vec![path.clone()]) {
+            match walked {
+                Ok(Walked::File(found)) if found.named || Format::from_path(&found.path).is_some() => inputs
+                    .push(probe(&found.path).map(|m| MediaFile { relative: found.relative, link: found.link, ..m })),
+                Ok(Walked::File(_)) => here.add(SkipReason::NotMedia),
+                Ok(Walked::Skipped { why, .. }) => here.add(why),
+                Err(e) => inputs.push(Err(e)),
             }
-            Err(e) => inputs.push(Err(e)),
+        }
+        // A folder that holds files but no media is an error of its own,
+        // which says what it held instead.
+        if inputs.len() == before {
+            inputs.push(Err(InputError::EmptyFolder(path.clone(), here.describe())));
+        } else {
+            skips.merge(&here);
         }
     }
     inputs
-}
-
-/// A file found among the paths a user named.
-#[derive(Debug, Clone)]
-pub struct FoundFile {
-    pub path: PathBuf,
-    /// Named on the command line, rather than found inside a folder.
-    pub named: bool,
-}
-
-/// Suffixes of files vouch writes beside media; never inputs themselves.
-const OWN_OUTPUTS: &[&str] = &[".ots", ".anchor.json", ".c2pa"];
-
-/// Expands paths into every regular file, of any type, below them: for work
-/// that is not about media formats (hashing, anchoring). Hidden files and
-/// vouch's own receipts and sidecars inside folders are skipped.
-pub fn walk_files(paths: &[PathBuf]) -> Vec<Result<FoundFile, InputError>> {
-    files_below(paths.to_vec()).collect()
-}
-
-/// [`walk_files`] as a lazy stream, for runs over more files than fit in
-/// memory: folders are read as the stream is consumed.
-pub fn files_below(paths: Vec<PathBuf>) -> impl Iterator<Item = Result<FoundFile, InputError>> {
-    paths.into_iter().flat_map(|path| -> Box<dyn Iterator<Item = Result<FoundFile, InputError>>> {
-        match is_dir(&path) {
-            Ok(false) => Box::new(std::iter::once(Ok(FoundFile { path, named: true }))),
-            Ok(true) => {
-                let root = path.clone();
-                let files = walk_dir_lazy(path, |p| {
-                    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-                    !OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix))
-                })
-                .map(|f| f.map(|path| FoundFile { path, named: false }));
-                // A folder with nothing in it is worth saying.
-                let mut files = files.peekable();
-                if files.peek().is_none() {
-                    return Box::new(std::iter::once(Err(InputError::NoFiles(root))));
-                }
-                Box::new(files)
-            }
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        }
-    })
-}
-
-/// Whether a named path is a folder; a clear error when it does not exist.
-fn is_dir(path: &Path) -> Result<bool, InputError> {
-    match std::fs::metadata(path) {
-        Ok(meta) => Ok(meta.is_dir()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(InputError::Missing(path.to_path_buf())),
-        Err(e) => Err(InputError::Io { path: path.to_path_buf(), source: e }),
-    }
-}
-
-/// Regular files below `dir` that `keep` accepts, in name order, skipping
-/// hidden entries (vouch's own temporary outputs among them).
-fn walk_dir(dir: &Path, keep: impl Fn(&Path) -> bool) -> Vec<Result<PathBuf, InputError>> {
-    walk_dir_lazy(dir.to_path_buf(), keep).collect()
-}
-
-fn walk_dir_lazy(dir: PathBuf, keep: impl Fn(&Path) -> bool) -> impl Iterator<Item = Result<PathBuf, InputError>> {
-    WalkDir::new(&dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
-        .filter_map(move |entry| match entry {
-            Ok(entry) if entry.file_type().is_file() && keep(entry.path()) => Some(Ok(entry.into_path())),
-            Ok(_) => None,
-            Err(e) => {
-                let at = e.path().unwrap_or(&dir).to_path_buf();
-                Some(Err(InputError::Io { path: at, source: e.into() }))
-            }
-        })
-}
-
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|s| s.starts_with('.'))
 }
 
 /// A small JPEG of an image file as a `data:` URI, for self-contained
@@ -395,17 +331,19 @@ mod tests {
     }
 
     #[test]
-    fn folders_are_walked_in_order_and_skip_non_media() {
+    fn folders_are_walked_in_order_and_count_non_media() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("b.png"), b"\x89PNG\r\n\x1a\n....").unwrap();
         fs::write(dir.path().join("a.jpg"), [0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
         fs::write(dir.path().join("notes.txt"), "x").unwrap();
         fs::write(dir.path().join(".hidden.jpg"), [0xFF, 0xD8, 0xFF, 0xE0]).unwrap();
-        let found: Vec<_> = expand(&[dir.path().to_path_buf()])
+        let mut skips = crate::walk::Skips::default();
+        let found: Vec<_> = expand(&[dir.path().to_path_buf()], &mut skips)
             .into_iter()
             .map(|i| i.unwrap().path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(found, ["a.jpg", "b.png"]);
+        assert_eq!(found, [".hidden.jpg", "a.jpg", "b.png"]);
+        assert_eq!(skips.describe().as_deref(), Some("1 not a media file"));
     }
 
     #[test]
@@ -424,11 +362,14 @@ mod tests {
     }
 
     #[test]
-    fn empty_folder_and_missing_path_are_errors() {
+    fn missing_path_is_an_error_and_a_folder_without_media_says_why() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("readme.txt"), "x").unwrap();
-        let got = expand(&[dir.path().to_path_buf(), dir.path().join("nope.jpg")]);
-        assert!(matches!(got[0], Err(InputError::EmptyFolder(_))));
+        let mut skips = crate::walk::Skips::default();
+        let got = expand(&[dir.path().to_path_buf(), dir.path().join("nope.jpg")], &mut skips);
+        let err = got[0].as_ref().unwrap_err().to_string();
+        assert!(err.ends_with("no supported media files in this folder (1 not a media file)"), "{err}");
         assert!(matches!(got[1], Err(InputError::Missing(_))));
+        assert_eq!(skips.describe(), None, "said in the folder's error instead");
     }
 }

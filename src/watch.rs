@@ -192,8 +192,8 @@ impl Station {
     ) -> Result<bool, WatchError> {
         let mut busy = false;
         let mut seen = std::collections::HashSet::new();
-        for found in crate::media::files_below(vec![self.dir.clone()]) {
-            let Ok(found) = found else { continue };
+        for found in crate::walk::walk(vec![self.dir.clone()]) {
+            let Ok(crate::walk::Walked::File(found)) = found else { continue };
             let path = found.path;
             if self.ignore.iter().any(|i| path.starts_with(i)) {
                 continue;

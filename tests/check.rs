@@ -98,7 +98,7 @@ fn junit_names_exactly_the_failing_files_with_their_reasons() {
         "{tampered}"
     );
     let ai = case("ai.png");
-    assert!(ai.contains("trainedAlgorithmicMedia is refused"), "{ai}");
+    assert!(ai.contains("declares AI-generated content (trainedAlgorithmicMedia), which the policy refuses"), "{ai}");
     assert_eq!(xml.matches("<failure").count(), 3);
     assert!(xml.contains(r#"tests="4" failures="3""#));
 }
@@ -134,7 +134,7 @@ fn the_html_report_renders_offline_with_one_row_per_file() {
     let Some(chromium) =
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file())
     else {
-        eprintln!("SKIP: no chromium (run `make deps`)");
+        skip("no chromium (run `make deps`)");
         return;
     };
     let delivery = Delivery::new(&python);
@@ -249,7 +249,7 @@ fn a_broken_policy_is_a_clear_error() {
         .arg(&policy)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("typo.toml: unknown variant `trustd`"));
+        .stderr(predicates::str::contains("typo.toml: require_c2pa = \"trustd\": unknown variant `trustd`"));
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_abo
     if std::env::var_os("ORT_DYLIB_PATH").is_none()
         && !Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/onnxruntime").is_dir()
     {
-        eprintln!("SKIP: no ONNX Runtime (run `make deps`)");
+        skip("no ONNX Runtime (run `make deps`)");
         return;
     }
     let world = World::new();

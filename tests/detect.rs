@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture, json_lines, python, shared, World};
+use common::{fixture, json_lines, python, shared, skip, World};
 
 fn tiny(name: &str) -> PathBuf {
     fixture(&format!("models/{name}.toml"))
@@ -27,7 +27,7 @@ fn default_model() -> Option<PathBuf> {
     if Path::new(env!("CARGO_MANIFEST_DIR")).join("models/clip_encoder.int8.onnx").is_file() {
         Some(card)
     } else {
-        eprintln!("SKIP: models/clip_encoder.int8.onnx is absent (run `make deps`)");
+        skip("models/clip_encoder.int8.onnx is absent (run `make deps`)");
         None
     }
 }

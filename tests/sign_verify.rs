@@ -108,7 +108,8 @@ fn sidecar_leaves_the_original_byte_identical_and_is_found_by_verify() {
     let before = sha256(&clip);
     world.vouch().arg("sign").arg(&clip).arg("--sidecar").assert().success();
     assert_eq!(sha256(&clip), before);
-    assert!(world.path("clip.mp4.c2pa").is_file());
+    // Named as c2pa-rs and c2patool look for it.
+    assert!(world.path("clip.c2pa").is_file());
     let output = world.vouch().arg("verify").arg(&clip).arg("--json").output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let report = &json_lines(&output.stdout)[0];

@@ -14,7 +14,7 @@ use common::*;
 fn faketime() -> Option<std::path::PathBuf> {
     let found = ["/usr/bin/faketime"].iter().map(std::path::PathBuf::from).find(|p| p.is_file());
     if found.is_none() {
-        eprintln!("SKIP: faketime is absent (run `make deps`)");
+        skip("faketime is absent (run `make deps`)");
     }
     found
 }

@@ -4,7 +4,6 @@
 
 pub mod policy;
 
-use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -12,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::anchor::AnchorState;
-use crate::provenance::C2paState;
+use crate::provenance::{C2paReport, C2paState, DeclaredSource};
 use crate::report::FileReport;
 pub use policy::{AnchorRequirement, C2paRequirement, LoadedPolicy, Policy};
 
@@ -107,6 +106,17 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
         ),
     }
 
+    // A sidecar beside an embedded manifest that does not hold: the embedded
+    // verdict stands, but the disagreement is worth a look.
+    if let Some(beside) = c2pa.and_then(|c| c.sidecar_manifest.as_deref()).filter(|s| !s.state.passes()) {
+        let codes = if beside.codes.is_empty() { beside.state.as_str().to_string() } else { beside.codes.join(", ") };
+        add(
+            "c2pa",
+            Verdict::Warn,
+            format!("the sidecar beside the file does not hold ({codes}); the embedded manifest was judged"),
+        );
+    }
+
     // Who signed, and what they say the content is.
     if let Some(c2pa) = c2pa.filter(|c| c.state.passes()) {
         if !rules.signer_fingerprints.is_empty() {
@@ -120,17 +130,25 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
                 add("signer", Verdict::Fail, format!("signer {who} ({}) is not one the policy allows", short(signer)));
             }
         }
-        if let Some(source_type) = &c2pa.digital_source_type {
-            let name = source_type.rsplit('/').next().unwrap_or(source_type);
-            if rules.refused_source_types.iter().any(|t| policy::same_source_type(t, source_type)) {
-                add("source-type", Verdict::Fail, format!("digital source type {name} is refused by the policy"));
-            } else if !rules.allowed_source_types.is_empty()
-                && !rules.allowed_source_types.iter().any(|t| policy::same_source_type(t, source_type))
-            {
-                add("source-type", Verdict::Fail, format!("digital source type {name} is not among those allowed"));
-            }
-        } else if !rules.allowed_source_types.is_empty() {
-            add("source-type", Verdict::Fail, "no digital source type declared; the policy allows only some".into());
+        judge_declared_sources(c2pa, rules, &mut add);
+    }
+
+    // The history: a manifest recorded as invalid when it became an
+    // ingredient stays a fact about the file, however well the newest
+    // manifest verifies.
+    if let Some(c2pa) = c2pa.filter(|c| !c.invalid_ingredients.is_empty()) {
+        let strict = matches!(rules.require_c2pa, C2paRequirement::Trusted | C2paRequirement::Valid);
+        let verdict = if strict && !rules.allow_invalid_ingredients { Verdict::Fail } else { Verdict::Warn };
+        for ingredient in &c2pa.invalid_ingredients {
+            let title = ingredient.title.as_deref().unwrap_or("an ingredient");
+            add(
+                "ingredient",
+                verdict,
+                format!(
+                    "its history holds {title}, whose credentials were invalid when it was used ({})",
+                    ingredient.codes.join(", ")
+                ),
+            );
         }
     }
 
@@ -170,6 +188,53 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
 
     let verdict = reasons.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
     CheckRecord { report, verdict, reasons }
+}
+
+/// Judges every source type declared anywhere in the file's history: one
+/// refused declaration fails the file, wherever it sits, and with an allow
+/// list every declaration must be allowed. A declaration of AI-generated or
+/// synthetic content that the policy does not explicitly allow is always
+/// shown, as a warning.
+fn judge_declared_sources(c2pa: &C2paReport, rules: &Policy, add: &mut impl FnMut(&'static str, Verdict, String)) {
+    use crate::provenance::source_type;
+    let active = c2pa.manifest.as_deref();
+    let place = |manifest: &str| if Some(manifest) == active { "" } else { " in its history" };
+    // Records written before `declared_sources` existed carry only the
+    // active manifest's type: judge that rather than nothing.
+    let fallback: Vec<DeclaredSource> = match (&c2pa.digital_source_type, c2pa.declared_sources.is_empty()) {
+        (Some(t), true) => vec![DeclaredSource {
+            source_type: t.clone(),
+            manifest: active.unwrap_or_default().to_string(),
+            action: String::new(),
+        }],
+        _ => Vec::new(),
+    };
+    let declared_sources = if fallback.is_empty() { &c2pa.declared_sources } else { &fallback };
+    if declared_sources.is_empty() && !rules.allowed_source_types.is_empty() {
+        add("source-type", Verdict::Fail, "no digital source type declared; the policy allows only some".into());
+    }
+    let mut said = std::collections::HashSet::new();
+    for declared in declared_sources {
+        let name = source_type::name_of(&declared.source_type);
+        let what = match declared.synthetic_words() {
+            Some(words) => format!("declares {words} ({name}){}", place(&declared.manifest)),
+            None => format!("declares digital source type {name}{}", place(&declared.manifest)),
+        };
+        let refused = rules.refused_source_types.iter().any(|t| source_type::may_be(&declared.source_type, t));
+        let allowed = rules.allowed_source_types.iter().any(|t| source_type::same(t, &declared.source_type));
+        let (verdict, message) = if refused {
+            (Verdict::Fail, format!("{what}, which the policy refuses"))
+        } else if !rules.allowed_source_types.is_empty() && !allowed {
+            (Verdict::Fail, format!("{what}, which is not among those the policy allows"))
+        } else if declared.synthetic_words().is_some() && !allowed {
+            (Verdict::Warn, what)
+        } else {
+            continue;
+        };
+        if said.insert(message.clone()) {
+            add("source-type", verdict, message);
+        }
+    }
 }
 
 /// Adds the detection rule's reason: `score` is the file's synthetic score.
@@ -241,11 +306,21 @@ impl Shard {
     }
 }
 
-/// `--resume FILE`: the paths already in a JSON Lines output, kept as
-/// 64-bit hashes so millions of them fit in a few megabytes.
+/// `--resume FILE`: the records already in a JSON Lines output, kept as
+/// 64-bit path hashes with their outcome so millions fit in a few megabytes.
+/// A path whose last record is an error is checked again; the others count
+/// in the run's summary and exit code as they were recorded.
 #[derive(Debug, Default)]
 pub struct Resume {
-    done: HashSet<u64>,
+    done: std::collections::HashMap<u64, Recorded>,
+}
+
+/// The outcome of an earlier record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Verdict(Verdict),
+    Skipped,
+    Error,
 }
 
 impl Resume {
@@ -257,7 +332,7 @@ impl Resume {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(CheckError::Io { path: path.into(), source }),
         };
-        let mut done = HashSet::new();
+        let mut done = std::collections::HashMap::new();
         let lines: Vec<_> = std::io::BufReader::new(file).lines().collect();
         let last = lines.len();
         for (n, line) in lines.into_iter().enumerate() {
@@ -265,23 +340,38 @@ impl Resume {
             if line.trim().is_empty() {
                 continue;
             }
-            let parsed = serde_json::from_str::<serde_json::Value>(&line);
-            let record_path = match &parsed {
-                Ok(value) => value.get("path").and_then(|p| p.as_str()),
+            let bad = |reason: String| CheckError::Resume { path: path.into(), line: n + 1, reason };
+            let value = match serde_json::from_str::<serde_json::Value>(&line) {
+                Ok(value) => value,
                 Err(_) if n + 1 == last => continue,
-                Err(_) => None,
+                Err(e) => return Err(bad(e.to_string())),
             };
-            let Some(record_path) = record_path else {
-                let reason = parsed.err().map(|e| e.to_string()).unwrap_or_else(|| "no \"path\"".into());
-                return Err(CheckError::Resume { path: path.into(), line: n + 1, reason });
+            let key = record_key(&value).ok_or_else(|| bad("no \"path\"".into()))?;
+            let outcome = if value.get("error").is_some() {
+                Recorded::Error
+            } else if value.get("skipped").is_some() {
+                Recorded::Skipped
+            } else {
+                match value.get("verdict").and_then(|v| v.as_str()) {
+                    Some("pass") => Recorded::Verdict(Verdict::Pass),
+                    Some("warn") => Recorded::Verdict(Verdict::Warn),
+                    Some("fail") => Recorded::Verdict(Verdict::Fail),
+                    _ => return Err(bad("no \"verdict\", \"error\" or \"skipped\"".into())),
+                }
             };
-            done.insert(path_key(Path::new(record_path)));
+            done.insert(key, outcome);
         }
         Ok(Self { done })
     }
 
+    /// Whether `path` has a record that stands (errors are checked again).
     pub fn is_done(&self, path: &Path) -> bool {
-        self.done.contains(&path_key(path))
+        self.done.get(&path_key(path)).is_some_and(|r| *r != Recorded::Error)
+    }
+
+    /// The outcomes that stand, for the run's summary and exit code.
+    pub fn standing(&self) -> impl Iterator<Item = Recorded> + '_ {
+        self.done.values().copied().filter(|r| *r != Recorded::Error)
     }
 
     pub fn len(&self) -> usize {
@@ -293,9 +383,25 @@ impl Resume {
     }
 }
 
-fn path_key(path: &Path) -> u64 {
-    let digest = Sha256::digest(path.as_os_str().as_encoded_bytes());
+/// The path key of a record: its exact bytes when the path is not UTF-8.
+fn record_key(value: &serde_json::Value) -> Option<u64> {
+    use base64::Engine as _;
+    if let Some(bytes) = value.get("path_bytes").and_then(|b| b.as_str()) {
+        let raw = base64::engine::general_purpose::STANDARD.decode(bytes).ok()?;
+        // The bytes `as_encoded_bytes` gave when the record was written:
+        // on Unix, the path's own bytes.
+        return Some(key_of_bytes(&raw));
+    }
+    value.get("path").and_then(|p| p.as_str()).map(|p| path_key(Path::new(p)))
+}
+
+fn key_of_bytes(bytes: &[u8]) -> u64 {
+    let digest = Sha256::digest(bytes);
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+fn path_key(path: &Path) -> u64 {
+    key_of_bytes(path.as_os_str().as_encoded_bytes())
 }
 
 #[cfg(test)]
@@ -330,7 +436,7 @@ mod tests {
     }
 
     fn report(c2pa: Option<C2paReport>, anchors: Vec<AnchorReport>) -> FileReport {
-        FileReport { path: PathBuf::from("a.jpg"), c2pa, anchors, detection: None }
+        FileReport { path: PathBuf::from("a.jpg"), path_bytes: None, link: false, c2pa, anchors, detection: None }
     }
 
     fn strict() -> Policy {
@@ -412,6 +518,17 @@ mod tests {
         std::fs::write(&out, "{\"path\":\"a.jpg\",\"verdict\":\"pass\"}\n{\"path\":\"b.jp").unwrap();
         let resume = Resume::load(&out).unwrap();
         assert!(resume.is_done(Path::new("a.jpg")) && !resume.is_done(Path::new("b.jpg")));
+        std::fs::write(
+            &out,
+            "{\"path\":\"a.jpg\",\"verdict\":\"fail\"}\n{\"path\":\"e.jpg\",\"error\":\"x\"}\n\
+             {\"path\":\"s\",\"skipped\":\"excluded by the policy\"}\n",
+        )
+        .unwrap();
+        let resume = Resume::load(&out).unwrap();
+        assert!(!resume.is_done(Path::new("e.jpg")), "errors are checked again");
+        let mut standing: Vec<_> = resume.standing().collect();
+        standing.sort_by_key(|r| format!("{r:?}"));
+        assert_eq!(standing, [Recorded::Skipped, Recorded::Verdict(Verdict::Fail)]);
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
         assert!(Resume::load(&out).unwrap_err().to_string().contains("line 1"));
         assert!(Resume::load(&dir.path().join("none.jsonl")).unwrap().is_empty());

@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use super::CheckError;
+use crate::provenance::source_type;
 
 /// How much C2PA a file must carry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -65,6 +66,11 @@ pub struct Policy {
     /// Files matching one of these globs are skipped.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Let a file pass whose history holds a manifest that was recorded as
+    /// invalid when it became an ingredient (by default that fails under
+    /// `require_c2pa = "trusted"` or `"valid"`).
+    #[serde(default)]
+    pub allow_invalid_ingredients: bool,
 }
 
 /// A policy ready to apply: globs compiled, paths resolved.
@@ -84,7 +90,17 @@ impl LoadedPolicy {
 
     pub fn parse(text: &str, path: &Path) -> Result<Self, CheckError> {
         let bad = |reason: String| CheckError::Policy { path: path.into(), reason };
-        let mut rules: Policy = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
+        let mut rules: Policy = toml::from_str(text).map_err(|e| bad(toml_reason(text, &e)))?;
+        // An unknown source type would match nothing: a typo in a refusal
+        // would let the very files it names pass.
+        for (field, values) in [
+            ("allowed_source_types", &rules.allowed_source_types),
+            ("refused_source_types", &rules.refused_source_types),
+        ] {
+            if let Some(value) = values.iter().find(|v| source_type::resolve(v).is_none()) {
+                return Err(bad(format!("{field}: {}", source_type::unknown(value))));
+            }
+        }
         let dir = path.parent().unwrap_or(Path::new("."));
         rules.trusted_roots = rules.trusted_roots.iter().map(|r| dir.join(r)).collect();
         if let Some(score) = rules.max_synthetic_score.filter(|s| !(0.0..=1.0).contains(s)) {
@@ -99,7 +115,10 @@ impl LoadedPolicy {
         let globs = |patterns: &[String]| -> Result<GlobSet, CheckError> {
             let mut set = GlobSetBuilder::new();
             for pattern in patterns {
-                set.add(Glob::new(pattern).map_err(|e| bad(format!("glob `{pattern}`: {e}")))?);
+                // Case-insensitive, like format detection: `*.jpg` means
+                // DSC_0001.JPG too.
+                let glob = GlobBuilder::new(pattern).case_insensitive(true).build();
+                set.add(glob.map_err(|e| bad(format!("glob `{pattern}`: {e}")))?);
             }
             set.build().map_err(|e| bad(e.to_string()))
         };
@@ -121,11 +140,20 @@ impl LoadedPolicy {
     }
 }
 
-/// `trainedAlgorithmicMedia`, `trained-algorithmic-media` and the full IPTC
-/// URI all name the same source type.
-pub fn same_source_type(a: &str, b: &str) -> bool {
-    let key = |s: &str| s.rsplit('/').next().unwrap_or(s).replace(['-', '_'], "").to_ascii_lowercase();
-    key(a) == key(b)
+/// A TOML error as one line that names the field and the value it is
+/// about, e.g. `require_c2pa = "trustd": unknown variant `trustd`, expected
+/// one of `trusted`, `valid`, `any`, `none``.
+fn toml_reason(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().to_string();
+    let Some(span) = e.span().filter(|s| s.start <= s.end && s.end <= text.len()) else { return message };
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[span.start..].find('\n').map_or(text.len(), |i| span.start + i);
+    match text[line_start..line_end].split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() && !key.contains('[') => {
+            format!("{} = {}: {message}", key.trim(), value.trim())
+        }
+        _ => message,
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +188,8 @@ mod tests {
         assert!(policy.selects(Path::new("video/clip.mp4")));
         assert!(!policy.selects(Path::new("delivery/a.png")));
         assert!(!policy.selects(Path::new("drafts/b.jpg")));
+        assert!(policy.selects(Path::new("card/DSC_0001.JPG")), "globs ignore case");
+        assert!(!policy.selects(Path::new("DRAFTS/c.JPG")));
     }
 
     #[test]
@@ -178,11 +208,21 @@ mod tests {
     }
 
     #[test]
-    fn source_types_compare_by_name_in_any_spelling() {
-        let uri = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
-        assert!(same_source_type(uri, "trainedAlgorithmicMedia"));
-        assert!(same_source_type(uri, "trained-algorithmic-media"));
-        assert!(!same_source_type(uri, "digitalCapture"));
+    fn a_misspelt_value_is_refused_naming_field_value_and_choices() {
+        for (text, expected) in [
+            ("refused_source_types = [\"trainedAlgoritmicMedia\"]", "refused_source_types: `trainedAlgoritmicMedia`"),
+            ("allowed_source_types = [\"digital-captur\"]", "allowed_source_types: `digital-captur`"),
+            ("require_c2pa = \"trustd\"", "require_c2pa = \"trustd\": unknown variant `trustd`, expected one of"),
+            ("require_anchor = \"bitcoin\"", "require_anchor = \"bitcoin\": unknown variant `bitcoin`"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+        let err = parse("refused_source_types = [\"x\"]").unwrap_err().to_string();
+        assert!(err.contains("trainedAlgorithmicMedia"), "lists the accepted values: {err}");
+        let ok = parse("refused_source_types = [\"trained-algorithmic-media\", \"compositeSynthetic\"]");
+        assert!(ok.is_ok());
     }
 }
 
@@ -223,6 +263,11 @@ pub const FIELDS: &[(&str, &str)] = &[
         "Globs of the files the policy applies to (matched against the path and the file name); all by default.",
     ),
     ("exclude", "Globs of files to skip."),
+    (
+        "allow_invalid_ingredients",
+        "true lets a file pass whose history holds a manifest recorded as invalid when it became an ingredient; \
+         by default that fails under require_c2pa = \"trusted\" or \"valid\" (and warns otherwise).",
+    ),
 ];
 
 /// A complete policy for news photos, as shown in the docs (and tested).
@@ -246,7 +291,10 @@ mod documentation {
         let policy = LoadedPolicy::parse(EXAMPLE, Path::new("newsroom.toml")).unwrap();
         assert_eq!(policy.rules.require_c2pa, C2paRequirement::Trusted);
         for (field, _) in FIELDS {
-            assert!(EXAMPLE.contains(field) || ["signer_fingerprints", "allowed_source_types"].contains(field));
+            assert!(
+                EXAMPLE.contains(field)
+                    || ["signer_fingerprints", "allowed_source_types", "allow_invalid_ingredients"].contains(field)
+            );
         }
         // A field missing from FIELDS would be refused here by deny_unknown_fields.
         let all: String = FIELDS
@@ -255,6 +303,7 @@ mod documentation {
                 "require_c2pa" | "require_anchor" => format!("{f} = \"none\"\n"),
                 "min_confirmations" => format!("{f} = 1\n"),
                 "max_synthetic_score" => format!("{f} = 0.5\n"),
+                "allow_invalid_ingredients" => format!("{f} = false\n"),
                 _ => format!("{f} = []\n"),
             })
             .collect();

@@ -165,6 +165,10 @@ pub struct SignArgs {
     /// Overwrite outputs that already exist.
     #[arg(long)]
     pub force: bool,
+    /// Sign an input whose own Content Credentials are invalid; by default it
+    /// is refused, since a new signature would bury the failure in history.
+    #[arg(long)]
+    pub allow_invalid_parent: bool,
     #[command(flatten)]
     pub passphrase: PassphraseArg,
     /// Print one JSON object per input per line.
@@ -264,9 +268,9 @@ pub struct CheckArgs {
     /// Detector for --detect: a card name in the models folder or a CARD.toml.
     #[arg(long, value_name = "NAME|CARD.toml", default_value = vouch::detect::DEFAULT_MODEL)]
     pub model: String,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: CheckFormat,
+    /// Report format [default: text; json with --resume].
+    #[arg(long, value_enum)]
+    pub format: Option<CheckFormat>,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -276,8 +280,10 @@ pub struct CheckArgs {
     pub shard: Option<vouch::check::Shard>,
     /// Skip files already recorded in this JSON Lines file and append new
     /// records to it, so an interrupted run picks up where it stopped
-    /// (implies --format json; the file is the output).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "format"])]
+    /// (JSON Lines: --format json, or no --format; the file is the output).
+    /// Records that were errors are checked again, and the summary and exit
+    /// code cover every record in FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
     #[command(flatten)]
     pub trust: TrustArgs,
@@ -367,6 +373,9 @@ pub struct WatchArgs {
     /// IPTC digital source type of the captures.
     #[arg(long, value_name = "TYPE", default_value = "digital-capture", value_parser = parse_source_type)]
     pub source_type: String,
+    /// Sign captures whose own Content Credentials are invalid (refused by default).
+    #[arg(long)]
+    pub allow_invalid_parent: bool,
     /// Anchor signed files to this chain in batches (without it, sign only).
     #[arg(long, value_enum)]
     pub to: Option<AnchorBackend>,
@@ -566,58 +575,11 @@ pub enum GenerateCommand {
     },
 }
 
-const IPTC: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/";
-const C2PA_SOURCE: &str = "http://c2pa.org/digitalsourcetype/";
-const SOURCE_TYPES: &[&str] = &[
-    "digitalCapture",
-    "computationalCapture",
-    "negativeFilm",
-    "positiveFilm",
-    "print",
-    "minorHumanEdits",
-    "humanEdits",
-    "compositeCapture",
-    "algorithmicallyEnhanced",
-    "dataDrivenMedia",
-    "digitalArt",
-    "digitalCreation",
-    "softwareImage",
-    "virtualRecording",
-    "composite",
-    "compositeSynthetic",
-    "compositeWithTrainedAlgorithmicMedia",
-    "trainedAlgorithmicMedia",
-    "algorithmicMedia",
-    "screenCapture",
-];
-
-/// Accepts `digital-capture`, `digitalCapture` or a full URI; returns the URI.
+/// Accepts `digital-capture`, `digitalCapture` or a full URI of the IPTC or
+/// C2PA vocabulary; returns the URI. Anything else is refused, so a typo
+/// never lands in a manifest.
 pub fn parse_source_type(value: &str) -> Result<String, String> {
-    if value.starts_with("http://") || value.starts_with("https://") {
-        return Ok(value.to_string());
-    }
-    let camel: String = value
-        .split('-')
-        .enumerate()
-        .map(|(i, part)| {
-            let mut chars = part.chars();
-            match (i, chars.next()) {
-                (0, Some(c)) => c.to_ascii_lowercase().to_string() + chars.as_str(),
-                (_, Some(c)) => c.to_ascii_uppercase().to_string() + chars.as_str(),
-                (_, None) => String::new(),
-            }
-        })
-        .collect();
-    if let Some(known) = SOURCE_TYPES.iter().find(|t| t.eq_ignore_ascii_case(&camel)) {
-        return Ok(format!("{IPTC}{known}"));
-    }
-    if ["trainedAlgorithmicData", "empty"].iter().any(|t| t.eq_ignore_ascii_case(&camel)) {
-        return Ok(format!("{C2PA_SOURCE}{camel}"));
-    }
-    Err(format!(
-        "unknown digital source type `{value}` (known: digital-capture, composite, trained-algorithmic-media, \
-         algorithmically-enhanced, digital-creation, minor-human-edits, screen-capture, …, or a full URI)"
-    ))
+    vouch::provenance::source_type::resolve(value).ok_or_else(|| vouch::provenance::source_type::unknown(value))
 }
 
 #[cfg(test)]
@@ -630,8 +592,9 @@ mod tests {
             parse_source_type("trained-algorithmic-media").unwrap(),
             "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
         );
-        assert_eq!(parse_source_type("composite").unwrap(), format!("{IPTC}composite"));
+        assert!(parse_source_type("composite").unwrap().ends_with("/digitalsourcetype/composite"));
         assert!(parse_source_type("made-up").is_err());
+        assert!(parse_source_type("http://example.com/digitalCapture").is_err());
     }
 
     #[test]

@@ -8,7 +8,6 @@ use vouch::detect::card::Task;
 use vouch::detect::decode::MEDIA_EXTENSIONS;
 use vouch::detect::sample::Sampling;
 use vouch::detect::{self, Detector, Options};
-use vouch::media;
 use vouch::report;
 
 use super::args::{DetectArgs, ModelsCommand};
@@ -43,13 +42,14 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
 
     let mut printer = Printer::new(a.json);
     let mut files: Vec<PathBuf> = Vec::new();
-    for found in media::walk_files(&a.paths) {
-        match found {
-            Ok(f) if f.named || is_media(&f.path) => files.push(f.path),
-            Ok(_) => {}
-            Err(e) => printer.error(e.path(), &e),
+    for found in super::all_files(&a.paths, &mut printer) {
+        if found.named || is_media(&found.path) {
+            files.push(found.path);
+        } else {
+            printer.skips.add(vouch::walk::SkipReason::NotMedia);
         }
     }
+    printer.say_skips();
     let machine = a.json || a.csv;
     // The header goes above the first result, so a run whose every input
     // fails prints only its errors.

@@ -47,11 +47,21 @@ struct Printer {
     json: bool,
     outcome: Outcome,
     out: std::io::StdoutLock<'static>,
+    /// What the walk passed over, said once at the end.
+    skips: vouch::walk::Skips,
 }
 
 impl Printer {
     fn new(json: bool) -> Self {
-        Self { json, outcome: Outcome::Passed, out: std::io::stdout().lock() }
+        Self { json, outcome: Outcome::Passed, out: std::io::stdout().lock(), skips: Default::default() }
+    }
+
+    /// Says on stderr what the walk passed over, if anything: nothing under
+    /// the named paths is left out without a word.
+    fn say_skips(&self) {
+        if let Some(what) = self.skips.describe() {
+            eprintln!("vouch: skipped {} file(s) under the named paths: {what}", self.skips.total());
+        }
     }
 
     fn line(&mut self, text: &str) {
@@ -66,9 +76,9 @@ impl Printer {
     }
 
     fn error(&mut self, path: &Path, err: &dyn std::fmt::Display) {
-        eprintln!("vouch: error: {err}");
+        eprintln!("vouch: error: {}", report::printable_str(&err.to_string()));
         if self.json {
-            let record = ErrorRecord { path: path.to_path_buf(), error: err.to_string() };
+            let record = ErrorRecord::new(path, err.to_string());
             self.line(&report::json_line(&record));
         }
         self.outcome = Outcome::Error;
@@ -127,13 +137,28 @@ pub fn identity(command: IdentityCommand) -> Result<Outcome> {
     Ok(printer.outcome)
 }
 
-/// Expands PATHs, reporting unusable ones through the printer.
+/// Expands PATHs, reporting unusable ones through the printer and counting
+/// what the walk passed over.
 fn media_inputs(paths: &[PathBuf], printer: &mut Printer) -> Vec<MediaFile> {
     let mut files = Vec::new();
-    for input in media::expand(paths) {
+    for input in media::expand(paths, &mut printer.skips) {
         match input {
             Input::Ok(file) => files.push(file),
             Input::Err(e) => printer.error(e.path(), &e),
+        }
+    }
+    files
+}
+
+/// Every file under PATHs by the walking rules: what was passed over is
+/// counted in the printer, what cannot be read is reported.
+fn all_files(paths: &[PathBuf], printer: &mut Printer) -> Vec<vouch::walk::FoundFile> {
+    let mut files = Vec::new();
+    for walked in vouch::walk::walk(paths.to_vec()) {
+        match walked {
+            Ok(vouch::walk::Walked::File(found)) => files.push(found),
+            Ok(vouch::walk::Walked::Skipped { why, .. }) => printer.skips.add(why),
+            Err(e) => printer.error(e.path(), &e),
         }
     }
     files
@@ -150,10 +175,18 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     drop(pass);
     let signer = id.signer()?;
     let context = provenance::context(None, false).context("cannot configure c2pa")?;
-    let options = SignOptions { output, title: a.title, author: a.author, source_type: a.source_type, force: a.force };
+    let options = SignOptions {
+        output,
+        title: a.title,
+        author: a.author,
+        source_type: a.source_type,
+        force: a.force,
+        allow_invalid_parent: a.allow_invalid_parent,
+    };
 
     let mut printer = Printer::new(a.json);
     let files = media_inputs(&a.paths, &mut printer);
+    printer.say_skips();
     check_output_collisions(&files, &options.output)?;
     let bar = vouch::progress::bar(files.len() as u64, "signing", a.json);
     let results: Vec<_> = files
@@ -167,19 +200,55 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     bar.finish_and_clear();
     for (file, result) in files.iter().zip(results) {
         match result {
-            Ok(signed) => printer.record(&signed, report::sign_text, Outcome::Passed),
+            Ok(signed) => {
+                announce_declarations(&signed);
+                printer.record(&signed, report::sign_text, Outcome::Passed)
+            }
             Err(e) => printer.error(&file.path, &e),
         }
     }
     Ok(printer.outcome)
 }
 
+/// A signed input whose history declares AI-generated or synthetic content
+/// keeps that declaration; the signer is told so on stderr.
+fn announce_declarations(signed: &provenance::Signed) {
+    let mut said = Vec::new();
+    for declared in &signed.declared_sources {
+        if let Some(words) = declared.synthetic_words() {
+            let name = provenance::source_type::name_of(&declared.source_type);
+            let line =
+                format!("{}: declares {words} ({name}) in its history; the declaration is kept", signed.path.display());
+            if !said.contains(&line) {
+                eprintln!("vouch: note: {}", report::printable_str(&line));
+                said.push(line);
+            }
+        }
+    }
+}
+
 /// Two inputs that would write the same output (same name from different
 /// folders) are refused before anything is written.
 fn check_output_collisions(files: &[MediaFile], output: &SignOutput) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let mut seen = std::collections::HashMap::new();
+    // A signed copy must never land on any input of the run.
+    let inputs: std::collections::HashMap<(u64, u64), &Path> = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(&f.path).ok().map(|m| ((m.dev(), m.ino()), f.path.as_path())))
+        .collect();
     for file in files {
         let dest = provenance::sign::output_path(file, output);
+        if !matches!(output, SignOutput::InPlace) {
+            if let Some(input) = std::fs::metadata(&dest).ok().and_then(|m| inputs.get(&(m.dev(), m.ino()))) {
+                anyhow::bail!(
+                    "{}: signing {} would write over the input {}: choose another -o folder (or sign --in-place)",
+                    dest.display(),
+                    file.path.display(),
+                    input.display()
+                );
+            }
+        }
         if let Some(other) = seen.insert(dest.clone(), &file.path) {
             anyhow::bail!(
                 "{} and {} would both be written to {}: sign them in separate runs",
@@ -228,14 +297,7 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     // Media is checked for credentials; any other file (a text, an archive)
     // only when a receipt covers it.
     let mut jobs: Vec<(PathBuf, Option<MediaFile>)> = Vec::new();
-    for found in media::walk_files(&a.paths) {
-        let file = match found {
-            Ok(file) => file,
-            Err(e) => {
-                printer.error(e.path(), &e);
-                continue;
-            }
-        };
+    for file in all_files(&a.paths, &mut printer) {
         if media::Format::from_path(&file.path).is_some() {
             match media::probe(&file.path) {
                 Ok(m) => jobs.push((file.path, Some(m))),
@@ -246,8 +308,11 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
         } else if file.named {
             let e = media::InputError::Unsupported(file.path.clone());
             printer.error(&file.path, &e);
+        } else {
+            printer.skips.add(vouch::walk::SkipReason::NotMedia);
         }
     }
+    printer.say_skips();
     let bar = vouch::progress::bar(jobs.len() as u64, "verifying", a.json);
     let results: Vec<Result<FileReport>> = jobs
         .par_iter()
@@ -285,13 +350,30 @@ fn verify_one(
         }
     }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
-    Ok(FileReport { path: path.to_path_buf(), c2pa, anchors, detection: None })
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    Ok(FileReport {
+        path: path.to_path_buf(),
+        path_bytes: report::path_bytes(path),
+        link,
+        c2pa,
+        anchors,
+        detection: None,
+    })
 }
 
 /// What one file of a `check` run came to.
 enum Checked {
     Record(Box<vouch::check::CheckRecord>),
+    Skipped(PathBuf, vouch::walk::SkipReason),
     Error(PathBuf, String),
+}
+
+/// One entry of a check run's stream: a file to check, one that is
+/// reported as skipped, or a path that could not be walked.
+enum Job {
+    Check(vouch::walk::FoundFile),
+    Skipped(PathBuf, vouch::walk::SkipReason),
+    Error(media::InputError),
 }
 
 /// Files per parallel round: enough to keep every core busy, few enough
@@ -309,9 +391,23 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     let min_confirmations =
         a.chain.confirmations.max(policy.as_ref().and_then(|p| p.rules.min_confirmations).unwrap_or(0));
     let chain = chain_data(&a.chain, min_confirmations)?;
-    let format = if a.resume.is_some() { CheckFormat::Json } else { a.format };
+    let format = match (&a.resume, a.format) {
+        (Some(_), None | Some(CheckFormat::Json)) => CheckFormat::Json,
+        (Some(_), Some(other)) => {
+            anyhow::bail!(
+                "--resume writes JSON Lines: --format {} cannot be resumed (use --format json)",
+                format!("{other:?}").to_lowercase()
+            )
+        }
+        (None, format) => format.unwrap_or(CheckFormat::Text),
+    };
     let resume = a.resume.as_deref().map(Resume::load).transpose()?.unwrap_or_default();
     let mut sink = CheckSink::open(format, a.out.as_deref(), a.resume.as_deref())?;
+    // Records already in the resume file count as if checked in this run:
+    // a rerun after a failing run still fails.
+    for recorded in resume.standing() {
+        sink.count_prior(recorded);
+    }
     let max_synthetic = policy.as_ref().and_then(|p| p.rules.max_synthetic_score);
     let mut detector = if a.detect || policy.as_ref().is_some_and(|p| p.needs_detection()) {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -321,13 +417,22 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
         None
     };
 
-    let selected = media::files_below(a.paths.clone()).filter(|found| match found {
-        Ok(file) => {
-            policy.as_ref().is_none_or(|p| p.selects(&file.path))
-                && a.shard.is_none_or(|s| s.takes(&file.path))
-                && !resume.is_done(&file.path)
+    // Files the policy leaves out, and what the walk could not take, are
+    // reported as skipped: a check never drops a file without a word.
+    let selected = vouch::walk::walk(a.paths.clone()).filter_map(|walked| match walked {
+        Ok(vouch::walk::Walked::File(file)) => {
+            if a.shard.is_some_and(|s| !s.takes(&file.path)) || resume.is_done(&file.path) {
+                None
+            } else if policy.as_ref().is_some_and(|p| !p.selects(&file.path)) {
+                Some(Job::Skipped(file.path, vouch::walk::SkipReason::Excluded))
+            } else {
+                Some(Job::Check(file))
+            }
         }
-        Err(_) => true,
+        Ok(vouch::walk::Walked::Skipped { path, why }) => {
+            a.shard.is_none_or(|s| s.takes(&path)).then_some(Job::Skipped(path, why))
+        }
+        Err(e) => Some(Job::Error(e)),
     });
     // Rows streaming to stdout are their own progress; a report written at
     // the end, or to a file, gets a counter. Never with JSON.
@@ -344,10 +449,11 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
         chunk.extend(selected.by_ref().take(CHECK_CHUNK));
         let results: Vec<Checked> = chunk
             .par_iter()
-            .map(|found| {
-                let file = match found {
-                    Ok(file) => file,
-                    Err(e) => return Checked::Error(e.path().to_path_buf(), e.to_string()),
+            .map(|job| {
+                let file = match job {
+                    Job::Check(file) => file,
+                    Job::Skipped(path, why) => return Checked::Skipped(path.clone(), *why),
+                    Job::Error(e) => return Checked::Error(e.path().to_path_buf(), e.to_string()),
                 };
                 let media = match media::Format::from_path(&file.path) {
                     Some(_) => match media::probe(&file.path) {
@@ -357,7 +463,11 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
                     None => None,
                 };
                 match verify_one(&file.path, media.as_ref(), &[], &context, &chain) {
-                    Ok(report) => Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules)))),
+                    Ok(mut report) => {
+                        // A link anywhere above the file counts, not only the file itself.
+                        report.link |= file.link;
+                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))))
+                    }
                     Err(e) => Checked::Error(file.path.clone(), one_line(&e)),
                 }
             })
@@ -446,18 +556,49 @@ impl CheckSink {
                     }
                 }
             }
+            Checked::Skipped(path, why) => {
+                self.tally.skipped += 1;
+                match self.format {
+                    CheckFormat::Json => {
+                        let mut record = serde_json::json!({ "path": path.to_string_lossy(), "skipped": why.as_str() });
+                        if let Some(bytes) = report::path_bytes(&path) {
+                            record["path_bytes"] = bytes.into();
+                        }
+                        self.write_line(&record.to_string())?
+                    }
+                    CheckFormat::Text => {
+                        self.write_line(&format!("SKIP  {}  ({})", report::printable(&path), why.as_str()))?
+                    }
+                    CheckFormat::Junit => self.rows.push(report::Row::from_skip(&path, why.as_str())),
+                    _ => {}
+                }
+            }
             Checked::Error(path, message) => {
-                eprintln!("vouch: error: {message}");
+                eprintln!("vouch: error: {}", report::printable_str(&message));
                 self.tally.errors += 1;
                 self.outcome = Outcome::Error;
                 match self.format {
-                    CheckFormat::Json => self.write_line(&report::json_line(&ErrorRecord { path, error: message }))?,
+                    CheckFormat::Json => self.write_line(&report::json_line(&ErrorRecord::new(&path, message)))?,
                     CheckFormat::Text => {}
                     _ => self.rows.push(report::Row::from_error(&path, &message)),
                 }
             }
         }
         Ok(())
+    }
+
+    fn count_prior(&mut self, recorded: vouch::check::Recorded) {
+        use vouch::check::{Recorded, Verdict};
+        match recorded {
+            Recorded::Verdict(verdict) => {
+                self.tally.add(verdict);
+                if verdict == Verdict::Fail {
+                    self.outcome = self.outcome.max(Outcome::CheckFailed);
+                }
+            }
+            Recorded::Skipped => self.tally.skipped += 1,
+            Recorded::Error => {}
+        }
     }
 
     fn write_line(&mut self, line: &str) -> Result<()> {
@@ -472,7 +613,8 @@ impl CheckSink {
     fn finish(mut self) -> Result<Outcome> {
         let body = match self.format {
             CheckFormat::Text => Some(report::tally_text(&self.tally)),
-            CheckFormat::Json => None,
+            // JSON Lines stay pure; the summary goes to stderr.
+            CheckFormat::Json => Some(report::tally_text(&self.tally)),
             CheckFormat::Junit => Some(report::junit(&self.rows, &self.tally)),
             CheckFormat::Sarif => Some(report::sarif(&self.rows)),
             CheckFormat::Html => {
@@ -483,6 +625,7 @@ impl CheckSink {
         if let Some(body) = body {
             match self.format {
                 CheckFormat::Text if self.staged.is_none() => eprintln!("{body}"),
+                CheckFormat::Json => eprintln!("{body}"),
                 _ => self.write_line(body.trim_end())?,
             }
         }
@@ -594,6 +737,7 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
         author: None,
         source_type: a.source_type.clone(),
         force: false,
+        allow_invalid_parent: a.allow_invalid_parent,
     };
     let mut station = Station::open(&a.dir, a.anchor_every)?;
     station.poll = std::time::Duration::from_secs_f64(a.poll.max(0.01));
@@ -665,13 +809,8 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
         return Ok(printer.outcome);
     }
     let mut printer = Printer::new(a.json);
-    let mut paths = Vec::new();
-    for found in media::walk_files(&a.paths) {
-        match found {
-            Ok(file) => paths.push(file.path),
-            Err(e) => printer.error(e.path(), &e),
-        }
-    }
+    let paths: Vec<PathBuf> = all_files(&a.paths, &mut printer).into_iter().map(|f| f.path).collect();
+    printer.say_skips();
     if printer.outcome == Outcome::Error {
         // A batch is one commitment: anchoring part of what was asked for
         // would leave the user guessing which files are covered.

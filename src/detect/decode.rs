@@ -104,6 +104,7 @@ pub fn image(path: &Path) -> Result<RgbImage, DecodeError> {
             path: path.to_path_buf(),
             format,
             relative: PathBuf::new(),
+            link: false,
         })?;
     }
     let err = |message: String| DecodeError::Image { path: path.to_path_buf(), message };

@@ -11,8 +11,8 @@ use crate::media::MediaFile;
 
 /// The manifest store of a file as c2pa's JSON, or `None` when it has none.
 pub fn inspect_file(file: &MediaFile, context: &Arc<Context>) -> Result<Option<Value>, ProvenanceError> {
-    let (reader, _, failure) = read_store(file, context)?;
-    match (reader, failure) {
+    let (opened, _) = read_store(file, context)?;
+    match (opened.reader, opened.failure) {
         (Some(reader), _) => Ok(Some(serde_json::from_str(&reader.json()).unwrap_or(Value::Null))),
         (None, Some(e)) => Err(ProvenanceError::Unreadable {
             path: file.path.clone(),

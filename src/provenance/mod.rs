@@ -7,6 +7,7 @@
 
 pub mod inspect;
 pub mod sign;
+pub mod source_type;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 pub use c2pa::Context;
 
 pub use sign::{sign_file, SignOptions, SignOutput, Signed};
-pub use verify::{verify_file, C2paReport, C2paState};
+pub use verify::{verify_file, C2paReport, C2paState, DeclaredSource, InvalidIngredient};
 
 /// Why a file could not be signed or read. Verification *results* (invalid,
 /// absent) are not errors: they are reported in [`C2paReport`].
@@ -29,10 +30,18 @@ pub enum ProvenanceError {
     OutputDir { path: PathBuf, source: std::io::Error },
     #[error("{}: already exists (pass --force to overwrite)", .0.display())]
     OutputExists(PathBuf),
+    #[error("{}: the output would replace an input; choose another -o folder (or sign --in-place)", .0.display())]
+    OutputIsInput(PathBuf),
     #[error("{}: cannot read this file as {format}: {reason}", path.display())]
     Unreadable { path: PathBuf, format: &'static str, reason: String },
     #[error("{}: signing failed: {reason}", path.display())]
     Sign { path: PathBuf, reason: String },
+    #[error(
+        "{}: its Content Credentials are invalid ({codes}); a new signature would bury that in its history \
+         (pass --allow-invalid-parent to sign it anyway)",
+        path.display()
+    )]
+    InvalidParent { path: PathBuf, codes: String },
     #[error("{}: c2pa settings rejected: {reason}", path.display())]
     Settings { path: PathBuf, reason: String },
 }

@@ -33,6 +33,9 @@ pub struct SignOptions {
     /// IPTC digital source type URI for `c2pa.created`.
     pub source_type: String,
     pub force: bool,
+    /// Sign an input whose own credentials are invalid (its failure is then
+    /// recorded in the new manifest's history, where verification shows it).
+    pub allow_invalid_parent: bool,
 }
 
 /// The result of signing one file.
@@ -45,24 +48,52 @@ pub struct Signed {
     pub action: &'static str,
     pub sidecar: bool,
     pub manifest_bytes: usize,
+    /// Source types the input's own provenance declares: they stay in the
+    /// history of the new manifest, and AI origin among them is announced.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub declared_sources: Vec<super::DeclaredSource>,
 }
 
-/// The suffix of a sidecar manifest, appended to the full file name.
-pub const SIDECAR_SUFFIX: &str = ".c2pa";
+/// The extension of a sidecar manifest.
+pub const SIDECAR_EXTENSION: &str = "c2pa";
 
-/// The sidecar manifest path for a media file: `photo.jpg` → `photo.jpg.c2pa`.
+/// The sidecar vouch writes for a media file, named as c2pa-rs and c2patool
+/// look for it: `photo.jpg` → `photo.c2pa`.
 pub fn sidecar_path(path: &Path) -> PathBuf {
+    path.with_extension(SIDECAR_EXTENSION)
+}
+
+/// The sidecar name earlier vouch releases wrote (`photo.jpg.c2pa`), still read.
+pub fn legacy_sidecar_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push(SIDECAR_SUFFIX);
+    name.push(".");
+    name.push(SIDECAR_EXTENSION);
     PathBuf::from(name)
 }
 
-/// Where the signed result of `file` goes under `options`.
+/// The sidecar beside a media file, under either name, if there is one.
+pub fn find_sidecar(path: &Path) -> Option<PathBuf> {
+    [sidecar_path(path), legacy_sidecar_path(path)].into_iter().find(|p| p.is_file())
+}
+
+/// Where the signed result of `file` goes under `options`. In place, a
+/// symbolic link is followed: the file it points to is replaced and the
+/// link is kept.
 pub fn output_path(file: &MediaFile, output: &SignOutput) -> PathBuf {
     match output {
         SignOutput::Dir(dir) => dir.join(&file.relative),
+        SignOutput::InPlace if file.link => std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone()),
         SignOutput::InPlace => file.path.clone(),
         SignOutput::Sidecar => sidecar_path(&file.path),
+    }
+}
+
+/// Whether two paths name the same file (both exist and share an inode).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 
@@ -81,6 +112,11 @@ pub fn sign_file(
     options: &SignOptions,
 ) -> Result<Signed, ProvenanceError> {
     let dest = output_path(file, &options.output);
+    // Only --in-place may replace the input; a signed copy never does, with
+    // or without --force (`-o` naming the input's own folder, say).
+    if !matches!(options.output, SignOutput::InPlace) && same_file(&dest, &file.path) {
+        return Err(ProvenanceError::OutputIsInput(dest));
+    }
     let overwrite = options.force || matches!(options.output, SignOutput::InPlace);
     if !overwrite && dest.exists() {
         return Err(ProvenanceError::OutputExists(dest));
@@ -90,14 +126,24 @@ pub fn sign_file(
     let mut source = File::open(&file.path).map_err(io_err(&file.path))?;
     // Signed copies keep the original's permissions, as `cp` would.
     let mode = crate::fsx::mode_of(&file.path).map_err(io_err(&file.path))?;
-    let has_manifest = match Reader::from_shared_context(context).with_stream(mime, &mut source) {
-        Ok(_) => true,
-        Err(e) if is_no_manifest(&e) => false,
-        // A damaged manifest still makes this an edit of existing content:
-        // the parent ingredient records what the validator found.
+    // The input's own credentials become the parent ingredient: what they
+    // declare is kept, and invalid ones are refused unless the user asks,
+    // since a new signature over them would bury the failure in history.
+    let parent = match Reader::from_shared_context(context).with_stream(mime, &mut source) {
+        Ok(reader) => Some(super::verify::report_of(&reader, false)),
+        Err(e) if is_no_manifest(&e) => None,
         Err(c2pa::Error::IoError(e)) => return Err(io_err(&file.path)(e)),
-        Err(_) => true,
+        Err(e) => Some(super::verify::unparseable(&e)),
     };
+    if let Some(parent) = parent.as_ref().filter(|p| p.state == super::C2paState::Invalid) {
+        if !options.allow_invalid_parent {
+            // Who signed the input is not what is wrong with it.
+            let codes: Vec<&str> =
+                parent.codes.iter().map(String::as_str).filter(|c| *c != "signingCredential.untrusted").collect();
+            return Err(ProvenanceError::InvalidParent { path: file.path.clone(), codes: codes.join(", ") });
+        }
+    }
+    let has_manifest = parent.is_some();
     source.seek(SeekFrom::Start(0)).map_err(io_err(&file.path))?;
 
     let mut builder = Builder::from_shared_context(context)
@@ -143,6 +189,7 @@ pub fn sign_file(
         action,
         sidecar: matches!(options.output, SignOutput::Sidecar),
         manifest_bytes: manifest.len(),
+        declared_sources: parent.map(|p| p.declared_sources).unwrap_or_default(),
     })
 }
 

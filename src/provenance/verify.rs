@@ -1,13 +1,14 @@
 //! Verification: what a file's Content Credentials say, and whether they hold.
 
 use std::fs::File;
+use std::path::Path;
 use std::sync::Arc;
 
 use c2pa::{Context, Reader, ValidationState};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::sign::sidecar_path;
+use super::sign::find_sidecar;
 use super::{is_no_manifest, ProvenanceError};
 use crate::media::MediaFile;
 
@@ -49,6 +50,43 @@ pub struct IngredientSummary {
     pub format: Option<String>,
     /// Whether the ingredient carried its own manifest.
     pub has_manifest: bool,
+    /// What the validator recorded for the ingredient's manifest when it was
+    /// added: `invalid` when it recorded a failure, `trusted` or `valid`
+    /// otherwise, absent when the ingredient had no manifest.
+    #[serde(default)]
+    pub state: Option<C2paState>,
+    /// The failure codes recorded for the ingredient's manifest.
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+/// A digital source type declared somewhere in a file's provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DeclaredSource {
+    /// The IPTC (or C2PA) source type, as the manifest wrote it.
+    #[serde(rename = "type")]
+    pub source_type: String,
+    /// Label of the manifest that declares it.
+    pub manifest: String,
+    /// The action that carries it, e.g. `c2pa.created`.
+    pub action: String,
+}
+
+impl DeclaredSource {
+    /// "AI-generated content" or "synthetic content" when that is what the
+    /// declaration says.
+    pub fn synthetic_words(&self) -> Option<&'static str> {
+        super::source_type::synthetic_words(&self.source_type)
+    }
+}
+
+/// A manifest in a file's history whose recorded validation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct InvalidIngredient {
+    pub title: Option<String>,
+    /// Label of the manifest that lists the ingredient.
+    pub manifest: String,
+    pub codes: Vec<String>,
 }
 
 /// What `vouch verify` reports about a file's C2PA manifest.
@@ -67,19 +105,38 @@ pub struct C2paReport {
     /// Failure codes from the C2PA validator, e.g. `assertion.dataHash.mismatch`.
     pub codes: Vec<String>,
     pub actions: Vec<String>,
+    /// The active manifest's first declared source type (kept for
+    /// compatibility; `declared_sources` is what policies judge).
     pub digital_source_type: Option<String>,
+    /// Every source type declared anywhere in the provenance: each action of
+    /// the active manifest and, recursively, of every ingredient manifest.
+    #[serde(default)]
+    pub declared_sources: Vec<DeclaredSource>,
     pub ingredients: Vec<IngredientSummary>,
+    /// Ingredients anywhere in the history whose manifests were recorded as
+    /// invalid when they were added (`vouch.ingredient.invalid`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_ingredients: Vec<InvalidIngredient>,
     pub title: Option<String>,
     pub claim_generator: Option<String>,
     /// Label of the active manifest.
     pub manifest: Option<String>,
     /// Whether the manifest came from a `FILE.c2pa` sidecar.
     pub sidecar: bool,
+    /// When a file has an embedded manifest *and* a sidecar: the sidecar's
+    /// own report, beside the embedded verdict that stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sidecar_manifest: Option<Box<C2paReport>>,
     /// Why a manifest could not be validated at all, when that happened.
     pub reason: Option<String>,
 }
 
 impl C2paReport {
+    /// The declarations of AI-generated or synthetic content in the history.
+    pub fn synthetic_declarations(&self) -> impl Iterator<Item = (&DeclaredSource, &'static str)> {
+        self.declared_sources.iter().filter_map(|d| d.synthetic_words().map(|w| (d, w)))
+    }
+
     fn empty(state: C2paState) -> Self {
         Self {
             state,
@@ -91,71 +148,114 @@ impl C2paReport {
             codes: Vec::new(),
             actions: Vec::new(),
             digital_source_type: None,
+            declared_sources: Vec::new(),
             ingredients: Vec::new(),
+            invalid_ingredients: Vec::new(),
             title: None,
             claim_generator: None,
             manifest: None,
             sidecar: false,
+            sidecar_manifest: None,
             reason: None,
         }
     }
 }
 
-/// Opens the manifest store of `file` (embedded, or from its sidecar).
-/// `Ok(None)` means the file has no manifest.
-pub(crate) fn read_store(
+/// A manifest store as c2pa opened it: a reader, nothing (no manifest), or
+/// the reason a manifest that is there could not be parsed.
+pub(crate) struct Opened {
+    pub reader: Option<Reader>,
+    pub failure: Option<c2pa::Error>,
+}
+
+/// Opens the manifest store embedded in `file`, or the one in `sidecar`
+/// (checked against the file's bytes).
+pub(crate) fn open_store(
     file: &MediaFile,
+    sidecar: Option<&Path>,
     context: &Arc<Context>,
-) -> Result<(Option<Reader>, bool, Option<c2pa::Error>), ProvenanceError> {
+) -> Result<Opened, ProvenanceError> {
     let io = |source| ProvenanceError::Io { path: file.path.clone(), source };
     let mime = file.format.mime();
     let stream = File::open(&file.path).map_err(io)?;
-    let sidecar = sidecar_path(&file.path);
-    let (result, from_sidecar) = if sidecar.is_file() {
-        let manifest =
-            std::fs::read(&sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.clone(), source })?;
-        let reader = Reader::from_shared_context(context).with_manifest_data_and_stream(&manifest, mime, stream);
-        (reader, true)
-    } else {
-        (Reader::from_shared_context(context).with_stream(mime, stream), false)
+    let result = match sidecar {
+        Some(sidecar) => {
+            let manifest =
+                std::fs::read(sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.to_path_buf(), source })?;
+            Reader::from_shared_context(context).with_manifest_data_and_stream(&manifest, mime, stream)
+        }
+        None => Reader::from_shared_context(context).with_stream(mime, stream),
     };
     match result {
-        Ok(reader) => Ok((Some(reader), from_sidecar, None)),
-        Err(e) if is_no_manifest(&e) => Ok((None, from_sidecar, None)),
+        Ok(reader) => Ok(Opened { reader: Some(reader), failure: None }),
+        Err(e) if is_no_manifest(&e) => Ok(Opened { reader: None, failure: None }),
         Err(c2pa::Error::IoError(source)) => Err(io(source)),
         Err(e @ (c2pa::Error::InvalidAsset(_) | c2pa::Error::UnsupportedType)) => {
             Err(ProvenanceError::Unreadable { path: file.path.clone(), format: mime, reason: e.to_string() })
         }
-        Err(e) => Ok((None, from_sidecar, Some(e))),
+        Err(e) => Ok(Opened { reader: None, failure: Some(e) }),
+    }
+}
+
+/// Opens the store a person means by "the file's credentials": the embedded
+/// one, or the sidecar's when nothing is embedded. The flag says which.
+pub(crate) fn read_store(file: &MediaFile, context: &Arc<Context>) -> Result<(Opened, bool), ProvenanceError> {
+    let embedded = open_store(file, None, context)?;
+    if embedded.reader.is_some() || embedded.failure.is_some() {
+        return Ok((embedded, false));
+    }
+    match find_sidecar(&file.path) {
+        Some(sidecar) => Ok((open_store(file, Some(&sidecar), context)?, true)),
+        None => Ok((embedded, false)),
     }
 }
 
 /// Verifies the C2PA manifest of one media file against the context's anchors.
+///
+/// A file with both an embedded manifest and a sidecar gets both verified:
+/// the embedded verdict stands, the sidecar's is reported beside it, and a
+/// sidecar that does not hold is a warning (`vouch.sidecar.mismatch`), so
+/// neither can hide the other.
 pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paReport, ProvenanceError> {
-    let (reader, sidecar, failure) = read_store(file, context)?;
+    let embedded = report_of_opened(open_store(file, None, context)?, false);
+    let Some(sidecar) = find_sidecar(&file.path) else { return Ok(embedded) };
+    let beside = report_of_opened(open_store(file, Some(&sidecar), context)?, true);
+    if embedded.state == C2paState::Absent && embedded.reason.is_none() {
+        return Ok(beside);
+    }
+    let mut report = embedded;
+    if !beside.state.passes() {
+        report.codes.push(SIDECAR_MISMATCH_CODE.to_string());
+    }
+    report.sidecar_manifest = Some(Box::new(beside));
+    Ok(report)
+}
+
+fn report_of_opened(opened: Opened, sidecar: bool) -> C2paReport {
+    let Opened { reader, failure } = opened;
     let Some(reader) = reader else {
         // A manifest that is there but cannot even be parsed is invalid, not absent.
-        return Ok(match failure {
+        return match failure {
             Some(c2pa::Error::RemoteManifestUrl(url)) => C2paReport {
                 reason: Some(format!("the manifest is stored remotely at {url}; pass --allow-remote to fetch it")),
                 ..C2paReport::empty(C2paState::Absent)
             },
-            Some(e) => C2paReport {
-                codes: vec![failure_code(&e).to_string()],
-                reason: Some(e.to_string()),
-                sidecar,
-                ..C2paReport::empty(C2paState::Invalid)
-            },
+            Some(e) => C2paReport { sidecar, ..unparseable(&e) },
             None => C2paReport::empty(C2paState::Absent),
-        });
+        };
     };
+    report_of(&reader, sidecar)
+}
+
+/// The report on a manifest store that c2pa could open.
+pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
     let mut state = match reader.validation_state() {
         ValidationState::Trusted => C2paState::Trusted,
         ValidationState::Valid => C2paState::Valid,
         ValidationState::Invalid => C2paState::Invalid,
     };
     let leaf = reader.active_manifest().and_then(|m| m.signature_info()).and_then(|info| leaf_der(info.cert_chain()));
-    let mut codes = failure_codes(&reader);
+    let mut codes = failure_codes(reader);
     let mut reason = None;
     // A signer that issued its own certificate vouches only for itself:
     // listing it as a trust anchor must not make its files "trusted".
@@ -172,30 +272,36 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
 
     let mut actions = Vec::new();
     let mut digital_source_type = None;
-    for assertion in active["assertions"].as_array().into_iter().flatten() {
-        let label = assertion["label"].as_str().unwrap_or_default();
-        if label == "c2pa.actions" || label.starts_with("c2pa.actions.v") {
-            for action in assertion["data"]["actions"].as_array().into_iter().flatten() {
-                if let Some(name) = action["action"].as_str() {
-                    actions.push(name.to_string());
-                }
-                if digital_source_type.is_none() {
-                    digital_source_type = text(&action["digitalSourceType"]);
-                }
-            }
+    for action in manifest_actions(&active) {
+        if let Some(name) = action["action"].as_str() {
+            actions.push(name.to_string());
+        }
+        if digital_source_type.is_none() {
+            digital_source_type = text(&action["digitalSourceType"]);
         }
     }
     let ingredients = active["ingredients"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|i| IngredientSummary {
-            title: text(&i["title"]),
-            relationship: text(&i["relationship"]).unwrap_or_else(|| "componentOf".into()),
-            format: text(&i["format"]),
-            has_manifest: i.get("active_manifest").is_some_and(|m| !m.is_null()),
+        .map(|i| {
+            let has_manifest = i.get("active_manifest").is_some_and(|m| !m.is_null());
+            let codes = recorded_failures(i);
+            let state = has_manifest.then(|| recorded_state(i, &codes));
+            IngredientSummary {
+                title: text(&i["title"]),
+                relationship: text(&i["relationship"]).unwrap_or_else(|| "componentOf".into()),
+                format: text(&i["format"]),
+                has_manifest,
+                state,
+                codes,
+            }
         })
         .collect();
+    let history = active_label.as_deref().map(|label| History::walk(&store, label)).unwrap_or_default();
+    if !history.invalid_ingredients.is_empty() {
+        codes.push(INGREDIENT_INVALID_CODE.to_string());
+    }
     let claim_generator = text(&active["claim_generator"]).or_else(|| {
         active["claim_generator_info"].as_array().and_then(|infos| infos.first()).map(|info| {
             match (info["name"].as_str(), info["version"].as_str()) {
@@ -206,7 +312,7 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
         })
     });
 
-    Ok(C2paReport {
+    C2paReport {
         state,
         signer: text(&sig["common_name"]),
         signer_sha256: leaf.as_deref().map(|der| {
@@ -219,17 +325,139 @@ pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paRepor
         codes,
         actions,
         digital_source_type,
+        declared_sources: history.declared_sources,
         ingredients,
+        invalid_ingredients: history.invalid_ingredients,
         title: text(&active["title"]),
         claim_generator,
         manifest: active_label,
         sidecar,
+        sidecar_manifest: None,
         reason,
-    })
+    }
 }
 
 /// vouch's own code for a signer whose certificate is self-signed.
 pub const SELF_SIGNED_CODE: &str = "vouch.signingCredential.selfSigned";
+/// vouch's own code for a sidecar that does not hold beside an embedded manifest.
+pub const SIDECAR_MISMATCH_CODE: &str = "vouch.sidecar.mismatch";
+/// vouch's own code for a history that holds a manifest recorded as invalid.
+pub const INGREDIENT_INVALID_CODE: &str = "vouch.ingredient.invalid";
+
+/// The actions of a manifest (as c2pa's JSON shows it), from every actions
+/// assertion: `c2pa.actions` (v1) and `c2pa.actions.v2`.
+fn manifest_actions(manifest: &Value) -> impl Iterator<Item = &Value> {
+    manifest["assertions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["label"].as_str().is_some_and(|l| l == "c2pa.actions" || l.starts_with("c2pa.actions.v")))
+        .flat_map(|a| a["data"]["actions"].as_array().into_iter().flatten())
+}
+
+/// What a file's whole provenance declares, gathered from the active
+/// manifest down through every ingredient manifest in the store.
+#[derive(Debug, Default)]
+struct History {
+    declared_sources: Vec<DeclaredSource>,
+    invalid_ingredients: Vec<InvalidIngredient>,
+}
+
+impl History {
+    fn walk(store: &Value, active: &str) -> Self {
+        let mut history = Self::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = vec![active.to_string()];
+        // Each manifest is visited once, so a store whose ingredients refer
+        // to each other in a loop still ends.
+        while let Some(label) = pending.pop() {
+            if !seen.insert(label.clone()) {
+                continue;
+            }
+            let Some(manifest) = store["manifests"].get(&label) else { continue };
+            for action in manifest_actions(manifest) {
+                if let Some(source_type) = action["digitalSourceType"].as_str() {
+                    history.declared_sources.push(DeclaredSource {
+                        source_type: source_type.to_string(),
+                        manifest: label.clone(),
+                        action: action["action"].as_str().unwrap_or_default().to_string(),
+                    });
+                }
+            }
+            for ingredient in manifest["ingredients"].as_array().into_iter().flatten() {
+                let codes = recorded_failures(ingredient);
+                if !codes.is_empty() {
+                    history.invalid_ingredients.push(InvalidIngredient {
+                        title: ingredient["title"].as_str().map(str::to_string),
+                        manifest: label.clone(),
+                        codes,
+                    });
+                }
+                if let Some(child) = ingredient["active_manifest"].as_str() {
+                    pending.push(child.to_string());
+                }
+            }
+        }
+        history
+    }
+}
+
+/// Success and informational codes of the C2PA specification: a legacy
+/// ingredient's `validation_status` may list them beside failures.
+const NOT_FAILURES: &[&str] = &[
+    "claimSignature.validated",
+    "claimSignature.insideValidity",
+    "signingCredential.trusted",
+    "signingCredential.untrusted",
+    "signingCredential.ocsp.notRevoked",
+    "signingCredential.ocsp.skipped",
+    "signingCredential.ocsp.inaccessible",
+    "timeStamp.trusted",
+    "timeStamp.validated",
+    "timeStamp.untrusted",
+    "assertion.hashedURI.match",
+    "assertion.dataHash.match",
+    "assertion.bmffHash.match",
+    "assertion.boxesHash.match",
+    "assertion.collectionHash.match",
+    "assertion.multiAssetHash.match",
+    "assertion.accessible",
+    "ingredient.manifest.validated",
+    "ingredient.claimSignature.validated",
+    "ingredient.unknownProvenance",
+    "algorithm.deprecated",
+];
+
+/// The failure codes the validator recorded for an ingredient's manifest
+/// when it was added. An untrusted signer in the history is not a failure:
+/// it says who signed, not that something is false.
+fn recorded_failures(ingredient: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    let results = &ingredient["validation_results"]["activeManifest"]["failure"];
+    let legacy = &ingredient["validation_status"];
+    for status in results.as_array().into_iter().flatten().chain(legacy.as_array().into_iter().flatten()) {
+        if let Some(code) = status["code"].as_str() {
+            if !NOT_FAILURES.contains(&code) && !codes.iter().any(|c| c == code) {
+                codes.push(code.to_string());
+            }
+        }
+    }
+    codes
+}
+
+/// The state recorded for an ingredient that has a manifest.
+fn recorded_state(ingredient: &Value, failures: &[String]) -> C2paState {
+    let trusted = ingredient["validation_results"]["activeManifest"]["success"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["code"] == "signingCredential.trusted");
+    match (failures.is_empty(), trusted) {
+        (false, _) => C2paState::Invalid,
+        (true, true) => C2paState::Trusted,
+        (true, false) => C2paState::Valid,
+    }
+}
 
 /// The DER of the first certificate of a PEM chain.
 fn leaf_der(pem_chain: &str) -> Option<Vec<u8>> {
@@ -264,6 +492,15 @@ fn failure_codes(reader: &Reader) -> Vec<String> {
         }
     }
     codes
+}
+
+/// The report on a manifest that is there but cannot even be parsed: invalid.
+pub(crate) fn unparseable(e: &c2pa::Error) -> C2paReport {
+    C2paReport {
+        codes: vec![failure_code(e).to_string()],
+        reason: Some(e.to_string()),
+        ..C2paReport::empty(C2paState::Invalid)
+    }
 }
 
 /// A C2PA-style code for a manifest that could not be parsed at all.

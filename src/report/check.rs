@@ -17,6 +17,9 @@ pub struct Tally {
     pub warn: usize,
     pub fail: usize,
     pub errors: usize,
+    /// Files under the named paths that were not checked (excluded by the
+    /// policy, dangling links, special files): counted, never dropped.
+    pub skipped: usize,
 }
 
 impl Tally {
@@ -29,7 +32,7 @@ impl Tally {
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.warn + self.fail + self.errors
+        self.pass + self.warn + self.fail + self.errors + self.skipped
     }
 }
 
@@ -47,18 +50,25 @@ pub fn check_text(record: &CheckRecord, colour: bool) -> String {
     } else {
         format!("{word:<4}")
     };
-    let mut line = format!("{word}  {}", record.report.path.display());
+    let mut line = format!("{word}  {}", super::printable(&record.report.path));
     if let Some(c2pa) = record.report.c2pa.as_ref().and_then(|c| c.signer.as_deref()) {
-        let _ = write!(line, "  signed by {c2pa}");
+        let _ = write!(line, "  signed by {}", super::printable_str(c2pa));
     }
     for reason in &record.reasons {
-        let _ = write!(line, "\n      {}: {}", reason.rule, reason.message);
+        let _ = write!(line, "\n      {}: {}", reason.rule, super::printable_str(&reason.message));
     }
     line
 }
 
 pub fn tally_text(tally: &Tally) -> String {
-    let mut line = format!("{} file(s): {} pass, {} warn, {} fail", tally.total(), tally.pass, tally.warn, tally.fail);
+    let mut line = format!(
+        "{} file(s): {} pass, {} warn, {} fail, {} skipped",
+        tally.total(),
+        tally.pass,
+        tally.warn,
+        tally.fail,
+        tally.skipped
+    );
     if tally.errors > 0 {
         let _ = write!(line, ", {} could not be checked", tally.errors);
     }
@@ -82,6 +92,8 @@ pub struct Row {
     pub thumbnail: Option<String>,
     /// For the HTML report: detection scores over time `(seconds, score)` and the threshold.
     pub timeline: Option<(Vec<(f32, f32)>, f32)>,
+    /// For JUnit: why a file under the named paths was not checked.
+    pub skipped: Option<String>,
 }
 
 impl Row {
@@ -112,25 +124,41 @@ impl Row {
             })
             .collect();
         Self {
-            path: record.report.path.display().to_string(),
+            path: super::printable(&record.report.path),
             verdict: Some(record.verdict),
-            reasons: record.reasons.iter().map(|r| (r.rule.to_string(), r.verdict, r.message.clone())).collect(),
-            signer,
+            reasons: record
+                .reasons
+                .iter()
+                .map(|r| (r.rule.to_string(), r.verdict, super::printable_str(&r.message)))
+                .collect(),
+            signer: signer.map(|s| super::printable_str(&s)),
             anchors,
             thumbnail: None,
             timeline: None,
+            skipped: None,
+        }
+    }
+
+    /// A file that was not checked, and why.
+    pub fn from_skip(path: &std::path::Path, why: &str) -> Self {
+        Self {
+            skipped: Some(why.to_string()),
+            verdict: Some(Verdict::Pass),
+            reasons: Vec::new(),
+            ..Self::from_error(path, why)
         }
     }
 
     pub fn from_error(path: &std::path::Path, message: &str) -> Self {
         Self {
-            path: path.display().to_string(),
+            path: super::printable(path),
             verdict: None,
-            reasons: vec![("error".into(), Verdict::Fail, message.into())],
+            reasons: vec![("error".into(), Verdict::Fail, super::printable_str(message))],
             signer: None,
             anchors: Vec::new(),
             thumbnail: None,
             timeline: None,
+            skipped: None,
         }
     }
 }
@@ -142,6 +170,7 @@ pub fn junit(rows: &[Row], tally: &Tally) -> String {
     let failures = tally.fail.to_string();
     let errors = tally.errors.to_string();
     let tests = tally.total().to_string();
+    let skipped = tally.skipped.to_string();
     let write = |writer: &mut Writer<Vec<u8>>, event: Event| writer.write_event(event).expect("writing to memory");
     write(&mut writer, Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     let suites = BytesStart::new("testsuites").with_attributes([
@@ -156,12 +185,18 @@ pub fn junit(rows: &[Row], tally: &Tally) -> String {
         ("tests", tests.as_str()),
         ("failures", failures.as_str()),
         ("errors", errors.as_str()),
-        ("skipped", "0"),
+        ("skipped", skipped.as_str()),
     ]);
     write(&mut writer, Event::Start(suite));
     for row in rows {
         let case =
             BytesStart::new("testcase").with_attributes([("classname", "vouch.check"), ("name", row.path.as_str())]);
+        if let Some(why) = &row.skipped {
+            write(&mut writer, Event::Start(case));
+            write(&mut writer, Event::Empty(BytesStart::new("skipped").with_attributes([("message", why.as_str())])));
+            write(&mut writer, Event::End(BytesEnd::new("testcase")));
+            continue;
+        }
         let problem = match row.verdict {
             Some(Verdict::Fail) => Some("failure"),
             None => Some("error"),
@@ -203,7 +238,8 @@ pub fn junit(rows: &[Row], tally: &Tally) -> String {
 const RULES: &[(&str, &str)] = &[
     ("c2pa", "Content Credentials must be present, intact and signed as the policy requires"),
     ("signer", "The signing certificate must be one the policy allows"),
-    ("source-type", "The declared digital source type must be allowed by the policy"),
+    ("source-type", "Every digital source type declared in the file's history must be allowed by the policy"),
+    ("ingredient", "No manifest in the file's history may have been invalid when it was used"),
     ("anchor", "Anchors must be true and, where required, confirmed on chain"),
     ("synthetic", "The detector's synthetic score must not exceed the policy's maximum"),
     ("error", "The file could be read and checked"),
@@ -280,7 +316,7 @@ mod tests {
             },
             Row::from_error(std::path::Path::new("gone.jpg"), "gone.jpg: file not found"),
         ];
-        (rows, Tally { pass: 1, warn: 0, fail: 1, errors: 1 })
+        (rows, Tally { pass: 1, warn: 0, fail: 1, errors: 1, skipped: 0 })
     }
 
     #[test]

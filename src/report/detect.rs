@@ -18,7 +18,8 @@ pub const DETECT_HEADER: &str = "verdict     score  frames  path";
 /// One row per file, then one line per flagged segment.
 pub fn detect_text(d: &Detection) -> String {
     let score = d.score.map_or_else(|| "    -".to_string(), |s| format!("{s:.3}"));
-    let mut text = format!("{:<10} {score:>6}  {:>6}  {}", d.verdict.as_str(), d.frames_scored, d.path.display());
+    let mut text =
+        format!("{:<10} {score:>6}  {:>6}  {}", d.verdict.as_str(), d.frames_scored, super::printable(&d.path));
     if d.kind == Kind::Video && d.frames_scored == 0 {
         text.push_str("  (nothing scored: no faces found)");
     }

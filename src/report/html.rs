@@ -33,13 +33,14 @@ pub fn check_html(rows: &[Row], tally: &Tally, title: &str, generated: &str) -> 
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n\
-         <p class=\"summary\" id=\"summary\">{total} file(s): {pass} pass, {warn} warn, {fail} fail{errors} · vouch {version} · {generated}</p>\n\
+         <p class=\"summary\" id=\"summary\">{total} file(s): {pass} pass, {warn} warn, {fail} fail, {skipped} skipped{errors} · vouch {version} · {generated}</p>\n\
          <table id=\"files\">\n<thead><tr><th>verdict</th><th></th><th>file</th><th>signer</th><th>anchors</th><th>reasons</th></tr></thead>\n<tbody>\n",
         title = escape(title),
         total = tally.total(),
         pass = tally.pass,
         warn = tally.warn,
         fail = tally.fail,
+        skipped = tally.skipped,
         errors = if tally.errors > 0 { format!(", {} not checked", tally.errors) } else { String::new() },
         version = env!("CARGO_PKG_VERSION"),
         generated = escape(generated),

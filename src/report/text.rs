@@ -48,7 +48,7 @@ fn anchor_state(state: AnchorState) -> &'static str {
 }
 
 fn c2pa_line(report: &FileReport) -> String {
-    let path = report.path.display();
+    let path = super::printable(&report.path);
     let Some(c2pa) = &report.c2pa else {
         return format!("{:<8} {path}  (no C2PA support for this format)", "-");
     };
@@ -57,47 +57,72 @@ fn c2pa_line(report: &FileReport) -> String {
         C2paState::Absent => {
             line.push_str("  no Content Credentials");
             if let Some(reason) = &c2pa.reason {
-                let _ = write!(line, " ({reason})");
+                let _ = write!(line, " ({})", super::printable_str(reason));
             }
         }
         C2paState::Invalid if c2pa.signer.is_none() => {
             let _ = write!(line, "  {}", c2pa.codes.join(", "));
             if let Some(reason) = &c2pa.reason {
-                let _ = write!(line, " ({reason})");
+                let _ = write!(line, " ({})", super::printable_str(reason));
             }
         }
         _ => {
             let signer = c2pa.signer.as_deref().unwrap_or("unknown signer");
-            let _ = write!(line, "  signed by {signer}");
+            let _ = write!(line, "  signed by {}", super::printable_str(signer));
             if let Some(issuer) = &c2pa.issuer {
-                let _ = write!(line, " (issuer {issuer})");
+                let _ = write!(line, " (issuer {})", super::printable_str(issuer));
             }
             if let Some(at) = &c2pa.signed_at {
-                let _ = write!(line, " at {at}");
+                let _ = write!(line, " at {}", super::printable_str(at));
             }
             if !c2pa.actions.is_empty() {
-                let _ = write!(line, "; {}", c2pa.actions.join(", "));
+                let _ = write!(line, "; {}", super::printable_str(&c2pa.actions.join(", ")));
             }
             if let Some(dst) = &c2pa.digital_source_type {
-                let _ = write!(line, " [{}]", short_source_type(dst));
+                let _ = write!(line, " [{}]", super::printable_str(short_source_type(dst)));
             }
             if c2pa.sidecar {
                 line.push_str("; sidecar");
             }
             if !c2pa.codes.is_empty() {
-                let _ = write!(line, "; failures: {}", c2pa.codes.join(", "));
+                let _ = write!(line, "; failures: {}", super::printable_str(&c2pa.codes.join(", ")));
             }
         }
     }
+    history_lines(&mut line, c2pa);
     line
+}
+
+/// What the history declares or hides, one indented line each: AI or
+/// synthetic origin anywhere in the provenance, and ingredients whose
+/// credentials were recorded as invalid.
+fn history_lines(line: &mut String, c2pa: &crate::provenance::C2paReport) {
+    let mut said = Vec::new();
+    for (declared, words) in c2pa.synthetic_declarations() {
+        let place = if c2pa.manifest.as_deref() == Some(declared.manifest.as_str()) { "" } else { " in its history" };
+        let text =
+            format!("declares {words} ({}){place}", super::printable_str(short_source_type(&declared.source_type)));
+        if !said.contains(&text) {
+            let _ = write!(line, "\n         {text}");
+            said.push(text);
+        }
+    }
+    for ingredient in &c2pa.invalid_ingredients {
+        let title = super::printable_str(ingredient.title.as_deref().unwrap_or("an ingredient"));
+        let _ = write!(
+            line,
+            "\n         history holds {title}, invalid when it was used ({})",
+            super::printable_str(&ingredient.codes.join(", "))
+        );
+    }
 }
 
 /// One line per signed file.
 pub fn sign_text(signed: &Signed) -> String {
     format!(
         "signed   {} -> {} ({}{})",
-        signed.path.display(),
-        signed.output.display(),
+        super::printable(&signed.path),
+        super::printable(&signed.output),
         signed.action,
         if signed.sidecar { ", sidecar" } else { "" }
     )
@@ -258,7 +283,7 @@ fn ots_tree(out: &mut String, timestamp: &Timestamp, indent: usize) {
 /// One line per anchored file.
 pub fn anchored_text(anchored: &Anchored) -> String {
     let root = &anchored.root[..16];
-    let (path, receipt) = (anchored.path.display(), anchored.receipt.display());
+    let (path, receipt) = (super::printable(&anchored.path), super::printable(&anchored.receipt));
     match (&anchored.chain, &anchored.tx_hash, anchored.block) {
         (Some(chain), Some(tx), Some(block)) => {
             format!("anchored {path} -> {receipt} (root {root}, {chain} tx {tx} in block {block})")
@@ -270,7 +295,7 @@ pub fn anchored_text(anchored: &Anchored) -> String {
 /// One line per upgraded proof.
 pub fn upgrade_text(upgraded: &Upgraded) -> String {
     let state = if upgraded.complete { "complete" } else { "pending " };
-    let mut line = format!("{state} {}", upgraded.receipt.display());
+    let mut line = format!("{state} {}", super::printable(&upgraded.receipt));
     if upgraded.changed {
         line.push_str("  (upgraded)");
     }
@@ -284,12 +309,16 @@ pub fn upgrade_text(upgraded: &Upgraded) -> String {
 pub fn watch_text(event: &crate::watch::Event) -> String {
     use crate::watch::Event;
     match event {
-        Event::Signed { path, output } => format!("signed    {} -> {}", path.display(), output.display()),
+        Event::Signed { path, output } => {
+            format!("signed    {} -> {}", super::printable(path), super::printable(output))
+        }
         Event::Recovered { path, output } => {
-            format!("recovered {} -> {} (signed before a restart)", path.display(), output.display())
+            format!("recovered {} -> {} (signed before a restart)", super::printable(path), super::printable(output))
         }
         Event::Anchored { files, .. } => format!("anchored  {files} file(s) in one batch"),
         Event::RecoveredReceipts { files } => format!("recovered {files} receipt(s) written before a restart"),
-        Event::Failed { path, error } => format!("failed    {}: {error}", path.display()),
+        Event::Failed { path, error } => {
+            format!("failed    {}: {}", super::printable(path), super::printable_str(error))
+        }
     }
 }

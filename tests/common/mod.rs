@@ -93,7 +93,7 @@ pub fn shared(sub: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("SKIP: {} is absent (set VOUCH_SHARED to the shared material)", dir.display());
+        skip(&format!("{} is absent (set VOUCH_SHARED to the shared material)", dir.display()));
         None
     }
 }
@@ -107,9 +107,19 @@ pub fn python() -> Option<PathBuf> {
     if python.is_file() {
         Some(python)
     } else {
-        eprintln!("SKIP: {} is absent (run `make deps`)", python.display());
+        skip(&format!("{} is absent (run `make deps`)", python.display()));
         None
     }
+}
+
+/// Says why a test skips. Under `VOUCH_NO_SKIP=1` (set by `make mutants`)
+/// a skip is a failure: a mutant must never survive because a test that
+/// would have killed it quietly did nothing.
+pub fn skip(reason: &str) {
+    if std::env::var_os("VOUCH_NO_SKIP").is_some_and(|v| v == "1") {
+        panic!("VOUCH_NO_SKIP=1 but this test would skip: {reason}");
+    }
+    eprintln!("SKIP: {reason}");
 }
 
 /// Parses each stdout line as JSON.
@@ -183,7 +193,7 @@ pub fn npm_file(relative: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("SKIP: {} is absent (run `make deps`)", path.display());
+        skip(&format!("{} is absent (run `make deps`)", path.display()));
         None
     }
 }

@@ -5,6 +5,9 @@
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY -> signs with Ed25519
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY --remote URL --manifest-out M
         -> the manifest is not embedded: DST points to URL, M holds the manifest
+    c2pa_python.py sign SRC DST --cert CHAIN --key KEY --definition DEF.json
+        -> signs with the manifest definition in DEF.json as written (its own
+           actions, no intent added): for manifests vouch would not write
 """
 import argparse
 import json
@@ -41,8 +44,12 @@ def sign(args):
         "title": "signed by c2pa-python",
         "assertions": [],
     }
+    if args.definition:
+        with open(args.definition) as f:
+            manifest = json.load(f)
     with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context=context(None)) as builder:
-        builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
+        if not args.definition:
+            builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
         if args.remote:
             builder.set_no_embed()
             builder.set_remote_url(args.remote)
@@ -67,6 +74,7 @@ def main():
     s.add_argument("--key", required=True)
     s.add_argument("--remote")
     s.add_argument("--manifest-out")
+    s.add_argument("--definition")
     args = parser.parse_args()
     {"read": read, "sign": sign}[args.cmd](args)
 
