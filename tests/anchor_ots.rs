@@ -144,7 +144,10 @@ impl HeaderServer {
     fn start_with(python: &std::path::Path, headers: &std::path::Path, args: &[&str]) -> Self {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(python);
-        cmd.arg(fixture("../tests/interop/bitcoin_node.py")).arg(headers).args(args).stdout(std::process::Stdio::piped());
+        cmd.arg(fixture("../tests/interop/bitcoin_node.py"))
+            .arg(headers)
+            .args(args)
+            .stdout(std::process::Stdio::piped());
         let mut child = cmd.spawn().expect("start the header server");
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
@@ -285,7 +288,9 @@ fn a_made_up_header_without_proof_of_work_never_confirms_a_backdated_file() {
     let server = HeaderServer::start(&python, &made_up, false);
     let made_up_arg = made_up.display().to_string();
     let (rpc, esplora) = (server.rpc(), server.esplora());
-    for source in [["--esplora", esplora.as_str()], ["--bitcoin-rpc", rpc.as_str()], ["--headers", made_up_arg.as_str()]] {
+    for source in
+        [["--esplora", esplora.as_str()], ["--bitcoin-rpc", rpc.as_str()], ["--headers", made_up_arg.as_str()]]
+    {
         let (code, anchor) = anchor_of(&world, &file, &source);
         assert_eq!(anchor["state"], "unverifiable", "{source:?}: {anchor}");
         assert_eq!(code, Some(1), "{source:?}");
@@ -306,7 +311,8 @@ fn work_against_an_easy_target_of_the_headers_own_choosing_is_refused() {
     let mined = {
         let hash = std::process::Command::new("curl").arg("-sf").arg(format!("{esplora}/block-height/358391")).output();
         let hash = String::from_utf8(hash.unwrap().stdout).unwrap();
-        let header = std::process::Command::new("curl").arg("-sf").arg(format!("{esplora}/block/{hash}/header")).output();
+        let header =
+            std::process::Command::new("curl").arg("-sf").arg(format!("{esplora}/block/{hash}/header")).output();
         String::from_utf8(header.unwrap().stdout).unwrap()
     };
     assert_eq!(&mined[144..152], "ffff7f20", "easy nBits: {mined}");
@@ -370,8 +376,12 @@ fn header_sources_that_disagree_leave_the_anchor_unverifiable_naming_both() {
 
     // Another header, or none at all: unverifiable, both answers named.
     let (liar_esplora, behind_rpc) = (liar.esplora(), behind.rpc());
-    for (other, says) in [(["--esplora", liar_esplora.as_str()], "names block "), (["--bitcoin-rpc", behind_rpc.as_str()], "names no block")] {
-        let (code, anchor) = anchor_of(&world, &file, &[&["--esplora", honest_esplora.as_str()][..], &other[..]].concat());
+    for (other, says) in [
+        (["--esplora", liar_esplora.as_str()], "names block "),
+        (["--bitcoin-rpc", behind_rpc.as_str()], "names no block"),
+    ] {
+        let (code, anchor) =
+            anchor_of(&world, &file, &[&["--esplora", honest_esplora.as_str()][..], &other[..]].concat());
         assert_eq!(anchor["state"], "unverifiable", "{other:?}: {anchor}");
         assert_eq!(code, Some(1));
         let reason = anchor["reason"].as_str().unwrap();

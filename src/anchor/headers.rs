@@ -269,9 +269,9 @@ impl BitcoinHeaders {
         };
         Ok(match pow::check(self.network, height, &header) {
             Ok(worked) => Resolved::Accepted { header, beyond_checkpoints: worked.beyond_checkpoints },
-            Err(why) => Resolved::Refused(format!(
-                "the header for Bitcoin block {height} from {origin} is refused: {why}"
-            )),
+            Err(why) => {
+                Resolved::Refused(format!("the header for Bitcoin block {height} from {origin} is refused: {why}"))
+            }
         })
     }
 }

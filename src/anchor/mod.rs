@@ -270,7 +270,8 @@ mod tests {
 
     #[test]
     fn a_false_attestation_sits_beside_a_true_one_instead_of_sinking_it() {
-        let report = summary(vec![invalid("merkle root mismatch at block 5"), confirmed(9, false), confirmed(7, false)]);
+        let report =
+            summary(vec![invalid("merkle root mismatch at block 5"), confirmed(9, false), confirmed(7, false)]);
         assert_eq!(report.state, AnchorState::Confirmed);
         assert_eq!(report.block, Some(7), "the earliest true block wins");
         assert_eq!(report.invalid_attestations, ["merkle root mismatch at block 5"]);

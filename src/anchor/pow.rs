@@ -152,7 +152,10 @@ pub fn check(network: BitcoinNetwork, height: u64, header: &BlockHeader) -> Resu
     };
     let hash = block_hash(header);
     if U256::from_le_bytes(hash) > target {
-        return Err(format!("it has no proof of work: its hash {} is above its own target (nBits 0x{bits:08x})", block_hash_hex(header)));
+        return Err(format!(
+            "it has no proof of work: its hash {} is above its own target (nBits 0x{bits:08x})",
+            block_hash_hex(header)
+        ));
     }
     let period = height / RETARGET_INTERVAL;
     let beyond_checkpoints = match network {

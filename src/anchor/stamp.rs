@@ -12,9 +12,9 @@ use std::time::Duration;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::headers::BitcoinHeaders;
 use super::merkle::{self, Hash, MerkleTree, Side};
 use super::ots::{self, Attestation, DetachedTimestamp, HashOp, Op, Timestamp};
-use super::headers::BitcoinHeaders;
 use super::{bitcoin_heights, digest, ots_path, read_ots, summarise, AnchorError, AnchorState};
 
 /// Public calendars run by independent operators (the ones the reference
@@ -408,7 +408,11 @@ fn rank(state: AnchorState) -> u8 {
 
 /// The proof judged on its own (against its own file digest) with the
 /// headers at hand: the verdict and how many of its attestations are false.
-fn judge(proof: &DetachedTimestamp, headers: &BitcoinHeaders, receipt: &Path) -> Result<(AnchorState, usize), AnchorError> {
+fn judge(
+    proof: &DetachedTimestamp,
+    headers: &BitcoinHeaders,
+    receipt: &Path,
+) -> Result<(AnchorState, usize), AnchorError> {
     let set = headers.at(bitcoin_heights(proof))?;
     let report = summarise(ots::verify(&proof.file_digest, proof, &set), receipt);
     Ok((report.state, report.invalid_attestations.len()))

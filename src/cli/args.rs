@@ -25,6 +25,19 @@ pub enum Command {
     /// Sign media with a C2PA manifest (Content Credentials).
     Sign(SignArgs),
     /// Verify the C2PA manifests of media files: trusted, valid, invalid or absent.
+    ///
+    /// Anchor receipts beside each file (or given with --receipt) are checked
+    /// too. A `confirmed` Bitcoin (OpenTimestamps) anchor proves that the
+    /// file's hash is committed to the Merkle root of a block header that
+    /// carries real mainnet proof of work at the height the proof claims, so
+    /// the file existed before that block's time (which may run up to two
+    /// hours fast). It trusts SHA-256, the checkpoint table compiled into vouch
+    /// (every retarget period's target and last block hash up to height
+    /// 953,567) and that nobody spent a real block's work to forge a header; it
+    /// does not check that the block is on today's best chain, and above the
+    /// table (`beyond_checkpoints`) the target is only checked to be reachable.
+    /// Attestations are judged one by one: any true one confirms, false ones
+    /// are listed beside it.
     Verify(VerifyArgs),
     /// One verdict per file (pass, warn, fail) against a policy: credentials,
     /// signer, anchors; as text, JSON Lines, JUnit, SARIF or HTML.

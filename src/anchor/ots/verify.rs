@@ -67,11 +67,7 @@ pub enum AttestationOutcome {
 /// `file_digest`. One outcome per attestation, in the order of
 /// [`DetachedTimestamp::attestations`]; when the digest is not the proof's,
 /// every outcome is `Invalid`, since nothing in the proof is about this file.
-pub fn verify(
-    file_digest: &[u8],
-    proof: &DetachedTimestamp,
-    headers: &HeaderSet,
-) -> Vec<AttestationOutcome> {
+pub fn verify(file_digest: &[u8], proof: &DetachedTimestamp, headers: &HeaderSet) -> Vec<AttestationOutcome> {
     let attestations = proof.attestations();
     if file_digest != proof.file_digest.as_slice() {
         let reason = format!(
