@@ -68,21 +68,39 @@ fn a_thousand_files_one_post_per_calendar_upgraded_and_confirmed() {
     assert_eq!(output.status.code(), Some(1));
 
     alice.mine();
-    let output = world.vouch().args(["anchor", "upgrade"]).args(&proofs).output().unwrap();
+    // Both calendars are asked only because the user trusts them; bob has
+    // nothing yet and stays pending beside alice's attestation.
+    let output = world
+        .vouch()
+        .args(["anchor", "upgrade", "--calendar", &alice.url, "--calendar", &bob.url])
+        .args(&proofs)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     reference_parses_every_proof(&python, &proofs);
 
     let headers = world.path("headers.txt");
     std::fs::write(&headers, alice.get("/headers")).unwrap();
-    let output = world.vouch().arg("verify").arg(&files).arg("--headers").arg(&headers).arg("--json").output().unwrap();
+    let verify = || {
+        let mut cmd = world.vouch();
+        cmd.arg("verify").arg(&files).arg("--headers").arg(&headers).args(["--bitcoin-network", "regtest", "--json"]);
+        cmd.output().unwrap()
+    };
+    let output = verify();
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let reports = json_lines(&output.stdout);
     assert_eq!(reports.len(), 1000);
     assert!(reports.iter().all(|r| r["anchors"][0]["state"] == "confirmed" && r["anchors"][0]["block"] == 800000));
+    assert_eq!(reports[0]["anchors"][0]["chain"], "bitcoin-regtest");
+    // The same headers are no mainnet blocks: without regtest, nothing
+    // confirms (the proofs stay pending on bob).
+    let output = world.vouch().arg("verify").arg(&files).arg("--headers").arg(&headers).arg("--json").output();
+    let reports = json_lines(&output.unwrap().stdout);
+    assert!(reports.iter().all(|r| r["anchors"][0]["state"] == "pending"), "{}", reports[0]);
 
     // One changed file: exactly that one is invalid.
     std::fs::write(files.join("story-0421.txt"), "story 421, edited\n").unwrap();
-    let output = world.vouch().arg("verify").arg(&files).arg("--headers").arg(&headers).arg("--json").output().unwrap();
+    let output = verify();
     assert_eq!(output.status.code(), Some(1));
     let invalid: Vec<_> = json_lines(&output.stdout)
         .into_iter()
@@ -135,4 +153,104 @@ fn existing_receipts_are_kept_unless_forced() {
     assert_eq!(calendar.posts(), 1, "nothing was submitted for the refused batch");
     assert_eq!(anchor(true).status.code(), Some(0));
     assert_ne!(sha256(&receipt), first);
+}
+
+/// Anchors `name` with the calendars given (all must accept) and returns the file and its proof.
+fn stamped(world: &World, name: &str, calendars: &[&Calendar]) -> (PathBuf, PathBuf) {
+    let file = world.path(name);
+    std::fs::write(&file, format!("{name}\n")).unwrap();
+    let mut cmd = world.vouch();
+    cmd.arg("anchor").arg(&file).args(["--to", "ots"]);
+    for calendar in calendars {
+        cmd.args(["--calendar", &calendar.url]);
+    }
+    cmd.args(["--min-calendars", &calendars.len().to_string()]).assert().success();
+    let proof = world.path(&format!("{name}.ots"));
+    (file, proof)
+}
+
+fn upgrade(world: &World, proof: &Path, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let output = world.vouch().args(["anchor", "upgrade"]).arg(proof).args(extra).arg("--json").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let mut lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 1, "stderr: {stderr}");
+    (output.status.code(), lines.remove(0))
+}
+
+#[test]
+fn upgrade_contacts_no_calendar_the_user_does_not_trust() {
+    let Some(python) = python() else { return };
+    let world = World::new();
+    let stranger = Calendar::start(&python);
+    let (_, proof) = stamped(&world, "story.txt", &[&stranger]);
+    stranger.mine();
+    let before = sha256(&proof);
+    // Not trusted at all; then "trusted" under a URL that is a mere prefix of its own.
+    let port = stranger.url.rsplit(':').next().unwrap();
+    let prefix = format!("http://127.0.0.1:{}", &port[..port.len() - 1]);
+    for extra in [vec![], vec!["--calendar", prefix.as_str()]] {
+        let (code, upgraded) = upgrade(&world, &proof, &extra);
+        assert_eq!(stranger.gets(), 0, "{extra:?}: a request reached the untrusted calendar");
+        assert_eq!(upgraded["skipped"][0], stranger.url.as_str(), "{extra:?}: {upgraded}");
+        assert_eq!((upgraded["changed"].as_bool(), code), (Some(false), Some(1)), "{upgraded}");
+        assert_eq!(sha256(&proof), before);
+    }
+    // Named exactly, it is asked (once) and the proof completes.
+    let (code, upgraded) = upgrade(&world, &proof, &["--calendar", &stranger.url]);
+    assert_eq!((code, stranger.gets()), (Some(0), 1), "{upgraded}");
+    assert_eq!(upgraded["complete"], true);
+    assert!(upgraded.get("skipped").is_none(), "{upgraded}");
+}
+
+#[test]
+fn a_lying_calendar_cannot_spoil_the_proof_an_honest_one_completes() {
+    let Some(python) = python() else { return };
+    for lie in ["wrong-root", "earlier"] {
+        let world = World::new();
+        let honest = Calendar::start(&python);
+        let liar = Calendar::start_with(&python, &["--lie", lie]);
+        let (file, proof) = stamped(&world, "story.txt", &[&honest, &liar]);
+        let trust = ["--calendar", honest.url.as_str(), "--calendar", liar.url.as_str()];
+        honest.mine();
+        let headers = world.path("headers.txt");
+        std::fs::write(&headers, honest.get("/headers")).unwrap();
+        let headers_arg = headers.display().to_string();
+        let with_headers = [&trust[..], &["--headers", &headers_arg, "--bitcoin-network", "regtest"]].concat();
+        let blind = world.path("blind.txt.ots");
+        std::fs::copy(&proof, &blind).unwrap();
+
+        // With headers: the honest reply is merged, the lie is not.
+        let (code, upgraded) = upgrade(&world, &proof, &with_headers);
+        assert_eq!((code, upgraded["complete"].as_bool()), (Some(0), Some(true)), "{lie}: {upgraded}");
+        assert_eq!(upgraded["rejected"].as_array().map(Vec::len), Some(1), "{lie}: {upgraded}");
+        let verify = |receipt: &Path| {
+            let mut cmd = world.vouch();
+            cmd.arg("verify").arg(&file).arg("--receipt").arg(receipt);
+            let out = cmd.args(["--headers", &headers_arg, "--bitcoin-network", "regtest", "--json"]).output().unwrap();
+            let anchors = json_lines(&out.stdout).remove(0)["anchors"].clone();
+            let anchor = anchors.as_array().unwrap().iter().find(|a| a["receipt"] == receipt.display().to_string());
+            (out.status.code(), anchor.cloned().unwrap())
+        };
+        let (code, anchor) = verify(&proof);
+        assert_eq!((code, anchor["state"].as_str()), (Some(0), Some("confirmed")), "{lie}: {anchor}");
+        assert_eq!(anchor["block"], 800000);
+        assert!(anchor.get("invalid_attestations").is_none(), "{lie}: {anchor}");
+        // Asked again, the liar lies again: the proof on disk stays as it is.
+        let settled = sha256(&proof);
+        let (_, upgraded) = upgrade(&world, &proof, &with_headers);
+        let rejected = upgraded["rejected"][0].as_str().unwrap_or_default();
+        assert!(rejected.starts_with(&liar.url) && rejected.contains("false attestation"), "{lie}: {upgraded}");
+        assert_eq!(sha256(&proof), settled, "{lie}: {upgraded}");
+
+        // Without headers upgrade cannot judge and merges both; verify then
+        // confirms on the honest attestation and names the false one beside it.
+        let (_, upgraded) = upgrade(&world, &blind, &trust);
+        assert_eq!(upgraded["complete"], true, "{lie}: {upgraded}");
+        let (code, anchor) = verify(&blind);
+        assert_eq!((code, anchor["state"].as_str()), (Some(0), Some("confirmed")), "{lie}: {anchor}");
+        assert_eq!(anchor["block"], 800000, "{lie}: the lie's earlier block must not win: {anchor}");
+        let false_one = anchor["invalid_attestations"][0].as_str().unwrap_or_default();
+        let lied_at = if lie == "earlier" { 799999 } else { 800000 };
+        assert_eq!(false_one, format!("merkle root mismatch at block {lied_at}"), "{lie}: {anchor}");
+    }
 }

@@ -48,7 +48,7 @@ impl Delivery {
             .iter()
             .map(|n| dir.join(format!("{n}.ots")))
             .collect();
-        world.vouch().args(["anchor", "upgrade"]).args(&proofs).assert().success();
+        world.vouch().args(["anchor", "upgrade", "--calendar", &calendar.url]).args(&proofs).assert().success();
         let headers = world.path("headers.txt");
         std::fs::write(&headers, calendar.get("/headers")).unwrap();
         // Tampered after anchoring too: both the manifest and the anchor see it.
@@ -67,6 +67,7 @@ impl Delivery {
             .arg(&self.policy)
             .arg("--headers")
             .arg(&self.headers)
+            .args(["--bitcoin-network", "regtest"])
             .args(extra)
             .output()
             .unwrap()

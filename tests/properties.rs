@@ -6,7 +6,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use vouch::anchor::merkle::{self, MerkleTree, Side, Step};
-use vouch::anchor::{evm, ots};
+use vouch::anchor::{evm, ots, pow};
 use vouch::check::LoadedPolicy;
 use vouch::detect::card::Card;
 
@@ -47,6 +47,23 @@ proptest! {
         if let Ok(headers) = ots::parse_headers_file(&text) {
             prop_assert!(headers.values().all(|h| h.len() == ots::HEADER_LEN));
         }
+    }
+
+    #[test]
+    fn no_header_without_mainnet_work_passes_and_none_panics(
+        head in proptest::collection::vec(any::<u8>(), 72),
+        bits in prop_oneof![any::<u32>(), Just(0x181686f5u32), Just(0x1d00ffff), Just(0x207fffff)],
+        nonce in any::<u32>(),
+        height in prop_oneof![any::<u64>(), 0u64..1_200_000],
+    ) {
+        let mut header = [0u8; ots::HEADER_LEN];
+        header[..72].copy_from_slice(&head);
+        header[72..76].copy_from_slice(&bits.to_le_bytes());
+        header[76..].copy_from_slice(&nonce.to_le_bytes());
+        // Random bytes never carry mainnet work (a hash below 2^224 is a 1 in 2^32 shot
+        // at the very least); regtest work is cheap, so that call only has to return.
+        prop_assert!(pow::check(pow::BitcoinNetwork::Mainnet, height, &header).is_err());
+        let _ = pow::check(pow::BitcoinNetwork::Regtest, height, &header);
     }
 
     #[test]

@@ -400,6 +400,8 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
         receipt: receipt_file.to_path_buf(),
         tx_hash: Some(receipt.tx_hash.to_string()),
         confirmations: None,
+        beyond_checkpoints: false,
+        invalid_attestations: Vec::new(),
     };
     let invalid = |mut report: AnchorReport, reason: String| {
         report.state = AnchorState::Invalid;

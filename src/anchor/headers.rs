@@ -1,22 +1,23 @@
-//! Where Bitcoin block headers come from: a headers file (offline), a Bitcoin
-//! Core node (`getblockhash` / `getblockheader` over JSON-RPC) or an Esplora
-//! REST server. Whatever the source, vouch hashes each header itself and
-//! refuses one whose hash is not the hash the source named, so a source can
-//! withhold headers but not forge them for a hash it also reports.
+//! Where Bitcoin block headers come from: a headers file (offline), Bitcoin
+//! Core nodes (`getblockhash` / `getblockheader` over JSON-RPC) or Esplora
+//! REST servers. Whatever the source, vouch hashes each header itself and
+//! refuses one whose hash is not the hash the source named, then checks its
+//! proof of work against the target mainnet required at that height
+//! ([`pow`]); several sources must give the same header. A source can
+//! withhold headers, but forging one costs real mining at real difficulty.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::ots::{block_hash_hex, BlockHeader, HEADER_LEN};
+use super::ots::{block_hash_hex, BlockHeader, HeaderSet, HEADER_LEN};
+use super::pow::{self, BitcoinNetwork};
 use super::AnchorError;
 
 /// A header reply is 160 hex characters; anything far larger is hostile.
 const MAX_REPLY: u64 = 64 * 1024;
 
 pub enum HeaderSource {
-    /// Only the headers loaded from files.
-    Offline,
     /// A Bitcoin Core JSON-RPC endpoint; credentials may sit in the URL.
     BitcoinRpc { url: String, agent: ureq::Agent },
     /// An Esplora REST base URL (e.g. …/api).
@@ -32,9 +33,16 @@ impl HeaderSource {
         Self::Esplora { url: url.trim_end_matches('/').to_string(), agent: agent(timeout) }
     }
 
+    /// How messages name this source (credentials removed).
+    fn name(&self) -> String {
+        match self {
+            Self::BitcoinRpc { url, .. } => format!("Bitcoin Core {}", redact(url)),
+            Self::Esplora { url, .. } => format!("Esplora {}", redact(url)),
+        }
+    }
+
     fn fetch(&self, height: u64) -> Result<Option<BlockHeader>, AnchorError> {
         match self {
-            Self::Offline => Ok(None),
             Self::BitcoinRpc { url, agent } => {
                 let hash = match bitcoin_rpc(agent, url, "getblockhash", serde_json::json!([height]))? {
                     Some(serde_json::Value::String(hash)) => hash,
@@ -156,43 +164,115 @@ fn get_text(agent: &ureq::Agent, url: &str) -> Result<Option<String>, AnchorErro
     Ok(Some(text.trim().to_string()))
 }
 
-/// Headers known to this run: loaded from files, then fetched on demand and
-/// kept, so a batch of proofs for one block asks the source once.
-pub struct BitcoinHeaders {
-    source: HeaderSource,
-    known: Mutex<BTreeMap<u64, BlockHeader>>,
+/// What is known about the header at one height, once looked up.
+#[derive(Debug, Clone)]
+enum Resolved {
+    Accepted { header: BlockHeader, beyond_checkpoints: bool },
+    Refused(String),
+    Missing,
 }
 
-impl Default for BitcoinHeaders {
-    fn default() -> Self {
-        Self { source: HeaderSource::Offline, known: Mutex::new(BTreeMap::new()) }
-    }
+/// Headers known to this run: loaded from files, then fetched on demand and
+/// kept, so a batch of proofs for one block asks the sources once. Every
+/// header, whatever its origin, must carry the proof of work its height
+/// requires ([`pow::check`]); with several sources, they must agree.
+#[derive(Default)]
+pub struct BitcoinHeaders {
+    sources: Vec<HeaderSource>,
+    network: BitcoinNetwork,
+    from_file: BTreeMap<u64, BlockHeader>,
+    resolved: Mutex<BTreeMap<u64, Resolved>>,
 }
 
 impl BitcoinHeaders {
-    pub fn set_source(&mut self, source: HeaderSource) {
-        self.source = source;
+    /// Adds a source; with several, each is asked and all must agree.
+    pub fn add_source(&mut self, source: HeaderSource) {
+        self.sources.push(source);
+    }
+
+    pub fn set_network(&mut self, network: BitcoinNetwork) {
+        self.network = network;
+    }
+
+    pub fn network(&self) -> BitcoinNetwork {
+        self.network
     }
 
     pub fn extend(&mut self, headers: BTreeMap<u64, BlockHeader>) {
-        self.known.get_mut().unwrap_or_else(|p| p.into_inner()).extend(headers);
+        self.from_file.extend(headers);
     }
 
-    /// The headers at `heights` that the file or the source has.
-    pub fn at(&self, heights: impl IntoIterator<Item = u64>) -> Result<BTreeMap<u64, BlockHeader>, AnchorError> {
-        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        let mut found = BTreeMap::new();
+    /// Loads a headers file (`height header-hex` per line).
+    pub fn load_file(&mut self, path: &std::path::Path) -> Result<(), AnchorError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| AnchorError::Io { path: path.to_path_buf(), source })?;
+        let headers = super::ots::parse_headers_file(&text)
+            .map_err(|source| AnchorError::Headers { path: path.to_path_buf(), source })?;
+        self.extend(headers);
+        Ok(())
+    }
+
+    /// The headers at `heights`: accepted, refused (and why), or absent.
+    /// Errors only when a source cannot be asked or answers nonsense.
+    pub fn at(&self, heights: impl IntoIterator<Item = u64>) -> Result<HeaderSet, AnchorError> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        let mut set = HeaderSet { chain: self.network.chain_name(), ..HeaderSet::default() };
         for height in heights {
-            let header = match known.get(&height) {
-                Some(header) => Some(*header),
-                None => self.source.fetch(height)?,
+            let known = match resolved.get(&height) {
+                Some(known) => known.clone(),
+                None => {
+                    let fresh = self.resolve(height)?;
+                    resolved.insert(height, fresh.clone());
+                    fresh
+                }
             };
-            if let Some(header) = header {
-                known.insert(height, header);
-                found.insert(height, header);
+            match known {
+                Resolved::Accepted { header, beyond_checkpoints } => {
+                    set.accepted.insert(height, header);
+                    if beyond_checkpoints {
+                        set.beyond_checkpoints.insert(height);
+                    }
+                }
+                Resolved::Refused(reason) => {
+                    set.refused.insert(height, reason);
+                }
+                Resolved::Missing => {}
             }
         }
-        Ok(found)
+        Ok(set)
+    }
+
+    fn resolve(&self, height: u64) -> Result<Resolved, AnchorError> {
+        let (origin, header) = match self.from_file.get(&height) {
+            Some(header) => ("the headers file".to_string(), *header),
+            None => {
+                let mut answers = Vec::with_capacity(self.sources.len());
+                for source in &self.sources {
+                    answers.push((source.name(), source.fetch(height)?));
+                }
+                let Some((first_name, first)) = answers.first() else { return Ok(Resolved::Missing) };
+                if let Some((other_name, other)) = answers.iter().find(|(_, answer)| answer != first) {
+                    let say = |answer: &Option<BlockHeader>| match answer {
+                        Some(header) => format!("block {}", block_hash_hex(header)),
+                        None => "no block".to_string(),
+                    };
+                    return Ok(Resolved::Refused(format!(
+                        "header sources disagree on Bitcoin block {height}: {first_name} names {}, {other_name} names {}",
+                        say(first),
+                        say(other)
+                    )));
+                }
+                let Some(header) = *first else { return Ok(Resolved::Missing) };
+                let origin = if answers.len() == 1 { first_name.clone() } else { format!("{} sources", answers.len()) };
+                (origin, header)
+            }
+        };
+        Ok(match pow::check(self.network, height, &header) {
+            Ok(worked) => Resolved::Accepted { header, beyond_checkpoints: worked.beyond_checkpoints },
+            Err(why) => {
+                Resolved::Refused(format!("the header for Bitcoin block {height} from {origin} is refused: {why}"))
+            }
+        })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod evm;
 pub mod headers;
 pub mod merkle;
 pub mod ots;
+pub mod pow;
 pub mod stamp;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +76,14 @@ pub struct AnchorReport {
     /// EVM only: blocks on top of (and including) the anchoring block.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confirmations: Option<u64>,
+    /// Bitcoin only: the confirming block is above the checkpoints compiled
+    /// into vouch, so its target was only checked to be reachable.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub beyond_checkpoints: bool,
+    /// False attestations of a proof whose verdict rests on others (as the
+    /// reference client reports them beside a confirmation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_attestations: Vec<String>,
 }
 
 /// Chain data available to this run (offline where the data is at hand).
@@ -88,11 +97,7 @@ pub struct ChainData {
 impl ChainData {
     /// Loads a headers file (`height header-hex` per line).
     pub fn with_headers_file(mut self, path: &Path) -> Result<Self, AnchorError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| AnchorError::Io { path: path.to_path_buf(), source })?;
-        let headers = ots::parse_headers_file(&text)
-            .map_err(|source| AnchorError::Headers { path: path.to_path_buf(), source })?;
-        self.bitcoin.extend(headers);
+        self.bitcoin.load_file(path)?;
         Ok(self)
     }
 }
@@ -133,22 +138,33 @@ pub fn verify_receipt(file: &Path, receipt: &Path, chain: &ChainData) -> Result<
         return Err(AnchorError::UnknownReceipt(receipt.to_path_buf()));
     }
     let proof = read_ots(receipt)?;
-    let heights = proof.attestations().into_iter().filter_map(|(_, a)| match a {
-        ots::Attestation::Bitcoin { height } => Some(height),
-        _ => None,
-    });
-    let headers = chain.bitcoin.at(heights)?;
+    let headers = chain.bitcoin.at(bitcoin_heights(&proof))?;
     let stream = std::fs::File::open(file).map_err(|source| AnchorError::Io { path: file.to_path_buf(), source })?;
     let outcomes = ots::verify_reader(stream, &proof, &headers)
         .map_err(|source| AnchorError::Proof { path: receipt.to_path_buf(), source })?;
     Ok(summarise(outcomes, receipt))
 }
 
-/// One verdict from many attestations. A single false attestation makes the
-/// receipt invalid even beside a true one: a proof that lies anywhere is not
-/// evidence. Otherwise the earliest confirmation wins; pending and
-/// unverifiable never count as confirmed.
-fn summarise(outcomes: Vec<AttestationOutcome>, receipt: &Path) -> AnchorReport {
+/// The heights of the Bitcoin attestations in `proof`.
+pub(crate) fn bitcoin_heights(proof: &ots::DetachedTimestamp) -> Vec<u64> {
+    proof
+        .attestations()
+        .into_iter()
+        .filter_map(|(_, a)| match a {
+            ots::Attestation::Bitcoin { height } => Some(height),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One verdict from many attestations, judged one by one as the reference
+/// client does: any true Bitcoin attestation confirms (the earliest wins),
+/// and false ones are listed beside it rather than sinking it, so a calendar
+/// that lies cannot spoil the attestations of the honest ones. Without a
+/// confirmation: pending while a calendar may still deliver, unverifiable
+/// while some attestation could still be true, invalid when every one is
+/// false.
+pub(crate) fn summarise(outcomes: Vec<AttestationOutcome>, receipt: &Path) -> AnchorReport {
     let mut report = AnchorReport {
         kind: "ots",
         state: AnchorState::Unverifiable,
@@ -160,30 +176,39 @@ fn summarise(outcomes: Vec<AttestationOutcome>, receipt: &Path) -> AnchorReport 
         receipt: receipt.to_path_buf(),
         tx_hash: None,
         confirmations: None,
+        beyond_checkpoints: false,
+        invalid_attestations: Vec::new(),
     };
-    if let Some(reason) = outcomes.iter().find_map(|o| match o {
-        AttestationOutcome::Invalid { reason } => Some(reason.clone()),
-        _ => None,
-    }) {
-        report.state = AnchorState::Invalid;
-        report.reason = Some(reason);
-        return report;
-    }
+    let invalid: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            AttestationOutcome::Invalid { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
     let earliest = outcomes
         .iter()
         .filter_map(|o| match o {
-            AttestationOutcome::Confirmed { chain, height, block_hash, time } => {
-                Some((height, chain, block_hash, time))
+            AttestationOutcome::Confirmed { chain, height, block_hash, time, beyond_checkpoints } => {
+                Some((height, chain, block_hash, time, beyond_checkpoints))
             }
             _ => None,
         })
         .min_by_key(|(height, ..)| **height);
-    if let Some((height, chain, block_hash, time)) = earliest {
+    if let Some((height, chain, block_hash, time, beyond_checkpoints)) = earliest {
         report.state = AnchorState::Confirmed;
         report.chain = Some(chain.clone());
         report.block = Some(*height);
         report.block_hash = Some(block_hash.clone());
         report.time = Some(time.clone());
+        report.beyond_checkpoints = *beyond_checkpoints;
+        if *beyond_checkpoints {
+            report.reason = Some(format!(
+                "block {height} is beyond the checkpoints vouch ships (height {}): its proof of work was checked against a reachable target, not a recorded one",
+                pow::last_checkpoint_height()
+            ));
+        }
+        report.invalid_attestations = invalid;
         return report;
     }
     if let Some(uri) = outcomes.iter().find_map(|o| match o {
@@ -192,14 +217,88 @@ fn summarise(outcomes: Vec<AttestationOutcome>, receipt: &Path) -> AnchorReport 
     }) {
         report.state = AnchorState::Pending;
         report.reason = Some(format!("waiting for a Bitcoin block; upgrade from {uri}"));
+        report.invalid_attestations = invalid;
         return report;
     }
-    report.reason = outcomes
-        .iter()
-        .find_map(|o| match o {
-            AttestationOutcome::Unverifiable { reason } => Some(reason.clone()),
-            _ => None,
-        })
-        .or_else(|| Some("the proof has no attestations".into()));
+    if let Some(reason) = outcomes.iter().find_map(|o| match o {
+        AttestationOutcome::Unverifiable { reason } => Some(reason.clone()),
+        _ => None,
+    }) {
+        report.reason = Some(reason);
+        report.invalid_attestations = invalid;
+        return report;
+    }
+    match invalid.into_iter().next() {
+        Some(reason) => {
+            report.state = AnchorState::Invalid;
+            report.reason = Some(reason);
+        }
+        None => report.reason = Some("the proof has no attestations".into()),
+    }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn confirmed(height: u64, beyond_checkpoints: bool) -> AttestationOutcome {
+        AttestationOutcome::Confirmed {
+            chain: "bitcoin".into(),
+            height,
+            block_hash: format!("hash-{height}"),
+            time: "2015-05-28T15:41:18Z".into(),
+            beyond_checkpoints,
+        }
+    }
+
+    fn invalid(reason: &str) -> AttestationOutcome {
+        AttestationOutcome::Invalid { reason: reason.into() }
+    }
+
+    fn unverifiable(reason: &str) -> AttestationOutcome {
+        AttestationOutcome::Unverifiable { reason: reason.into() }
+    }
+
+    fn pending() -> AttestationOutcome {
+        AttestationOutcome::Pending { uri: "https://alice.btc.calendar.opentimestamps.org".into() }
+    }
+
+    fn summary(outcomes: Vec<AttestationOutcome>) -> AnchorReport {
+        summarise(outcomes, Path::new("x.ots"))
+    }
+
+    #[test]
+    fn a_false_attestation_sits_beside_a_true_one_instead_of_sinking_it() {
+        let report =
+            summary(vec![invalid("merkle root mismatch at block 5"), confirmed(9, false), confirmed(7, false)]);
+        assert_eq!(report.state, AnchorState::Confirmed);
+        assert_eq!(report.block, Some(7), "the earliest true block wins");
+        assert_eq!(report.invalid_attestations, ["merkle root mismatch at block 5"]);
+        assert_eq!(report.reason, None);
+    }
+
+    #[test]
+    fn without_a_confirmation_the_open_verdicts_come_before_invalid() {
+        let report = summary(vec![invalid("false"), pending()]);
+        assert_eq!((report.state, report.invalid_attestations.len()), (AnchorState::Pending, 1));
+        let report = summary(vec![invalid("false"), unverifiable("no header for Bitcoin block 3")]);
+        assert_eq!(report.state, AnchorState::Unverifiable);
+        assert_eq!(report.reason.as_deref(), Some("no header for Bitcoin block 3"));
+        assert_eq!(report.invalid_attestations, ["false"]);
+        let report = summary(vec![invalid("false"), invalid("also false")]);
+        assert_eq!((report.state, report.reason.as_deref()), (AnchorState::Invalid, Some("false")));
+        let report = summary(vec![]);
+        assert_eq!(report.reason.as_deref(), Some("the proof has no attestations"));
+    }
+
+    #[test]
+    fn a_block_beyond_the_checkpoints_says_so() {
+        let report = summary(vec![confirmed(960_000, true)]);
+        assert_eq!(report.state, AnchorState::Confirmed);
+        assert!(report.beyond_checkpoints);
+        assert!(report.reason.unwrap().contains("beyond the checkpoints vouch ships (height 953567)"));
+        let json = serde_json::to_value(summary(vec![confirmed(7, false)])).unwrap();
+        assert!(json.get("beyond_checkpoints").is_none() && json.get("invalid_attestations").is_none(), "{json}");
+    }
 }

@@ -12,9 +12,10 @@ use std::time::Duration;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::headers::BitcoinHeaders;
 use super::merkle::{self, Hash, MerkleTree, Side};
 use super::ots::{self, Attestation, DetachedTimestamp, HashOp, Op, Timestamp};
-use super::{digest, ots_path, read_ots, AnchorError};
+use super::{bitcoin_heights, digest, ots_path, read_ots, summarise, AnchorError, AnchorState};
 
 /// Public calendars run by independent operators (the ones the reference
 /// `ots` client uses), so no single operator can withhold a timestamp.
@@ -274,6 +275,109 @@ fn write_proof(receipt: &Path, proof: &DetachedTimestamp, overwrite: bool) -> Re
     })
 }
 
+/// Calendars run by the public operators, as patterns in the form of the
+/// reference client's default whitelist (`*` stands for any subdomain).
+pub const PUBLIC_CALENDARS: &[&str] = &[
+    "https://*.calendar.opentimestamps.org",
+    "https://*.calendar.eternitywall.com",
+    "https://*.calendar.catallaxy.com",
+];
+
+/// One allowed calendar: scheme, host (or any subdomain of a host), port and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CalendarPattern {
+    scheme: String,
+    host: String,
+    any_subdomain: bool,
+    port: u16,
+    path: String,
+}
+
+impl CalendarPattern {
+    fn matches(&self, url: &CalendarPattern) -> bool {
+        let host = if self.any_subdomain {
+            // `self.host` keeps its leading dot: ".calendar.example.org".
+            url.host.strip_suffix(&self.host).is_some_and(|labels| !labels.is_empty() && !labels.ends_with('.'))
+        } else {
+            url.host == self.host
+        };
+        host && !url.any_subdomain && url.scheme == self.scheme && url.port == self.port && url.path == self.path
+    }
+}
+
+/// Splits an http(s) URL into what a calendar is compared by; `None` for
+/// anything else (credentials, queries, other schemes) — such a calendar is
+/// never contacted.
+fn calendar_parts(url: &str) -> Option<CalendarPattern> {
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') || uri.query().is_some() {
+        return None;
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let (any_subdomain, host) = match host.strip_prefix('*') {
+        Some(rest) if rest.starts_with('.') => (true, rest.to_string()),
+        Some(_) => return None,
+        None => (false, host),
+    };
+    Some(CalendarPattern {
+        scheme,
+        host,
+        any_subdomain,
+        port: authority.port_u16().unwrap_or(default_port),
+        path: uri.path().trim_end_matches('/').to_string(),
+    })
+}
+
+/// The calendars `anchor upgrade` may contact: a proof can name any URI in
+/// a pending attestation, and asking an unknown host would leak what was
+/// stamped and when to whoever wrote the proof (or let the proof aim
+/// requests at a private network). As in the reference client, only the
+/// public calendars and those the user names are asked.
+#[derive(Debug, Clone)]
+pub struct CalendarAllowList {
+    patterns: Vec<CalendarPattern>,
+}
+
+impl Default for CalendarAllowList {
+    fn default() -> Self {
+        let patterns = PUBLIC_CALENDARS
+            .iter()
+            .chain(DEFAULT_CALENDARS)
+            .map(|c| calendar_parts(c).expect("the built-in calendars are valid URLs"))
+            .collect();
+        Self { patterns }
+    }
+}
+
+impl CalendarAllowList {
+    /// The public calendars plus `extra` (exact URLs); errors name the URL.
+    pub fn with(extra: &[String]) -> Result<Self, AnchorError> {
+        let mut list = Self::default();
+        for url in extra {
+            match calendar_parts(url) {
+                Some(pattern) if !pattern.any_subdomain => list.patterns.push(pattern),
+                _ => {
+                    return Err(AnchorError::Rpc(format!(
+                        "calendar {url}: not an http(s) URL without credentials or query"
+                    )))
+                }
+            }
+        }
+        Ok(list)
+    }
+
+    pub fn allows(&self, uri: &str) -> bool {
+        calendar_parts(uri).is_some_and(|url| self.patterns.iter().any(|p| p.matches(&url)))
+    }
+}
+
 /// What `vouch anchor upgrade` did to one proof.
 #[derive(Debug, Clone, Serialize)]
 pub struct Upgraded {
@@ -283,30 +387,138 @@ pub struct Upgraded {
     /// Whether anything new was merged (and the file rewritten).
     pub changed: bool,
     pub pending: Vec<String>,
+    /// Calendars the proof names that are not on the allow list: not contacted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+    /// Replies not merged, and why (a false attestation, a reply that does
+    /// not fit the proof, a result that would verify worse).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<String>,
 }
 
-/// Asks each pending calendar for the completed timestamp and rewrites the
-/// proof atomically when anything came back.
-pub fn upgrade(receipt: &Path, client: &CalendarClient) -> Result<Upgraded, AnchorError> {
-    let mut proof = read_ots(receipt)?;
-    let mut changed = false;
-    let mut pending = Vec::new();
-    for (commitment, attestation) in proof.attestations() {
+/// How good a verdict is, for "never worse": confirmed beats still-open
+/// (pending or unverifiable), which beats invalid.
+fn rank(state: AnchorState) -> u8 {
+    match state {
+        AnchorState::Invalid => 0,
+        AnchorState::Pending | AnchorState::Unverifiable => 1,
+        AnchorState::Confirmed => 2,
+    }
+}
+
+/// The proof judged on its own (against its own file digest) with the
+/// headers at hand: the verdict and how many of its attestations are false.
+fn judge(
+    proof: &DetachedTimestamp,
+    headers: &BitcoinHeaders,
+    receipt: &Path,
+) -> Result<(AnchorState, usize), AnchorError> {
+    let set = headers.at(bitcoin_heights(proof))?;
+    let report = summarise(ots::verify(&proof.file_digest, proof, &set), receipt);
+    Ok((report.state, report.invalid_attestations.len()))
+}
+
+/// Asks each allowed pending calendar for the completed timestamp and
+/// rewrites the proof atomically when anything usable came back. A reply
+/// is merged only if the headers at hand find nothing false in it, and the
+/// proof is only rewritten if it verifies at least as well as before.
+pub fn upgrade(
+    receipt: &Path,
+    client: &CalendarClient,
+    allowed: &CalendarAllowList,
+    headers: &BitcoinHeaders,
+) -> Result<Upgraded, AnchorError> {
+    let original = read_ots(receipt)?;
+    let before = judge(&original, headers, receipt)?;
+    let mut proof = original.clone();
+    let mut judged = before;
+    let (mut pending, mut skipped, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
+    for (commitment, attestation) in original.attestations() {
         let Attestation::Pending { uri } = attestation else { continue };
+        if !allowed.allows(&uri) {
+            skipped.push(uri);
+            continue;
+        }
         match client.fetch(&uri, &commitment) {
             Ok(Some(reply)) => {
-                proof
-                    .merge_at(&commitment, reply)
-                    .map_err(|source| AnchorError::Proof { path: receipt.to_path_buf(), source })?;
-                changed = true;
+                let mut candidate = proof.clone();
+                if let Err(e) = candidate.merge_at(&commitment, reply) {
+                    rejected.push(format!("{uri}: the reply does not fit the proof: {e}"));
+                    continue;
+                }
+                let candidate_judged = judge(&candidate, headers, receipt)?;
+                if candidate_judged.1 > judged.1 || rank(candidate_judged.0) < rank(judged.0) {
+                    let why = summarise_false(&candidate, headers, receipt)?;
+                    rejected.push(format!("{uri}: the reply carries a false attestation ({why})"));
+                    continue;
+                }
+                proof = candidate;
+                judged = candidate_judged;
             }
             Ok(None) => pending.push(uri),
             Err(e) => pending.push(format!("{uri} ({e})")),
         }
     }
+    let mut changed = proof != original;
+    if changed && rank(judged.0) < rank(before.0) {
+        rejected.push("the upgraded proof would verify worse than the one on disk: left unchanged".into());
+        proof = original;
+        changed = false;
+    }
     if changed {
         write_proof(receipt, &proof, true)?;
     }
     let complete = proof.attestations().iter().any(|(_, a)| matches!(a, Attestation::Bitcoin { .. }));
-    Ok(Upgraded { receipt: receipt.to_path_buf(), complete, changed, pending })
+    Ok(Upgraded { receipt: receipt.to_path_buf(), complete, changed, pending, skipped, rejected })
+}
+
+/// The newest false attestation of `proof`, for messages.
+fn summarise_false(proof: &DetachedTimestamp, headers: &BitcoinHeaders, receipt: &Path) -> Result<String, AnchorError> {
+    let set = headers.at(bitcoin_heights(proof))?;
+    let report = summarise(ots::verify(&proof.file_digest, proof, &set), receipt);
+    Ok(report.invalid_attestations.last().cloned().or(report.reason).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_calendars_and_only_them_are_allowed_by_default() {
+        let list = CalendarAllowList::default();
+        for ok in [
+            "https://alice.btc.calendar.opentimestamps.org",
+            "https://bob.btc.calendar.opentimestamps.org/",
+            "https://finney.calendar.eternitywall.com",
+            "https://btc.calendar.catallaxy.com",
+            "https://a.pool.opentimestamps.org",
+        ] {
+            assert!(list.allows(ok), "{ok}");
+        }
+        for refused in [
+            "http://alice.btc.calendar.opentimestamps.org",
+            "https://calendar.opentimestamps.org",
+            "https://alice.btc.calendar.opentimestamps.org.evil.example",
+            "https://evilcalendar.opentimestamps.org",
+            "https://alice.btc.calendar.opentimestamps.org:8443",
+            "https://alice.btc.calendar.opentimestamps.org/other",
+            "https://x@alice.btc.calendar.opentimestamps.org",
+            "http://127.0.0.1:14788",
+            "file:///etc/passwd",
+            "not a url",
+        ] {
+            assert!(!list.allows(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_calendar_given_by_the_user_is_matched_exactly() {
+        let list = CalendarAllowList::with(&["http://127.0.0.1:4123".to_string()]).unwrap();
+        assert!(list.allows("http://127.0.0.1:4123/"));
+        assert!(!list.allows("http://127.0.0.1:41234"));
+        assert!(!list.allows("https://127.0.0.1:4123"));
+        for bad in ["ftp://x.example", "https://*.example.org", "http://u:p@host", "http://host/?q=1"] {
+            assert!(CalendarAllowList::with(&[bad.to_string()]).is_err(), "{bad}");
+        }
+    }
 }

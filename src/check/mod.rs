@@ -432,6 +432,8 @@ mod tests {
             receipt: PathBuf::from("r"),
             tx_hash: None,
             confirmations: None,
+            beyond_checkpoints: false,
+            invalid_attestations: Vec::new(),
         }
     }
 

@@ -25,6 +25,19 @@ pub enum Command {
     /// Sign media with a C2PA manifest (Content Credentials).
     Sign(SignArgs),
     /// Verify the C2PA manifests of media files: trusted, valid, invalid or absent.
+    ///
+    /// Anchor receipts beside each file (or given with --receipt) are checked
+    /// too. A `confirmed` Bitcoin (OpenTimestamps) anchor proves that the
+    /// file's hash is committed to the Merkle root of a block header that
+    /// carries real mainnet proof of work at the height the proof claims, so
+    /// the file existed before that block's time (which may run up to two
+    /// hours fast). It trusts SHA-256, the checkpoint table compiled into vouch
+    /// (every retarget period's target and last block hash up to height
+    /// 953,567) and that nobody spent a real block's work to forge a header; it
+    /// does not check that the block is on today's best chain, and above the
+    /// table (`beyond_checkpoints`) the target is only checked to be reachable.
+    /// Attestations are judged one by one: any true one confirms, false ones
+    /// are listed beside it.
     Verify(VerifyArgs),
     /// One verdict per file (pass, warn, fail) against a policy: credentials,
     /// signer, anchors; as text, JSON Lines, JUnit, SARIF or HTML.
@@ -213,17 +226,8 @@ pub struct TrustArgs {
 /// Where the chain data to check anchors comes from.
 #[derive(Debug, Args)]
 pub struct ChainArgs {
-    /// Bitcoin block headers for offline checks of OpenTimestamps proofs:
-    /// lines of `height header-hex` (80-byte headers as on the wire).
-    #[arg(long, value_name = "FILE")]
-    pub headers: Option<PathBuf>,
-    /// Bitcoin Core JSON-RPC URL (http://user:pass@host:8332) to fetch the
-    /// block headers OpenTimestamps proofs need (getblockhash, getblockheader).
-    #[arg(long, value_name = "URL", conflicts_with = "esplora")]
-    pub bitcoin_rpc: Option<String>,
-    /// Esplora REST base URL to fetch the block headers OpenTimestamps proofs need.
-    #[arg(long, value_name = "URL")]
-    pub esplora: Option<String>,
+    #[command(flatten)]
+    pub bitcoin: BitcoinArgs,
     /// EVM JSON-RPC URL of the chain FILE.anchor.json receipts name: the
     /// transaction must exist there, carry the root and sit in the named block.
     #[arg(long, value_name = "URL")]
@@ -235,6 +239,31 @@ pub struct ChainArgs {
     /// Seconds to wait for each request to a node or Esplora server.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
+}
+
+/// Where Bitcoin block headers come from. Every header must carry the proof
+/// of work mainnet required at its height (checked against checkpoints
+/// compiled into vouch); several sources must agree.
+#[derive(Debug, Args)]
+pub struct BitcoinArgs {
+    /// Bitcoin block headers for offline checks of OpenTimestamps proofs:
+    /// lines of `height header-hex` (80-byte headers as on the wire).
+    #[arg(long, value_name = "FILE")]
+    pub headers: Option<PathBuf>,
+    /// Bitcoin Core JSON-RPC URL (http://user:pass@host:8332) to fetch the
+    /// block headers OpenTimestamps proofs need (getblockhash,
+    /// getblockheader). Repeatable, and mixable with --esplora: every source
+    /// is asked and they must agree.
+    #[arg(long, value_name = "URL")]
+    pub bitcoin_rpc: Vec<String>,
+    /// Esplora REST base URL to fetch the block headers OpenTimestamps
+    /// proofs need. Repeatable: every source is asked and they must agree.
+    #[arg(long, value_name = "URL")]
+    pub esplora: Vec<String>,
+    /// The Bitcoin chain headers must belong to (regtest: for local test
+    /// calendars; verdicts then name the chain bitcoin-regtest).
+    #[arg(long, value_enum, value_name = "NETWORK", default_value = "mainnet")]
+    pub bitcoin_network: vouch::anchor::pow::BitcoinNetwork,
 }
 
 /// Report formats of `vouch check`.
@@ -405,11 +434,23 @@ pub struct WatchArgs {
 #[derive(Debug, Subcommand)]
 pub enum AnchorCommand {
     /// Ask the calendars of pending proofs for their Bitcoin attestations and
-    /// rewrite each proof (atomically) when one is complete.
+    /// rewrite each proof (atomically) when one is complete. Only trusted
+    /// calendars are asked (the public ones, and those given with
+    /// --calendar); others a proof names are reported as skipped. With
+    /// headers (--headers, --esplora, --bitcoin-rpc) a reply carrying a false
+    /// attestation is refused, and a proof is never rewritten into one that
+    /// verifies worse.
     Upgrade {
         /// OpenTimestamps proofs to upgrade.
         #[arg(required = true, value_name = "FILE.ots")]
         receipts: Vec<PathBuf>,
+        /// Also trust this calendar (exact URL). Repeatable [default: the
+        /// public calendars: https://*.calendar.opentimestamps.org,
+        /// https://*.calendar.eternitywall.com, https://*.calendar.catallaxy.com].
+        #[arg(long, value_name = "URL")]
+        calendar: Vec<String>,
+        #[command(flatten)]
+        bitcoin: BitcoinArgs,
         /// Seconds to wait for each calendar.
         #[arg(long, value_name = "SECS", default_value_t = 20)]
         timeout: u64,

@@ -271,19 +271,27 @@ fn verify_context(
     provenance::context(anchors.pem_bundle(), allow_remote).context("cannot configure c2pa with these trust anchors")
 }
 
+/// The Bitcoin headers the flags name: a file and any number of sources.
+fn bitcoin_headers(a: &BitcoinArgs, timeout: std::time::Duration) -> Result<anchor::headers::BitcoinHeaders> {
+    use anchor::headers::{BitcoinHeaders, HeaderSource};
+    let mut headers = BitcoinHeaders::default();
+    headers.set_network(a.bitcoin_network);
+    if let Some(path) = &a.headers {
+        headers.load_file(path)?;
+    }
+    for url in &a.bitcoin_rpc {
+        headers.add_source(HeaderSource::bitcoin_rpc(url, timeout));
+    }
+    for url in &a.esplora {
+        headers.add_source(HeaderSource::esplora(url, timeout));
+    }
+    Ok(headers)
+}
+
 /// The chain data the flags name: headers file, header source, EVM node.
 fn chain_data(a: &ChainArgs, min_confirmations: u64) -> Result<ChainData> {
-    let mut chain = match &a.headers {
-        Some(path) => ChainData::default().with_headers_file(path)?,
-        None => ChainData::default(),
-    };
     let timeout = std::time::Duration::from_secs(a.timeout);
-    if let Some(url) = &a.bitcoin_rpc {
-        chain.bitcoin.set_source(anchor::headers::HeaderSource::bitcoin_rpc(url, timeout));
-    }
-    if let Some(url) = &a.esplora {
-        chain.bitcoin.set_source(anchor::headers::HeaderSource::esplora(url, timeout));
-    }
+    let mut chain = ChainData { bitcoin: bitcoin_headers(&a.bitcoin, timeout)?, ..ChainData::default() };
     if let Some(url) = &a.rpc {
         chain.evm = Some(anchor::evm::EvmVerifier::new(url, min_confirmations, timeout)?);
     }
@@ -794,11 +802,14 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
 
 pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     use anchor::stamp::{self, CalendarClient};
-    if let Some(AnchorCommand::Upgrade { receipts, timeout, json }) = a.command {
-        let client = CalendarClient::new(std::time::Duration::from_secs(timeout));
+    if let Some(AnchorCommand::Upgrade { receipts, calendar, bitcoin, timeout, json }) = a.command {
+        let timeout = std::time::Duration::from_secs(timeout);
+        let client = CalendarClient::new(timeout);
+        let allowed = stamp::CalendarAllowList::with(&calendar)?;
+        let headers = bitcoin_headers(&bitcoin, timeout)?;
         let mut printer = Printer::new(json);
         for receipt in &receipts {
-            match stamp::upgrade(receipt, &client) {
+            match stamp::upgrade(receipt, &client, &allowed, &headers) {
                 Ok(upgraded) => {
                     let outcome = if upgraded.complete { Outcome::Passed } else { Outcome::CheckFailed };
                     printer.record(&upgraded, report::upgrade_text, outcome);

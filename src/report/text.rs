@@ -34,6 +34,9 @@ pub fn verify_text(report: &FileReport) -> String {
         if let Some(reason) = &anchor.reason {
             let _ = write!(line, " ({reason})");
         }
+        for false_attestation in &anchor.invalid_attestations {
+            let _ = write!(line, "\n    beside it, a false attestation: {false_attestation}");
+        }
     }
     line
 }
@@ -301,6 +304,12 @@ pub fn upgrade_text(upgraded: &Upgraded) -> String {
     }
     if !upgraded.complete && !upgraded.pending.is_empty() {
         let _ = write!(line, "  waiting on {}", upgraded.pending.join(", "));
+    }
+    for calendar in &upgraded.skipped {
+        let _ = write!(line, "\n  skipped {calendar} (not a trusted calendar; add it with --calendar)");
+    }
+    for why in &upgraded.rejected {
+        let _ = write!(line, "\n  rejected {why}");
     }
     line
 }

@@ -146,8 +146,14 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn start(python: &Path) -> Self {
+        Self::start_with(python, &[])
+    }
+
+    /// A calendar started with extra flags (`--lie wrong-root`, …).
+    pub fn start_with(python: &Path, args: &[&str]) -> Self {
         let mut child = std::process::Command::new(python)
             .arg(fixture("../tests/interop/ots_calendar.py"))
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("start the test calendar");
@@ -165,6 +171,12 @@ impl Calendar {
     pub fn posts(&self) -> u64 {
         let stats: serde_json::Value = serde_json::from_str(&self.get("/stats")).unwrap();
         stats["posts"].as_u64().unwrap()
+    }
+
+    /// Requests for completed timestamps the calendar has received.
+    pub fn gets(&self) -> u64 {
+        let stats: serde_json::Value = serde_json::from_str(&self.get("/stats")).unwrap();
+        stats["gets"].as_u64().unwrap()
     }
 
     pub fn mine(&self) {

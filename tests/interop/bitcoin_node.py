@@ -9,8 +9,15 @@ It answers the two protocols `vouch verify` speaks, from a headers file
 * Esplora REST under `/api`: `GET /block-height/<h>` and
   `GET /block/<hash>/header`.
 
-With `--forge`, it serves each header with one byte of its Merkle root
-changed but still names the true block hash, as a lying source would.
+Lying modes, as a hostile source would lie:
+
+* `--forge`: each header with one byte of its Merkle root changed, still
+  named by the true block hash.
+* (no flag, given made-up headers): each header named by its own hash,
+  whatever it is; the file decides whether the header has any work.
+* `--easy-target`: each header re-mined with real work against an easy
+  target of its own choosing (nBits 0x207fffff), named by its new hash.
+* `--rpc-error CODE`: every JSON-RPC call fails with Bitcoin Core error CODE.
 
 Prints `listening <port>` once ready.
 """
@@ -18,6 +25,7 @@ Prints `listening <port>` once ready.
 import base64
 import hashlib
 import json
+import struct
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,7 +36,20 @@ def block_hash(header: bytes) -> str:
     return hashlib.sha256(hashlib.sha256(header).digest()).digest()[::-1].hex()
 
 
-def load(path: str, forge: bool):
+EASY_BITS = 0x207FFFFF
+
+
+def with_work(header: bytes, bits: int) -> bytes:
+    """The header with nBits `bits` and a nonce that meets that target."""
+    target = (bits & 0xFFFFFF) << (8 * ((bits >> 24) - 3))
+    for nonce in range(1 << 32):
+        candidate = header[:72] + struct.pack("<II", bits, nonce)
+        if int.from_bytes(bytes.fromhex(block_hash(candidate))[::-1], "little") <= target:
+            return candidate
+    raise RuntimeError("no nonce")
+
+
+def load(path: str, mode: str):
     by_height, by_hash = {}, {}
     for line in open(path):
         line = line.split("#")[0].strip()
@@ -37,8 +58,11 @@ def load(path: str, forge: bool):
         height, hexheader = line.split()
         header = bytes.fromhex(hexheader)
         true_hash = block_hash(header)
-        if forge:
+        if mode == "--forge":
             header = header[:40] + bytes([header[40] ^ 1]) + header[41:]
+        if mode == "--easy-target":
+            header = with_work(header, EASY_BITS)
+            true_hash = block_hash(header)
         by_height[int(height)] = true_hash
         by_hash[true_hash] = header.hex()
     return by_height, by_hash
@@ -62,7 +86,9 @@ class Handler(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         method, params = request["method"], request["params"]
         result, error = None, None
-        if method == "getblockhash":
+        if self.server.rpc_error is not None:
+            error = {"code": self.server.rpc_error, "message": "Loading block index..."}
+        elif method == "getblockhash":
             result = self.server.by_height.get(params[0])
             if result is None:
                 error = {"code": -8, "message": "Block height out of range"}
@@ -88,7 +114,9 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.by_height, server.by_hash = load(sys.argv[1], "--forge" in sys.argv)
+    modes = [a for a in sys.argv[2:] if a in ("--forge", "--easy-target")]
+    server.by_height, server.by_hash = load(sys.argv[1], modes[0] if modes else "")
+    server.rpc_error = int(sys.argv[sys.argv.index("--rpc-error") + 1]) if "--rpc-error" in sys.argv else None
     print(f"listening {server.server_address[1]}", flush=True)
     server.serve_forever()
 

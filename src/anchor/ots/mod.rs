@@ -25,7 +25,7 @@ use std::io::{self, Read};
 
 pub use bitcoin::{block_hash, block_hash_hex, block_time, merkle_root, parse_headers_file, BlockHeader, HEADER_LEN};
 pub use codec::{parse, parse_timestamp, serialize, serialize_timestamp, MAGIC, MAJOR_VERSION};
-pub use verify::{verify, verify_reader, AttestationOutcome};
+pub use verify::{verify, verify_reader, AttestationOutcome, HeaderSet};
 
 /// Deepest nesting of nodes along one path, the root included; as in
 /// python-opentimestamps, so a proof it accepts is never too deep for us.

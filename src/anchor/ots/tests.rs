@@ -49,7 +49,7 @@ fn real_proofs_parse_and_round_trip_exactly() {
 fn hello_world_is_confirmed_in_block_358391() {
     let Some(dir) = interop_dir() else { return };
     let proof = parse(&read(&dir, "hello-world.txt.ots")).unwrap();
-    let outcomes = verify_reader(&read(&dir, "hello-world.txt")[..], &proof, &headers(&dir)).unwrap();
+    let outcomes = verify_reader(&read(&dir, "hello-world.txt")[..], &proof, &headers(&dir).into()).unwrap();
     assert_eq!(
         outcomes,
         [AttestationOutcome::Confirmed {
@@ -57,6 +57,7 @@ fn hello_world_is_confirmed_in_block_358391() {
             height: 358391,
             block_hash: "000000000000000003e892881a8cdcdc117c06d444057c98b6f04a9ee75a2319".into(),
             time: "2015-05-28T15:41:18Z".into(),
+            beyond_checkpoints: false,
         }]
     );
 }
@@ -79,7 +80,7 @@ fn commitment_is_the_merkle_root_in_header_byte_order() {
 fn bad_stamp_is_a_merkle_root_mismatch() {
     let Some(dir) = interop_dir() else { return };
     let proof = parse(&read(&dir, "bad-stamp.txt.ots")).unwrap();
-    let outcomes = verify_reader(&read(&dir, "bad-stamp.txt")[..], &proof, &headers(&dir)).unwrap();
+    let outcomes = verify_reader(&read(&dir, "bad-stamp.txt")[..], &proof, &headers(&dir).into()).unwrap();
     assert_eq!(outcomes, [AttestationOutcome::Invalid { reason: "merkle root mismatch at block 358391".into() }]);
 }
 
@@ -87,7 +88,7 @@ fn bad_stamp_is_a_merkle_root_mismatch() {
 fn incomplete_is_only_pending() {
     let Some(dir) = interop_dir() else { return };
     let proof = parse(&read(&dir, "incomplete.txt.ots")).unwrap();
-    let outcomes = verify_reader(&read(&dir, "incomplete.txt")[..], &proof, &headers(&dir)).unwrap();
+    let outcomes = verify_reader(&read(&dir, "incomplete.txt")[..], &proof, &headers(&dir).into()).unwrap();
     assert_eq!(outcomes, [AttestationOutcome::Pending { uri: "https://alice.btc.calendar.opentimestamps.org".into() }]);
 }
 
@@ -95,7 +96,7 @@ fn incomplete_is_only_pending() {
 fn merkle1_has_two_pending_calendars() {
     let Some(dir) = interop_dir() else { return };
     let proof = parse(&read(&dir, "merkle1.txt.ots")).unwrap();
-    let outcomes = verify_reader(&read(&dir, "merkle1.txt")[..], &proof, &BTreeMap::new()).unwrap();
+    let outcomes = verify_reader(&read(&dir, "merkle1.txt")[..], &proof, &HeaderSet::default()).unwrap();
     let uris: Vec<_> = outcomes
         .iter()
         .map(|o| match o {
@@ -110,7 +111,7 @@ fn merkle1_has_two_pending_calendars() {
 fn missing_header_is_unverifiable() {
     let Some(dir) = interop_dir() else { return };
     let proof = parse(&read(&dir, "hello-world.txt.ots")).unwrap();
-    let outcomes = verify_reader(&read(&dir, "hello-world.txt")[..], &proof, &BTreeMap::new()).unwrap();
+    let outcomes = verify_reader(&read(&dir, "hello-world.txt")[..], &proof, &HeaderSet::default()).unwrap();
     assert!(
         matches!(&outcomes[..], [AttestationOutcome::Unverifiable { reason }] if reason.contains("358391")),
         "{outcomes:?}"
@@ -132,7 +133,7 @@ fn changed_file_does_not_match() {
     let proof = parse(&read(&dir, "hello-world.txt.ots")).unwrap();
     let mut file = read(&dir, "hello-world.txt");
     file[0] ^= 0x01;
-    let outcomes = verify_reader(&file[..], &proof, &headers(&dir)).unwrap();
+    let outcomes = verify_reader(&file[..], &proof, &headers(&dir).into()).unwrap();
     assert_eq!(outcomes.len(), 1);
     assert!(
         matches!(&outcomes[0], AttestationOutcome::Invalid { reason } if reason.starts_with("file does not match the proof")),
@@ -355,7 +356,7 @@ fn unknown_attestations_survive_and_are_unverifiable() {
     let proof = DetachedTimestamp::from_path(HashOp::Sha256, digest.clone(), [], unknown.clone()).unwrap();
     let bytes = serialize(&proof);
     assert_eq!(serialize(&parse(&bytes).unwrap()), bytes);
-    let outcomes = verify(&digest, &proof, &BTreeMap::new());
+    let outcomes = verify(&digest, &proof, &HeaderSet::default());
     assert!(
         matches!(&outcomes[..], [AttestationOutcome::Unverifiable { reason }] if reason.contains("30fe8087b5c7ead7")),
         "{outcomes:?}"
