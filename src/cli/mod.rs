@@ -215,8 +215,8 @@ fn chain_data(a: &ChainArgs, min_confirmations: u64) -> Result<ChainData> {
     if let Some(url) = &a.esplora {
         chain.bitcoin.set_source(anchor::headers::HeaderSource::esplora(url, timeout));
     }
-    if let Some(url) = &a.rpc {
-        chain.evm = Some(anchor::evm::EvmVerifier::new(url, min_confirmations, timeout)?);
+    if !a.rpc.is_empty() {
+        chain.evm = Some(anchor::evm::EvmVerifier::new(&a.rpc, min_confirmations, timeout)?);
     }
     Ok(chain)
 }
