@@ -50,16 +50,25 @@ struct Anvil {
 impl Anvil {
     fn start() -> Option<Self> {
         let binary = anvil_binary()?;
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Std::new(binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string()])
-            .stdout(Stdio::null())
+        // Port 0: anvil binds a free port itself and says which, so no other
+        // test's server can take it between choosing and binding.
+        let mut child = Std::new(binary)
+            .args(["--host", "127.0.0.1", "--port", "0", "--chain-id", &CHAIN_ID.to_string()])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start anvil");
-        let anvil = Self { child, url: format!("http://127.0.0.1:{port}") };
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let address = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("Listening on ").map(str::to_string))
+            .expect("anvil did not say where it listens");
+        // Drained so that anvil never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let anvil = Self { child, url: format!("http://{}", address.trim()) };
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect(address.trim()).is_err() {
             assert!(started.elapsed() < Duration::from_secs(30), "anvil did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -779,7 +788,10 @@ fn independent_nodes_must_agree_on_the_block() {
     // Alone it contradicts the receipt's block hash.
     let (state, reason) = f.verdict(&[&own_chain.url], &f.anchored);
     assert_eq!(state, "invalid");
-    assert!(reason.contains(&format!("is in block 1 ({forged_hash}), not the receipt's block 1 ({block1})")), "{reason}");
+    assert!(
+        reason.contains(&format!("is in block 1 ({forged_hash}), not the receipt's block 1 ({block1})")),
+        "{reason}"
+    );
     // Beside an honest node, neither is believed, and both answers are named.
     for nodes in [[&f.anvil.url, &own_chain.url], [&own_chain.url, &f.anvil.url]] {
         let (state, reason) = f.verdict(&[nodes[0], nodes[1]], &f.anchored);
@@ -871,13 +883,8 @@ fn merkle_paths_and_receipts_at_the_size_limits() {
     assert_eq!(verdict(&world, &[&anvil.url], &file).0, "confirmed");
     // One byte more is refused before it is read.
     std::fs::write(receipt_of(&file), format!("{padded} ")).unwrap();
-    world
-        .vouch()
-        .args(["verify", "--rpc", &anvil.url])
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("deep.txt.anchor.json: not a valid anchor receipt").and(
-            predicates::str::contains(format!("{} bytes, more than the {limit}", limit + 1)),
-        ));
+    world.vouch().args(["verify", "--rpc", &anvil.url]).arg(&file).assert().code(2).stderr(
+        predicates::str::contains("deep.txt.anchor.json: not a valid anchor receipt")
+            .and(predicates::str::contains(format!("{} bytes, more than the {limit}", limit + 1))),
+    );
 }

@@ -314,7 +314,11 @@ enum Claim {
     /// outside the node's transaction index).
     Missing,
     Pending(SignedContent),
-    InBlock { number: u64, hash: B256, tx: SignedContent },
+    InBlock {
+        number: u64,
+        hash: B256,
+        tx: SignedContent,
+    },
 }
 
 /// The node's canonical block at the receipt's height: its header hashes to
@@ -446,12 +450,9 @@ async fn ask(rpc: &str, tx_hash: B256, height: u64, timeout: Duration) -> Result
     let Some(transactions) = block.transactions.as_transactions() else {
         return Err(AnchorError::Rpc(format!("{rpc}: eth_getBlockByNumber sent transaction hashes, not transactions")));
     };
-    let transactions_root =
-        ordered_trie_root_with_encoder(transactions, |tx, buf| tx.inner.inner().encode_2718(buf));
+    let transactions_root = ordered_trie_root_with_encoder(transactions, |tx, buf| tx.inner.inner().encode_2718(buf));
     if transactions_root != header.inner.transactions_root {
-        return altered(format!(
-            "transactionsRoot of block {height} ({hash}) does not match the block's transactions"
-        ));
+        return altered(format!("transactionsRoot of block {height} ({hash}) does not match the block's transactions"));
     }
     let mut proven = ProvenBlock { hash, time: header.inner.timestamp, anchoring: None };
     if let Some(index) = transactions.iter().position(|tx| recomputed_hash(tx) == tx_hash) {
