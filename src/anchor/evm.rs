@@ -9,18 +9,26 @@
 //!
 //! Each file gets `FILE.anchor.json`: its SHA-256, nonce and Merkle path to
 //! the root, and where the root sits on chain (chain id, tx hash, block).
-//! Verification re-derives the root from the file, then asks a node of that
-//! chain whether the transaction exists there, carries that root, and sits
-//! in the block the receipt names.
+//! Verification re-derives the root from the file, then asks each node given
+//! whether the transaction exists there, carries that root, succeeded and
+//! sits in the block the receipt names. No answer is taken on the node's
+//! word where a hash can check it: the signed transaction must hash to the
+//! receipt's transaction hash, the header to the block hash, the block's
+//! transactions and receipts to the header's roots. What is left to trust is
+//! that a node serves the canonical chain (vouch checks no consensus), which
+//! several independent nodes, all required to agree, make harder to fake.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use alloy::consensus::Transaction as _;
-use alloy::network::{EthereumWallet, TransactionBuilder, TransactionResponse as _};
-use alloy::primitives::{Bytes, B256, U256};
+use alloy::consensus::proofs::{calculate_receipt_root, ordered_trie_root_with_encoder};
+use alloy::consensus::{ReceiptEnvelope, Transaction as _};
+use alloy::eips::eip2718::Encodable2718 as _;
+use alloy::eips::BlockId;
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{keccak256, Bytes, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
@@ -291,102 +299,306 @@ pub fn parse_receipt(bytes: &[u8]) -> Result<Receipt, String> {
     Ok(receipt)
 }
 
-/// What a node says about one anchoring transaction.
+/// The transaction as signed: what its hash commits to, and all vouch reads.
 #[derive(Debug, Clone)]
-enum TxFacts {
+struct SignedContent {
+    chain_id: Option<u64>,
+    input: Vec<u8>,
+}
+
+/// What a node says of the transaction when asked by hash
+/// (`eth_getTransactionByHash`), its contents checked against the hash.
+#[derive(Debug, Clone)]
+enum Claim {
+    /// Unknown to the node (never sent, dropped by a reorganisation, or
+    /// outside the node's transaction index).
     Missing,
-    Found {
-        chain_id: Option<u64>,
-        input: Vec<u8>,
-        succeeded: bool,
-        block_number: Option<u64>,
-        block_hash: Option<B256>,
-        /// The canonical block at `block_number` now, and its time.
-        canonical_hash: Option<B256>,
-        block_time: Option<u64>,
-        head: u64,
+    Pending(SignedContent),
+    InBlock {
+        number: u64,
+        hash: B256,
+        tx: SignedContent,
     },
 }
 
-/// A JSON-RPC node to check receipts against, with answers cached so a batch
-/// of thousands of receipts sharing one transaction costs a few requests.
-pub struct EvmVerifier {
+/// The node's canonical block at the receipt's height: its header hashes to
+/// `hash`, its transactions rebuild the header's `transactionsRoot` and, when
+/// it holds the anchoring transaction, its receipts the `receiptsRoot`.
+#[derive(Debug, Clone)]
+struct ProvenBlock {
+    hash: B256,
+    time: u64,
+    /// The anchoring transaction as the block holds it, and whether its
+    /// receipt says it succeeded.
+    anchoring: Option<(SignedContent, bool)>,
+}
+
+/// What one node proved about an anchoring transaction and the block a
+/// receipt names.
+#[derive(Debug, Clone)]
+struct NodeFacts {
+    chain_id: u64,
+    head: u64,
+    claim: Claim,
+    block: Option<ProvenBlock>,
+}
+
+/// A node's answer: facts that hash to what they claim, or the first one
+/// that did not (the node, or something between it and vouch, altered it).
+#[derive(Debug, Clone)]
+enum Answer {
+    Facts(NodeFacts),
+    Altered(String),
+}
+
+/// One JSON-RPC node and its answers so far.
+struct Node {
     rpc: String,
+    // Held across the lookup: concurrent checks of one batch then wait for
+    // the first answer instead of all asking the node at once.
+    cache: Mutex<HashMap<(B256, u64), Answer>>,
+}
+
+/// The JSON-RPC nodes to check receipts against, with answers cached so a
+/// batch of thousands of receipts sharing one transaction costs a handful of
+/// requests per node.
+pub struct EvmVerifier {
+    nodes: Vec<Node>,
     timeout: Duration,
     min_confirmations: u64,
     runtime: tokio::runtime::Runtime,
-    // Held across the lookup: concurrent checks of one batch then wait for
-    // the first answer instead of all asking the node at once.
-    cache: Mutex<(Option<u64>, HashMap<B256, TxFacts>)>,
 }
 
 impl EvmVerifier {
-    pub fn new(rpc: &str, min_confirmations: u64, timeout: Duration) -> Result<Self, AnchorError> {
-        rpc_url(rpc)?;
-        Ok(Self {
-            rpc: rpc.to_string(),
-            timeout,
-            min_confirmations: min_confirmations.max(1),
-            runtime: runtime()?,
-            cache: Mutex::new((None, HashMap::new())),
-        })
+    /// `rpcs`: one or more nodes of the chain, best run by different operators:
+    /// they must all see the same block at a receipt's height.
+    pub fn new(rpcs: &[String], min_confirmations: u64, timeout: Duration) -> Result<Self, AnchorError> {
+        if rpcs.is_empty() {
+            return Err(AnchorError::Rpc("no EVM node given".into()));
+        }
+        let nodes = rpcs
+            .iter()
+            .map(|rpc| {
+                rpc_url(rpc)?;
+                Ok(Node { rpc: rpc.clone(), cache: Mutex::new(HashMap::new()) })
+            })
+            .collect::<Result<_, AnchorError>>()?;
+        Ok(Self { nodes, timeout, min_confirmations: min_confirmations.max(1), runtime: runtime()? })
     }
 
-    /// The node's chain id and what it knows of `tx_hash`.
-    fn lookup(&self, tx_hash: B256) -> Result<(u64, TxFacts), AnchorError> {
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let (Some(chain_id), Some(facts)) = (cache.0, cache.1.get(&tx_hash)) {
-            return Ok((chain_id, facts.clone()));
+    /// What `node` proves about `tx_hash` and the block at `height`.
+    fn lookup(&self, node: &Node, tx_hash: B256, height: u64) -> Result<Answer, AnchorError> {
+        let mut cache = node.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(answer) = cache.get(&(tx_hash, height)) {
+            return Ok(answer.clone());
         }
-        let rpc = self.rpc.as_str();
-        let timeout = self.timeout;
-        let provider = ProviderBuilder::new().connect_http(rpc_url(rpc)?);
-        let (chain_id, facts) = self.runtime.block_on(async {
-            let chain_id = match cache.0 {
-                Some(id) => id,
-                None => within(rpc, "eth_chainId", timeout, provider.get_chain_id()).await?,
-            };
-            let Some(tx) =
-                within(rpc, "eth_getTransactionByHash", timeout, provider.get_transaction_by_hash(tx_hash)).await?
-            else {
-                return Ok::<_, AnchorError>((chain_id, TxFacts::Missing));
-            };
-            let succeeded =
-                within(rpc, "eth_getTransactionReceipt", timeout, provider.get_transaction_receipt(tx_hash))
-                    .await?
-                    .is_some_and(|r| r.status());
-            let head = within(rpc, "eth_blockNumber", timeout, provider.get_block_number()).await?;
-            let (mut canonical_hash, mut block_time) = (None, None);
-            if let Some(number) = tx.block_number() {
-                if let Some(block) =
-                    within(rpc, "eth_getBlockByNumber", timeout, provider.get_block_by_number(number.into())).await?
-                {
-                    canonical_hash = Some(block.header.hash);
-                    block_time = Some(block.header.timestamp);
-                }
-            }
-            Ok((
-                chain_id,
-                TxFacts::Found {
-                    chain_id: tx.chain_id(),
-                    input: tx.input().to_vec(),
-                    succeeded,
-                    block_number: tx.block_number(),
-                    block_hash: tx.block_hash(),
-                    canonical_hash,
-                    block_time,
-                    head,
-                },
-            ))
-        })?;
-        cache.0 = Some(chain_id);
-        cache.1.insert(tx_hash, facts.clone());
-        Ok((chain_id, facts))
+        let answer = self.runtime.block_on(ask(&node.rpc, tx_hash, height, self.timeout))?;
+        cache.insert((tx_hash, height), answer.clone());
+        Ok(answer)
     }
 }
 
+/// Keccak-256 of the signed transaction as the chain encodes it (EIP-2718):
+/// its hash recomputed, never the `hash` field the node sends beside it.
+fn recomputed_hash(tx: &alloy::rpc::types::Transaction) -> B256 {
+    keccak256(tx.inner.inner().encoded_2718())
+}
+
+fn signed_content(tx: &alloy::rpc::types::Transaction) -> SignedContent {
+    SignedContent { chain_id: tx.chain_id(), input: tx.input().to_vec() }
+}
+
+/// Asks one node about `tx_hash` and the block at `height`, and checks every
+/// answer against the hash that commits to it: the transaction against its
+/// hash, the header against the block hash, the block's transactions and
+/// receipts against the header's roots.
+async fn ask(rpc: &str, tx_hash: B256, height: u64, timeout: Duration) -> Result<Answer, AnchorError> {
+    let provider = ProviderBuilder::new().connect_http(rpc_url(rpc)?);
+    let altered = |what: String| Ok(Answer::Altered(format!("{rpc}: {what}: the node altered it")));
+    let chain_id = within(rpc, "eth_chainId", timeout, provider.get_chain_id()).await?;
+    let head = within(rpc, "eth_blockNumber", timeout, provider.get_block_number()).await?;
+    let claim =
+        match within(rpc, "eth_getTransactionByHash", timeout, provider.get_transaction_by_hash(tx_hash)).await? {
+            None => Claim::Missing,
+            Some(tx) => {
+                let recomputed = recomputed_hash(&tx);
+                if recomputed != tx_hash {
+                    return altered(format!(
+                        "transaction {tx_hash} does not hash to its hash (what the node sent hashes to {recomputed})"
+                    ));
+                }
+                match (tx.block_number, tx.block_hash) {
+                    (Some(number), Some(hash)) => Claim::InBlock { number, hash, tx: signed_content(&tx) },
+                    _ => Claim::Pending(signed_content(&tx)),
+                }
+            }
+        };
+    let Some(block) =
+        within(rpc, "eth_getBlockByNumber", timeout, provider.get_block_by_number(height.into()).full()).await?
+    else {
+        return Ok(Answer::Facts(NodeFacts { chain_id, head, claim, block: None }));
+    };
+    let header = &block.header;
+    let hash = header.hash;
+    let recomputed = header.inner.hash_slow();
+    if recomputed != hash {
+        return altered(format!("block {height} header does not hash to {hash} (it hashes to {recomputed})"));
+    }
+    if header.inner.number != height {
+        return altered(format!("asked for block {height}, it sent block {} ({hash})", header.inner.number));
+    }
+    let Some(transactions) = block.transactions.as_transactions() else {
+        return Err(AnchorError::Rpc(format!("{rpc}: eth_getBlockByNumber sent transaction hashes, not transactions")));
+    };
+    let transactions_root = ordered_trie_root_with_encoder(transactions, |tx, buf| tx.inner.inner().encode_2718(buf));
+    if transactions_root != header.inner.transactions_root {
+        return altered(format!("transactionsRoot of block {height} ({hash}) does not match the block's transactions"));
+    }
+    let mut proven = ProvenBlock { hash, time: header.inner.timestamp, anchoring: None };
+    if let Some(index) = transactions.iter().position(|tx| recomputed_hash(tx) == tx_hash) {
+        let receipts = within(rpc, "eth_getBlockReceipts", timeout, provider.get_block_receipts(BlockId::hash(hash)))
+            .await?
+            .ok_or_else(|| AnchorError::Rpc(format!("{rpc}: eth_getBlockReceipts: no receipts for block {hash}")))?;
+        let receipts: Vec<ReceiptEnvelope> = receipts.into_iter().map(|r| r.inner.into_primitives_receipt()).collect();
+        if calculate_receipt_root(&receipts) != header.inner.receipts_root {
+            return altered(format!("receiptsRoot of block {height} ({hash}) does not match the block's receipts"));
+        }
+        let succeeded = receipts.get(index).is_some_and(|r| r.status());
+        proven.anchoring = Some((signed_content(&transactions[index]), succeeded));
+    }
+    Ok(Answer::Facts(NodeFacts { chain_id, head, claim, block: Some(proven) }))
+}
+
+/// One node's verdict on a receipt whose file and Merkle path already hold.
+struct NodeVerdict {
+    state: AnchorState,
+    reason: Option<String>,
+    confirmations: Option<u64>,
+    time: Option<u64>,
+}
+
+impl NodeVerdict {
+    fn new(state: AnchorState, reason: String) -> Self {
+        Self { state, reason: Some(reason), confirmations: None, time: None }
+    }
+
+    /// Invalid beats unverifiable beats pending beats confirmed.
+    fn rank(&self) -> u8 {
+        match self.state {
+            AnchorState::Invalid => 3,
+            AnchorState::Unverifiable => 2,
+            AnchorState::Pending => 1,
+            AnchorState::Confirmed => 0,
+        }
+    }
+}
+
+/// Whether the transaction the receipt names carries its root on its chain.
+fn check_content(receipt: &Receipt, tx: &SignedContent, node_chain: u64) -> Result<(), NodeVerdict> {
+    // Pre-EIP-155 transactions carry no chain id; the node's is then theirs.
+    let tx_chain = tx.chain_id.unwrap_or(node_chain);
+    if tx_chain != receipt.chain_id {
+        return Err(NodeVerdict::new(
+            AnchorState::Invalid,
+            format!(
+                "transaction {} is on chain {tx_chain}, the receipt says chain {}",
+                receipt.tx_hash, receipt.chain_id
+            ),
+        ));
+    }
+    let mut expected = CALLDATA_PREFIX.to_vec();
+    expected.extend_from_slice(&receipt.root);
+    if tx.input != expected {
+        return Err(NodeVerdict::new(
+            AnchorState::Invalid,
+            format!("transaction {} does not carry root {}", receipt.tx_hash, hex::encode(receipt.root)),
+        ));
+    }
+    Ok(())
+}
+
+/// Judges a receipt on one node's proven facts.
+fn judge(receipt: &Receipt, rpc: &str, facts: &NodeFacts, min_confirmations: u64) -> NodeVerdict {
+    let tx_hash = receipt.tx_hash;
+    let number = receipt.block_number;
+    let reorganised = |at: u64, hash: B256| {
+        NodeVerdict::new(
+            AnchorState::Invalid,
+            format!(
+                "transaction {tx_hash} is in block {at} ({hash}), not the receipt's block {number} ({}): the chain was reorganised",
+                receipt.block_hash
+            ),
+        )
+    };
+    let contradiction = |says: String, block: B256| {
+        NodeVerdict::new(
+            AnchorState::Invalid,
+            format!("{rpc} says transaction {tx_hash} {says}, yet block {number} ({block}) holds it: the node contradicts itself"),
+        )
+    };
+    let in_block = facts.block.as_ref().and_then(|b| b.anchoring.as_ref().map(|a| (b, a)));
+    let Some((block, (tx, succeeded))) = in_block else {
+        // The block at the receipt's height (if any) does not hold the transaction.
+        let (tx, location) = match &facts.claim {
+            Claim::Missing if facts.chain_id != receipt.chain_id => {
+                return NodeVerdict::new(
+                    AnchorState::Unverifiable,
+                    format!("{rpc} serves chain {}, the receipt is for chain {}", facts.chain_id, receipt.chain_id),
+                )
+            }
+            Claim::Missing => {
+                return NodeVerdict::new(
+                    AnchorState::Invalid,
+                    format!("no transaction {tx_hash} on chain {}", receipt.chain_id),
+                )
+            }
+            Claim::Pending(tx) => (tx, None),
+            Claim::InBlock { number, hash, tx } => (tx, Some((*number, *hash))),
+        };
+        if let Err(verdict) = check_content(receipt, tx, facts.chain_id) {
+            return verdict;
+        }
+        return match location {
+            None => NodeVerdict::new(AnchorState::Pending, format!("transaction {tx_hash} is not in a block yet")),
+            Some((at, hash)) if at == number && facts.block.as_ref().is_some_and(|b| b.hash == hash) => {
+                NodeVerdict::new(
+                    AnchorState::Invalid,
+                    format!("{rpc} says transaction {tx_hash} is in block {at} ({hash}), yet that block does not hold it: the node contradicts itself"),
+                )
+            }
+            Some((at, hash)) => reorganised(at, hash),
+        };
+    };
+    match &facts.claim {
+        // A node may keep no index of old transactions; the block is proof enough.
+        Claim::Missing => {}
+        Claim::Pending(_) => return contradiction("is not in a block yet".into(), block.hash),
+        Claim::InBlock { number: at, hash, .. } if (*at, *hash) != (number, block.hash) => {
+            return contradiction(format!("is in block {at} ({hash})"), block.hash)
+        }
+        Claim::InBlock { .. } => {}
+    }
+    if let Err(verdict) = check_content(receipt, tx, facts.chain_id) {
+        return verdict;
+    }
+    if !succeeded {
+        return NodeVerdict::new(AnchorState::Invalid, format!("transaction {tx_hash} failed on chain"));
+    }
+    if block.hash != receipt.block_hash {
+        return reorganised(number, block.hash);
+    }
+    let confirmations = facts.head.saturating_sub(number) + 1;
+    let (state, reason) = if confirmations < min_confirmations {
+        (AnchorState::Pending, Some(format!("{confirmations} of {min_confirmations} confirmations")))
+    } else {
+        (AnchorState::Confirmed, None)
+    };
+    NodeVerdict { state, reason, confirmations: Some(confirmations), time: Some(block.time) }
+}
+
 /// Checks `file` against its EVM receipt: file → path → root offline, then
-/// root → transaction → block with the node, when one is given.
+/// root → transaction → block with every node given, each answer checked
+/// against the hash that commits to it.
 pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> Result<AnchorReport, AnchorError> {
     let receipt = read_receipt(receipt_file)?;
     let mut report = AnchorReport {
@@ -403,15 +615,16 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
         beyond_checkpoints: false,
         invalid_attestations: Vec::new(),
     };
-    let invalid = |mut report: AnchorReport, reason: String| {
-        report.state = AnchorState::Invalid;
+    let verdict = |mut report: AnchorReport, state: AnchorState, reason: String| {
+        report.state = state;
         report.reason = Some(reason);
         Ok(report)
     };
     let sha256 = digest::sha256_file(file).map_err(|source| AnchorError::Io { path: file.to_path_buf(), source })?;
     if sha256 != receipt.sha256 {
-        return invalid(
+        return verdict(
             report,
+            AnchorState::Invalid,
             format!(
                 "file does not match the receipt: its SHA-256 is {}, the receipt is for {}",
                 hex::encode(sha256),
@@ -421,72 +634,48 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
     }
     let leaf = merkle::leaf(&sha256, &receipt.nonce);
     if merkle::root_from_path(leaf, &receipt.merkle_path) != Some(receipt.root) {
-        return invalid(report, "the Merkle path does not lead to the receipt's root".into());
+        return verdict(report, AnchorState::Invalid, "the Merkle path does not lead to the receipt's root".into());
     }
-    let Some(node) = node else {
-        report.state = AnchorState::Unverifiable;
-        report.reason = Some(format!("give --rpc with a node of chain {} to check the transaction", receipt.chain_id));
-        return Ok(report);
+    let Some(verifier) = node else {
+        let reason = format!("give --rpc with a node of chain {} to check the transaction", receipt.chain_id);
+        return verdict(report, AnchorState::Unverifiable, reason);
     };
-    let (node_chain, facts) = node.lookup(receipt.tx_hash)?;
-    let TxFacts::Found { chain_id, input, succeeded, block_number, block_hash, canonical_hash, block_time, head } =
-        facts
-    else {
-        if node_chain != receipt.chain_id {
-            report.state = AnchorState::Unverifiable;
-            report.reason =
-                Some(format!("{} serves chain {node_chain}, the receipt is for chain {}", node.rpc, receipt.chain_id));
-            return Ok(report);
+    let mut answers = Vec::with_capacity(verifier.nodes.len());
+    for node in &verifier.nodes {
+        match verifier.lookup(node, receipt.tx_hash, receipt.block_number)? {
+            Answer::Altered(reason) => return verdict(report, AnchorState::Invalid, reason),
+            Answer::Facts(facts) => answers.push((node.rpc.as_str(), facts)),
         }
-        return invalid(report, format!("no transaction {} on chain {}", receipt.tx_hash, receipt.chain_id));
-    };
-    // Pre-EIP-155 transactions carry no chain id; the node's is then theirs.
-    let tx_chain = chain_id.unwrap_or(node_chain);
-    if tx_chain != receipt.chain_id {
-        return invalid(
-            report,
-            format!(
-                "transaction {} is on chain {tx_chain}, the receipt says chain {}",
-                receipt.tx_hash, receipt.chain_id
-            ),
+    }
+    // Independent nodes must see the same canonical block at that height; a
+    // node serving a chain of its own (consistent, every hash rebuilt) shows
+    // up here and nowhere else.
+    let canonical = |facts: &NodeFacts| facts.block.as_ref().map(|b| b.hash);
+    let (first_rpc, first) = &answers[0];
+    if let Some((other_rpc, other)) = answers.iter().find(|(_, facts)| canonical(facts) != canonical(first)) {
+        let show = |hash: Option<B256>| hash.map_or_else(|| "no such block".to_string(), |h| h.to_string());
+        let reason = format!(
+            "the nodes disagree on block {}: {first_rpc} has {}, {other_rpc} has {}",
+            receipt.block_number,
+            show(canonical(first)),
+            show(canonical(other))
         );
+        return verdict(report, AnchorState::Unverifiable, reason);
     }
-    let mut expected = CALLDATA_PREFIX.to_vec();
-    expected.extend_from_slice(&receipt.root);
-    if input != expected {
-        return invalid(
-            report,
-            format!("transaction {} does not carry root {}", receipt.tx_hash, hex::encode(receipt.root)),
-        );
-    }
-    if !succeeded {
-        return invalid(report, format!("transaction {} failed on chain", receipt.tx_hash));
-    }
-    let (Some(number), Some(hash)) = (block_number, block_hash) else {
-        report.state = AnchorState::Pending;
-        report.reason = Some(format!("transaction {} is not in a block yet", receipt.tx_hash));
-        return Ok(report);
-    };
-    if number != receipt.block_number || hash != receipt.block_hash || canonical_hash != Some(hash) {
-        return invalid(
-            report,
-            format!(
-                "transaction {} is in block {number} ({hash}), not the receipt's block {} ({}): the chain was reorganised",
-                receipt.tx_hash, receipt.block_number, receipt.block_hash
-            ),
-        );
-    }
-    let confirmations = head.saturating_sub(number) + 1;
-    report.confirmations = Some(confirmations);
-    if let Some(time) = block_time {
+    let verdicts: Vec<NodeVerdict> =
+        answers.iter().map(|(rpc, facts)| judge(&receipt, rpc, facts, verifier.min_confirmations)).collect();
+    let worst_index = (0..verdicts.len()).max_by_key(|&i| (verdicts[i].rank(), std::cmp::Reverse(i))).unwrap_or(0);
+    let (worst, worst_rpc) = (&verdicts[worst_index], answers[worst_index].0);
+    report.state = worst.state;
+    report.reason = worst.reason.as_ref().map(|reason| match answers.len() {
+        1 => reason.clone(),
+        _ if reason.starts_with(worst_rpc) => reason.clone(),
+        _ => format!("{worst_rpc}: {reason}"),
+    });
+    report.confirmations = verdicts.iter().filter_map(|v| v.confirmations).min();
+    if let Some(time) = worst.time.or_else(|| verdicts.iter().find_map(|v| v.time)) {
         report.time = Some(rfc3339(time));
     }
-    if confirmations < node.min_confirmations {
-        report.state = AnchorState::Pending;
-        report.reason = Some(format!("{confirmations} of {} confirmations", node.min_confirmations));
-        return Ok(report);
-    }
-    report.state = AnchorState::Confirmed;
     Ok(report)
 }
 

@@ -229,9 +229,11 @@ pub struct ChainArgs {
     #[command(flatten)]
     pub bitcoin: BitcoinArgs,
     /// EVM JSON-RPC URL of the chain FILE.anchor.json receipts name: the
-    /// transaction must exist there, carry the root and sit in the named block.
+    /// transaction must exist there, carry the root and sit in the named
+    /// block, every answer checked against the hashes that commit to it.
+    /// Repeatable: independent nodes must agree on the block at that height.
     #[arg(long, value_name = "URL")]
-    pub rpc: Option<String>,
+    pub rpc: Vec<String>,
     /// Blocks (the anchoring one included) an EVM anchor needs to count as
     /// confirmed; fewer leave it pending.
     #[arg(long, value_name = "K", default_value_t = 1)]

@@ -292,8 +292,8 @@ fn bitcoin_headers(a: &BitcoinArgs, timeout: std::time::Duration) -> Result<anch
 fn chain_data(a: &ChainArgs, min_confirmations: u64) -> Result<ChainData> {
     let timeout = std::time::Duration::from_secs(a.timeout);
     let mut chain = ChainData { bitcoin: bitcoin_headers(&a.bitcoin, timeout)?, ..ChainData::default() };
-    if let Some(url) = &a.rpc {
-        chain.evm = Some(anchor::evm::EvmVerifier::new(url, min_confirmations, timeout)?);
+    if !a.rpc.is_empty() {
+        chain.evm = Some(anchor::evm::EvmVerifier::new(&a.rpc, min_confirmations, timeout)?);
     }
     Ok(chain)
 }
