@@ -13,6 +13,7 @@ pub mod identity;
 pub mod media;
 pub mod progress;
 pub mod provenance;
+pub mod redact;
 pub mod report;
 pub mod trust;
 pub mod walk;

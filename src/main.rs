@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
-            eprintln!("vouch: error: {}", vouch::report::printable_str(&cli::one_line(&err)));
+            eprintln!("vouch: error: {}", vouch::report::printable_str(&vouch::redact::text(&cli::one_line(&err))));
             ExitCode::from(2)
         }
     }

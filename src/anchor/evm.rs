@@ -120,7 +120,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, AnchorError> {
 }
 
 fn rpc_url(rpc: &str) -> Result<reqwest_url::Url, AnchorError> {
-    rpc.parse().map_err(|e| AnchorError::Rpc(format!("{rpc}: not a URL: {e}")))
+    rpc.parse().map_err(|e| AnchorError::Rpc(format!("{}: not a URL: {e}", crate::redact::url(rpc))))
 }
 
 mod reqwest_url {
@@ -173,7 +173,9 @@ fn send_root(root: &Hash, target: &EvmTarget, key: &EvmKey) -> Result<Landing, A
     let signer = key.signer()?;
     let from = signer.address();
     let url = rpc_url(&target.rpc)?;
-    let rpc = target.rpc.as_str();
+    // Messages name the node without the credentials its URL may carry.
+    let shown = crate::redact::url(&target.rpc);
+    let rpc = shown.as_str();
     let timeout = target.timeout;
     runtime()?.block_on(async {
         let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url);
@@ -354,6 +356,8 @@ enum Answer {
 /// One JSON-RPC node and its answers so far.
 struct Node {
     rpc: String,
+    /// The URL as messages show it: without credentials.
+    name: String,
     // Held across the lookup: concurrent checks of one batch then wait for
     // the first answer instead of all asking the node at once.
     cache: Mutex<HashMap<(B256, u64), Answer>>,
@@ -380,7 +384,7 @@ impl EvmVerifier {
             .iter()
             .map(|rpc| {
                 rpc_url(rpc)?;
-                Ok(Node { rpc: rpc.clone(), cache: Mutex::new(HashMap::new()) })
+                Ok(Node { rpc: rpc.clone(), name: crate::redact::url(rpc), cache: Mutex::new(HashMap::new()) })
             })
             .collect::<Result<_, AnchorError>>()?;
         Ok(Self { nodes, timeout, min_confirmations: min_confirmations.max(1), runtime: runtime()? })
@@ -392,7 +396,7 @@ impl EvmVerifier {
         if let Some(answer) = cache.get(&(tx_hash, height)) {
             return Ok(answer.clone());
         }
-        let answer = self.runtime.block_on(ask(&node.rpc, tx_hash, height, self.timeout))?;
+        let answer = self.runtime.block_on(ask(&node.rpc, &node.name, tx_hash, height, self.timeout))?;
         cache.insert((tx_hash, height), answer.clone());
         Ok(answer)
     }
@@ -412,8 +416,8 @@ fn signed_content(tx: &alloy::rpc::types::Transaction) -> SignedContent {
 /// answer against the hash that commits to it: the transaction against its
 /// hash, the header against the block hash, the block's transactions and
 /// receipts against the header's roots.
-async fn ask(rpc: &str, tx_hash: B256, height: u64, timeout: Duration) -> Result<Answer, AnchorError> {
-    let provider = ProviderBuilder::new().connect_http(rpc_url(rpc)?);
+async fn ask(url: &str, rpc: &str, tx_hash: B256, height: u64, timeout: Duration) -> Result<Answer, AnchorError> {
+    let provider = ProviderBuilder::new().connect_http(rpc_url(url)?);
     let altered = |what: String| Ok(Answer::Altered(format!("{rpc}: {what}: the node altered it")));
     let chain_id = within(rpc, "eth_chainId", timeout, provider.get_chain_id()).await?;
     let head = within(rpc, "eth_blockNumber", timeout, provider.get_block_number()).await?;
@@ -644,7 +648,7 @@ pub fn verify(file: &Path, receipt_file: &Path, node: Option<&EvmVerifier>) -> R
     for node in &verifier.nodes {
         match verifier.lookup(node, receipt.tx_hash, receipt.block_number)? {
             Answer::Altered(reason) => return verdict(report, AnchorState::Invalid, reason),
-            Answer::Facts(facts) => answers.push((node.rpc.as_str(), facts)),
+            Answer::Facts(facts) => answers.push((node.name.as_str(), facts)),
         }
     }
     // Independent nodes must see the same canonical block at that height; a

@@ -82,10 +82,7 @@ fn rpc_error(url: &str, reason: impl std::fmt::Display) -> AnchorError {
 
 /// The URL without credentials, for messages.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}{}", &url[..scheme + 3], &url[at + 1..]),
-        _ => url.to_string(),
-    }
+    crate::redact::url(url)
 }
 
 fn checked_header(url: &str, height: u64, hash: &str, hex_header: &str) -> Result<BlockHeader, AnchorError> {

@@ -49,29 +49,48 @@ impl CalendarClient {
     /// timestamp from it, ending in a pending attestation.
     pub fn submit(&self, calendar: &str, digest: &[u8]) -> Result<Timestamp, String> {
         let url = format!("{}/digest", calendar.trim_end_matches('/'));
-        let mut response =
-            self.agent.post(&url).header("Accept", ACCEPT).send(digest).map_err(|e| format!("{url}: {e}"))?;
+        let mut response = self
+            .agent
+            .post(&url)
+            .header("Accept", ACCEPT)
+            .send(digest)
+            .map_err(|e| format!("{}: {e}", crate::redact::url(&url)))?;
         if response.status() != 200 {
-            return Err(format!("{url}: HTTP {}", response.status()));
+            return Err(format!("{}: HTTP {}", crate::redact::url(&url), response.status()));
         }
-        let body =
-            response.body_mut().with_config().limit(MAX_REPLY).read_to_vec().map_err(|e| format!("{url}: {e}"))?;
-        ots::parse_timestamp(&body, digest).map_err(|e| format!("{url}: unusable reply: {e}"))
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_REPLY)
+            .read_to_vec()
+            .map_err(|e| format!("{}: {e}", crate::redact::url(&url)))?;
+        ots::parse_timestamp(&body, digest).map_err(|e| format!("{}: unusable reply: {e}", crate::redact::url(&url)))
     }
 
     /// `GET /timestamp/<hex>`: the completed timestamp for a commitment, or
     /// `None` while the calendar still waits for a block.
     pub fn fetch(&self, calendar: &str, commitment: &[u8]) -> Result<Option<Timestamp>, String> {
         let url = format!("{}/timestamp/{}", calendar.trim_end_matches('/'), hex::encode(commitment));
-        let mut response = self.agent.get(&url).header("Accept", ACCEPT).call().map_err(|e| format!("{url}: {e}"))?;
+        let mut response = self
+            .agent
+            .get(&url)
+            .header("Accept", ACCEPT)
+            .call()
+            .map_err(|e| format!("{}: {e}", crate::redact::url(&url)))?;
         match response.status().as_u16() {
             200 => {}
             404 => return Ok(None),
-            code => return Err(format!("{url}: HTTP {code}")),
+            code => return Err(format!("{}: HTTP {code}", crate::redact::url(&url))),
         }
-        let body =
-            response.body_mut().with_config().limit(MAX_REPLY).read_to_vec().map_err(|e| format!("{url}: {e}"))?;
-        ots::parse_timestamp(&body, commitment).map(Some).map_err(|e| format!("{url}: unusable reply: {e}"))
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_REPLY)
+            .read_to_vec()
+            .map_err(|e| format!("{}: {e}", crate::redact::url(&url)))?;
+        ots::parse_timestamp(&body, commitment)
+            .map(Some)
+            .map_err(|e| format!("{}: unusable reply: {e}", crate::redact::url(&url)))
     }
 }
 
@@ -365,7 +384,8 @@ impl CalendarAllowList {
                 Some(pattern) if !pattern.any_subdomain => list.patterns.push(pattern),
                 _ => {
                     return Err(AnchorError::Rpc(format!(
-                        "calendar {url}: not an http(s) URL without credentials or query"
+                        "calendar {}: not an http(s) URL without credentials or query",
+                        crate::redact::url(url)
                     )))
                 }
             }

@@ -76,9 +76,10 @@ impl Printer {
     }
 
     fn error(&mut self, path: &Path, err: &dyn std::fmt::Display) {
-        eprintln!("vouch: error: {}", report::printable_str(&err.to_string()));
+        let message = vouch::redact::text(&err.to_string());
+        eprintln!("vouch: error: {}", report::printable_str(&message));
         if self.json {
-            let record = ErrorRecord::new(path, err.to_string());
+            let record = ErrorRecord::new(path, message);
             self.line(&report::json_line(&record));
         }
         self.outcome = Outcome::Error;
@@ -582,6 +583,7 @@ impl CheckSink {
                 }
             }
             Checked::Error(path, message) => {
+                let message = vouch::redact::text(&message);
                 eprintln!("vouch: error: {}", report::printable_str(&message));
                 self.tally.errors += 1;
                 self.outcome = Outcome::Error;
