@@ -81,8 +81,9 @@ pub enum IdentityCommand {
 #[derive(Debug, Args)]
 pub struct IdentityDir {
     /// Identity directory [default: $VOUCH_HOME/identity, where VOUCH_HOME
-    /// defaults to the user's config dir + /vouch].
-    #[arg(long, value_name = "DIR")]
+    /// defaults to the user's config dir + /vouch]. `--identity`, as in every
+    /// other command (`--dir` is kept as an alias).
+    #[arg(long = "identity", visible_alias = "dir", value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
 
@@ -302,6 +303,9 @@ pub struct CheckArgs {
     /// Report format [default: text; json with --resume].
     #[arg(long, value_enum)]
     pub format: Option<CheckFormat>,
+    /// The same as --format json, as in every other command.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Write the report to FILE (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -465,9 +469,9 @@ pub enum AnchorCommand {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("view").args(["json", "tree"])))]
 pub struct InspectArgs {
-    /// The media file to inspect, or an OpenTimestamps proof (FILE.ots).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// Media files to inspect, or OpenTimestamps proofs (FILE.ots).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// Print the manifest store JSON.
     #[arg(long)]
     pub json: bool,

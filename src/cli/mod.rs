@@ -306,7 +306,20 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     // Media is checked for credentials; any other file (a text, an archive)
     // only when a receipt covers it.
     let mut jobs: Vec<(PathBuf, Option<MediaFile>)> = Vec::new();
-    for file in all_files(&a.paths, &mut printer) {
+    for mut file in all_files(&a.paths, &mut printer) {
+        // `vouch verify photo.jpg.ots` checks photo.jpg, as `ots verify` does.
+        if let Some(subject) = file.named.then(|| receipt_subject(&file.path)).flatten() {
+            if !subject.exists() {
+                let e = anyhow::anyhow!(
+                    "{}: the file this receipt covers, {}, is not there",
+                    file.path.display(),
+                    subject.display()
+                );
+                printer.error(&file.path, &one_line(&e));
+                continue;
+            }
+            file.path = subject;
+        }
         if media::Format::from_path(&file.path).is_some() {
             match media::probe(&file.path) {
                 Ok(m) => jobs.push((file.path, Some(m))),
@@ -342,6 +355,14 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
         }
     }
     Ok(printer.outcome)
+}
+
+/// The file a receipt named on the command line covers: `x.jpg` for
+/// `x.jpg.ots` or `x.jpg.anchor.json`.
+fn receipt_subject(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let subject = name.strip_suffix(".ots").or_else(|| name.strip_suffix(".anchor.json"))?;
+    (!subject.is_empty()).then(|| path.with_file_name(subject))
 }
 
 fn verify_one(
@@ -400,7 +421,7 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     let min_confirmations =
         a.chain.confirmations.max(policy.as_ref().and_then(|p| p.rules.min_confirmations).unwrap_or(0));
     let chain = chain_data(&a.chain, min_confirmations)?;
-    let format = match (&a.resume, a.format) {
+    let format = match (&a.resume, if a.json { Some(CheckFormat::Json) } else { a.format }) {
         (Some(_), None | Some(CheckFormat::Json)) => CheckFormat::Json,
         (Some(_), Some(other)) => {
             anyhow::bail!(
@@ -679,13 +700,30 @@ fn open_for_append(path: &Path) -> Result<std::fs::File> {
 }
 
 pub fn inspect(a: InspectArgs) -> Result<Outcome> {
-    if a.file.extension().is_some_and(|e| e == "ots") {
-        return inspect_ots(&a);
-    }
-    let file = media::probe(&a.file)?;
     let context = verify_context(&a.trust, None, a.allow_remote)?;
+    let mut outcome = Outcome::Passed;
+    // One file's trouble is reported and the others are still inspected.
+    for path in &a.files {
+        let result = if path.extension().is_some_and(|e| e == "ots") {
+            inspect_ots(&a, path)
+        } else {
+            inspect_media(&a, path, &context)
+        };
+        match result {
+            Ok(o) => outcome = outcome.max(o),
+            Err(e) => {
+                Printer::new(a.json).error(path, &one_line(&e));
+                outcome = Outcome::Error;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn inspect_media(a: &InspectArgs, path: &Path, context: &std::sync::Arc<c2pa::Context>) -> Result<Outcome> {
+    let file = media::probe(path)?;
     let mut printer = Printer::new(a.json);
-    match provenance::inspect::inspect_file(&file, &context)? {
+    match provenance::inspect::inspect_file(&file, context)? {
         Some(store) if a.json => printer.line(&serde_json::to_string_pretty(&store)?),
         Some(store) => printer.line(report::inspect_text(&store, a.tree).trim_end()),
         None if a.json => printer.line("null"),
@@ -849,8 +887,8 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     Ok(printer.outcome)
 }
 
-fn inspect_ots(a: &InspectArgs) -> Result<Outcome> {
-    let proof = anchor::read_ots(&a.file)?;
+fn inspect_ots(a: &InspectArgs, path: &Path) -> Result<Outcome> {
+    let proof = anchor::read_ots(path)?;
     let cid = <[u8; 32]>::try_from(proof.file_digest.as_slice())
         .ok()
         .filter(|_| proof.file_hash_op == anchor::ots::HashOp::Sha256)
@@ -863,7 +901,7 @@ fn inspect_ots(a: &InspectArgs) -> Result<Outcome> {
             .map(|(msg, attestation)| serde_json::json!({ "message": hex::encode(msg), "attestation": attestation.to_string() }))
             .collect();
         let value = serde_json::json!({
-            "path": a.file,
+            "path": path.to_string_lossy(),
             "file_hash_op": proof.file_hash_op.to_string(),
             "file_digest": hex::encode(&proof.file_digest),
             "ipfs_cid": cid,

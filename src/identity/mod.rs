@@ -34,7 +34,7 @@ pub enum IdentityError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}: no identity here (create one with `vouch identity new --name NAME`, or pass --identity DIR)", .0.display())]
     NotFound(PathBuf),
-    #[error("{}: an identity already exists here (refusing to overwrite it; choose another --dir)", .0.display())]
+    #[error("{}: an identity already exists here (refusing to overwrite it; choose another --identity)", .0.display())]
     Exists(PathBuf),
     #[error("{}: {reason}", path.display())]
     BadKey { path: PathBuf, reason: String },
