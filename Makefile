@@ -117,14 +117,18 @@ FUZZ_TARGETS := ots_codec anchor_receipt headers_file model_card policy yunet_de
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS (default 600) each, starting
 ## from fuzz/corpus; crashes land in fuzz/artifacts. cargo-fuzz needs nightly
-## features, which RUSTC_BOOTSTRAP=1 unlocks on the stable toolchain.
+## features, which RUSTC_BOOTSTRAP=1 unlocks on the stable toolchain. It runs
+## cargo itself and cannot pass it CARGO_FLAGS: scripts/fuzz/cargo, first on
+## PATH, adds them. cargo-fuzz is run directly (not as `cargo fuzz`) so that
+## cargo does not put its own directory first on PATH.
+FUZZ := PATH="$(abspath scripts/fuzz):$$PATH" RUSTC_BOOTSTRAP=1 cargo-fuzz fuzz
 fuzz: deps
 	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-	RUSTC_BOOTSTRAP=1 cargo fuzz build --fuzz-dir fuzz
+	$(FUZZ) build --fuzz-dir fuzz
 	@set -o pipefail; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/artifacts/$$t fuzz/work/$$t; \
 	  echo "fuzzing $$t for $(FUZZ_SECONDS)s"; \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
+	  $(FUZZ) run --fuzz-dir fuzz $$t fuzz/work/$$t fuzz/corpus/$$t -- \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
 	    -artifact_prefix=fuzz/artifacts/$$t/ -print_final_stats=1 2>&1 | tail -25 || exit 1; \
 	done

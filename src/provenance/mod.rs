@@ -37,6 +37,11 @@ pub enum ProvenanceError {
     Settings { path: PathBuf, reason: String },
 }
 
+/// Whether c2pa checks each manifest it has just signed (its signature and
+/// structure, not the asset's hash) before the file is written.
+/// MEASURE-PENDING
+pub const VERIFY_AFTER_SIGN: bool = true;
+
 /// Builds the c2pa context for a run. OCSP is never fetched, and remote
 /// manifests only when the user allows it: by default verification uses
 /// only the file, its sidecar and local anchors, and contacts no one.
@@ -46,6 +51,7 @@ pub fn context(trust_anchors_pem: Option<&str>, allow_remote: bool) -> Result<Ar
             "remote_manifest_fetch": allow_remote,
             "ocsp_fetch": false,
             "verify_trust": true,
+            "verify_after_sign": VERIFY_AFTER_SIGN,
         },
         "builder": {
             "claim_generator_info": { "name": "vouch", "version": env!("CARGO_PKG_VERSION") },
