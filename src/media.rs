@@ -93,7 +93,7 @@ impl Format {
             }
             Self::Mp3 => at(0, b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0),
             Self::Svg => head.contains(&b'<'),
-            Self::Pdf => at(0, b"%PDF"),
+            Self::Pdf => at(0, b"%PDF-"),
         }
     }
 }

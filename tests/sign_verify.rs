@@ -6,9 +6,6 @@ mod common;
 use common::*;
 use predicates::prelude::*;
 
-const MEDIA: &[&str] =
-    &["photo.jpg", "image.png", "image.webp", "image.tiff", "clip.mp4", "clip.mov", "tone.wav", "tone.mp3"];
-
 #[test]
 fn every_supported_format_signs_and_verifies_as_trusted() {
     let world = World::with_identity();
@@ -39,6 +36,16 @@ fn every_supported_format_signs_and_verifies_as_trusted() {
         assert_eq!(c2pa["codes"], serde_json::json!([]));
         assert!(c2pa["ingredients"].as_array().unwrap().is_empty());
     }
+}
+
+#[test]
+fn a_signed_jpeg_grows_by_its_manifest_and_no_padding() {
+    // c2pa before 0.91 reserved ~10 KB for a timestamp in every manifest,
+    // even when none was requested: a 9 KB photo came out at 22 KB.
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    let grown = std::fs::metadata(&signed).unwrap().len() - std::fs::metadata(fixture("photo.jpg")).unwrap().len();
+    assert!(grown < 6 * 1024, "signing added {grown} bytes");
 }
 
 #[test]
@@ -87,6 +94,165 @@ fn one_flipped_byte_of_image_data_is_invalid_with_exit_1() {
     assert_eq!(report["c2pa"]["state"], "invalid");
     let codes = report["c2pa"]["codes"].as_array().unwrap();
     assert!(codes.iter().any(|c| c == "assertion.dataHash.mismatch"), "{codes:?}");
+}
+
+/// The header segments of a JPEG (marker and all, after SOI, up to SOS) and
+/// the rest of the file from SOS on.
+fn jpeg_segments(data: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
+    assert_eq!(&data[..2], [0xFF, 0xD8], "not a JPEG");
+    let (mut at, mut segments) = (2, Vec::new());
+    while data[at + 1] != 0xDA {
+        assert_eq!(data[at], 0xFF, "segment marker expected at {at}");
+        let len = 2 + usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
+        segments.push(data[at..at + len].to_vec());
+        at += len;
+    }
+    (segments, data[at..].to_vec())
+}
+
+fn jpeg_from_segments(segments: &[Vec<u8>], rest: &[u8]) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    segments.iter().for_each(|s| out.extend_from_slice(s));
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Signs photo.jpg, then moves its manifest (the APP11 segments) so that it
+/// no longer sits where the signed data-hash exclusion says. Every other
+/// byte is unchanged, so a validator that only hashes "everything but the
+/// manifest" would still find the hash good.
+fn signed_photo_with_manifest_moved(
+    world: &World,
+    name: &str,
+    place: impl Fn(&mut Vec<Vec<u8>>, Vec<Vec<u8>>, usize),
+) -> std::path::PathBuf {
+    let signed = world.signed("photo.jpg");
+    let (segments, rest) = jpeg_segments(&std::fs::read(&signed).unwrap());
+    let is_app11 = |s: &Vec<u8>| s[1] == 0xEB;
+    let manifest: Vec<_> = segments.iter().filter(|s| is_app11(s)).cloned().collect();
+    assert!(!manifest.is_empty(), "vouch wrote no APP11 segment");
+    let mut others: Vec<_> = segments.iter().filter(|s| !is_app11(s)).cloned().collect();
+    let first_app11 = segments.iter().position(is_app11).unwrap();
+    place(&mut others, manifest, first_app11);
+    let moved = jpeg_from_segments(&others, &rest);
+    let (after, _) = jpeg_segments(&moved);
+    assert_ne!(after.iter().position(is_app11), Some(first_app11), "the manifest did not move");
+    let path = world.path(name);
+    std::fs::write(&path, moved).unwrap();
+    path
+}
+
+fn assert_exclusion_mismatch(world: &World, path: &std::path::Path) {
+    let output = world.vouch().arg("verify").arg(path).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    let report = &json_lines(&output.stdout)[0];
+    assert_eq!(report["c2pa"]["state"], "invalid", "{report}");
+    let codes = report["c2pa"]["codes"].as_array().unwrap();
+    assert!(codes.iter().any(|c| c == "assertion.dataHash.mismatch"), "{codes:?}");
+}
+
+#[test]
+fn a_manifest_moved_after_the_next_segment_is_invalid() {
+    let world = World::with_identity();
+    // The segment that followed the manifest now sits where it began.
+    let moved = signed_photo_with_manifest_moved(&world, "later.jpg", |others, manifest, was_at| {
+        others.splice(was_at + 1..was_at + 1, manifest);
+    });
+    assert_exclusion_mismatch(&world, &moved);
+}
+
+#[test]
+fn a_manifest_moved_to_just_before_the_image_data_is_invalid() {
+    let world = World::with_identity();
+    let moved = signed_photo_with_manifest_moved(&world, "last.jpg", |others, manifest, _| {
+        others.extend(manifest);
+    });
+    assert_exclusion_mismatch(&world, &moved);
+}
+
+#[test]
+fn an_extra_segment_before_the_manifest_is_invalid() {
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    let (mut segments, rest) = jpeg_segments(&std::fs::read(&signed).unwrap());
+    let first_app11 = segments.iter().position(|s| s[1] == 0xEB).unwrap();
+    let comment = b"\xFF\xEF\x00\x0Cinserted!!".to_vec(); // APP15, 10 bytes of payload
+    segments.insert(first_app11, comment);
+    let path = world.path("inserted.jpg");
+    std::fs::write(&path, jpeg_from_segments(&segments, &rest)).unwrap();
+    assert_exclusion_mismatch(&world, &path);
+}
+
+/// Signs photo.jpg, cuts its manifest out into `NAME.c2pa` beside a copy
+/// whose manifest bytes are replaced by `filler` (a same-length segment made
+/// from the manifest's length). Every byte the signed data hash covers is
+/// unchanged: only the exclusion, which no longer holds a manifest, differs.
+/// c2pa 0.90 found this "trusted", leaving a hole anyone could fill.
+fn signed_photo_with_manifest_cut_out(
+    world: &World,
+    name: &str,
+    filler: impl Fn(usize) -> Vec<u8>,
+) -> std::path::PathBuf {
+    let signed = world.signed("photo.jpg");
+    let (mut segments, rest) = jpeg_segments(&std::fs::read(&signed).unwrap());
+    let at = segments.iter().position(|s| s[1] == 0xEB).unwrap();
+    assert_eq!(segments.iter().filter(|s| s[1] == 0xEB).count(), 1, "a manifest in several segments");
+    // APP11: marker, length, "JP", instance, sequence number; then JUMBF.
+    let manifest = segments[at][12..].to_vec();
+    let replacement = filler(segments[at].len());
+    assert_eq!(replacement.len(), segments[at].len());
+    segments[at] = replacement;
+    let path = world.path(name);
+    std::fs::write(&path, jpeg_from_segments(&segments, &rest)).unwrap();
+    std::fs::write(world.path(&format!("{name}.c2pa")), manifest).unwrap();
+    path
+}
+
+/// An APPn segment of exactly `len` bytes, marker and length included.
+fn app_segment(marker: u8, len: usize, payload: &[u8]) -> Vec<u8> {
+    let mut segment = vec![0xFF, marker];
+    segment.extend_from_slice(&u16::try_from(len - 2).unwrap().to_be_bytes());
+    segment.extend(payload.iter().copied().cycle().take(len - 4));
+    segment
+}
+
+fn assert_c2pa_python_sees_the_mismatch(path: &std::path::Path) {
+    let Some(python) = python() else { return };
+    let output = std::process::Command::new(python)
+        .arg(fixture("../tests/interop/c2pa_python.py"))
+        .arg("read")
+        .arg(path)
+        .arg("--manifest")
+        .arg(format!("{}.c2pa", path.display()))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(verdict["state"], "Invalid", "{verdict}");
+    assert!(verdict["codes"].as_array().unwrap().iter().any(|c| c == "assertion.dataHash.mismatch"), "{verdict}");
+}
+
+#[test]
+fn a_manifest_cut_out_into_a_sidecar_leaving_junk_is_invalid() {
+    let world = World::with_identity();
+    let path = signed_photo_with_manifest_cut_out(&world, "junk.jpg", |len| app_segment(0xEF, len, b"junk"));
+    assert_exclusion_mismatch(&world, &path);
+    assert_c2pa_python_sees_the_mismatch(&path);
+}
+
+#[test]
+fn a_manifest_cut_out_into_a_sidecar_leaving_forged_metadata_is_invalid() {
+    let world = World::with_identity();
+    let xmp = b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF \
+        xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description \
+        xmlns:dc='http://purl.org/dc/elements/1.1/' dc:creator='Someone Else'/></rdf:RDF></x:xmpmeta>";
+    let path = signed_photo_with_manifest_cut_out(&world, "forged.jpg", |len| {
+        let mut segment = app_segment(0xE1, len, b" ");
+        segment[4..4 + xmp.len()].copy_from_slice(xmp);
+        segment
+    });
+    assert_exclusion_mismatch(&world, &path);
+    assert_c2pa_python_sees_the_mismatch(&path);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use c2pa::crypto::cose::{check_certificate_profile, CertificateTrustPolicy};
+use c2pa::crypto::cose::{check_certificate_profile, CertificateTrustPolicy, TrustAnchorType};
 use c2pa::status_tracker::StatusTracker;
 use c2pa::SigningAlg;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
@@ -261,10 +261,12 @@ pub fn check_key_matches(
     key_path: &Path,
     cert_path: &Path,
 ) -> Result<()> {
-    use c2pa::crypto::raw_signature::{signer_from_cert_chain_and_private_key, validator_for_signing_alg};
+    use c2pa::Signer as _;
+    use c2pa_raw_crypto::validator_for_signing_alg;
     let mismatch = || IdentityError::KeyMismatch { key: key_path.to_path_buf(), cert: cert_path.to_path_buf() };
-    let signer = signer_from_cert_chain_and_private_key(chain_pem, key_pem, alg, None).map_err(|e| {
-        IdentityError::BadKey { path: key_path.to_path_buf(), reason: format!("not a usable {alg} key ({e})") }
+    let signer = c2pa::create_signer::from_keys(chain_pem, key_pem, alg, None).map_err(|e| IdentityError::BadKey {
+        path: key_path.to_path_buf(),
+        reason: format!("not a usable {alg} key ({e})"),
     })?;
     let challenge = b"vouch: does this key belong to this certificate?";
     let signature = signer.sign(challenge).map_err(|_| mismatch())?;
@@ -329,8 +331,9 @@ pub fn c2pa_objections(chain: &[Vec<u8>], root: Option<&[u8]>) -> Vec<String> {
     }
     if let Some(root) = root {
         let mut policy = CertificateTrustPolicy::default();
-        let anchored = policy.add_trust_anchors(to_pem(&[root.to_vec()]).as_bytes()).is_ok()
-            && policy.check_certificate_trust(&chain[1..], &chain[0], None).is_ok();
+        let anchored =
+            policy.add_trust_anchors(to_pem(&[root.to_vec()]).as_bytes(), "", TrustAnchorType::Manifest, None).is_ok()
+                && policy.check_certificate_trust(&chain[1..], &chain[0], None).is_ok();
         if !anchored {
             reasons.push("the chain does not lead from the signing certificate to the root it ends with".into());
         }

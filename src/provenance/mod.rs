@@ -46,6 +46,19 @@ pub enum ProvenanceError {
     Settings { path: PathBuf, reason: String },
 }
 
+/// Whether c2pa checks each manifest it has just signed (its signature and
+/// structure, not the asset's hash) before the file is written.
+///
+/// On: a signer whose signatures do not verify (a key that is not the
+/// certificate's, a faulty external signer) then fails loudly instead of
+/// shipping files that every validator will call invalid. The check does not
+/// hash the media, so its cost does not grow with the file. Measured
+/// 2026-12-02, `vouch sign` of 200 JPEGs of 9 KB, median of 5 runs on 2
+/// cores shared with other builds (debug build; no release build could be
+/// finished then): 1.02 s of CPU with the check against 0.66 s without,
+/// ~1.8 ms per file; wall time 7.1 s against 5.1 s, mostly writing files.
+pub const VERIFY_AFTER_SIGN: bool = true;
+
 /// Builds the c2pa context for a run. OCSP is never fetched, and remote
 /// manifests only when the user allows it: by default verification uses
 /// only the file, its sidecar and local anchors, and contacts no one.
@@ -55,6 +68,7 @@ pub fn context(trust_anchors_pem: Option<&str>, allow_remote: bool) -> Result<Ar
             "remote_manifest_fetch": allow_remote,
             "ocsp_fetch": false,
             "verify_trust": true,
+            "verify_after_sign": VERIFY_AFTER_SIGN,
         },
         "builder": {
             "claim_generator_info": { "name": "vouch", "version": env!("CARGO_PKG_VERSION") },

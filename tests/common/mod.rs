@@ -63,6 +63,28 @@ impl World {
     }
 }
 
+/// One file of every format the README lists.
+pub const MEDIA: &[&str] = &[
+    "photo.jpg",
+    "image.png",
+    "image.webp",
+    "image.gif",
+    "image.tiff",
+    "photo.dng",
+    "image.avif",
+    "image.heic",
+    "image.heif",
+    "clip.mp4",
+    "clip.m4v",
+    "clip.mov",
+    "tone.m4a",
+    "tone.wav",
+    "clip.avi",
+    "tone.mp3",
+    "image.svg",
+    "document.pdf",
+];
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Independent C2PA implementation for interop tests: c2pa-python (PyPI).
 
-    c2pa_python.py read FILE [--anchors ROOT.pem]      -> JSON {state, codes}
+    c2pa_python.py read FILE [--anchors ROOT.pem] [--manifest M]  -> JSON {state, codes}
+        (--manifest: the manifest store comes from M, a sidecar, not from FILE)
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY -> signs with Ed25519
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY --remote URL --manifest-out M
         -> the manifest is not embedded: DST points to URL, M holds the manifest
@@ -26,11 +27,27 @@ def context(anchors):
 
 def read(args):
     ctx = context(args.anchors)
+    if args.manifest:
+        with open(args.manifest, "rb") as f:
+            manifest = f.read()
+        with open(args.file, "rb") as stream, c2pa.Reader(
+            c2pa_format(args.file), stream, manifest_data=manifest, context=ctx
+        ) as reader:
+            report(reader)
+        return
     with c2pa.Reader(args.file, context=ctx) as reader:
-        store = json.loads(reader.json())
-        results = store.get("validation_results", {}).get("activeManifest", {})
-        codes = [s["code"] for s in results.get("failure", [])]
-        print(json.dumps({"state": reader.get_validation_state(), "codes": codes}))
+        report(reader)
+
+
+def c2pa_format(path):
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}[path.rsplit(".", 1)[-1].lower()]
+
+
+def report(reader):
+    store = json.loads(reader.json())
+    results = store.get("validation_results", {}).get("activeManifest", {})
+    codes = [s["code"] for s in results.get("failure", [])]
+    print(json.dumps({"state": reader.get_validation_state(), "codes": codes}))
 
 
 def sign(args):
@@ -67,6 +84,7 @@ def main():
     r = sub.add_parser("read")
     r.add_argument("file")
     r.add_argument("--anchors")
+    r.add_argument("--manifest")
     s = sub.add_parser("sign")
     s.add_argument("src")
     s.add_argument("dst")
