@@ -32,6 +32,11 @@ impl StagedFile {
         self.temp.as_file_mut()
     }
 
+    /// Where the staged bytes are now (to read them back before committing).
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// Sets the permission bits the final file will have.
     pub fn set_mode(&self, mode: u32) -> io::Result<()> {
         set_mode(self.temp.path(), mode)
