@@ -295,8 +295,7 @@ impl Station {
     }
 
     fn ignored(&self, path: &Path, canonical: &Path) -> bool {
-        self.produced.contains(canonical)
-            || self.ignore.iter().any(|i| canonical.starts_with(i) || path.starts_with(i))
+        self.produced.contains(canonical) || self.ignore.iter().any(|i| canonical.starts_with(i) || path.starts_with(i))
     }
 
     /// The latest version of a capture the journal knows.
@@ -590,8 +589,7 @@ impl Station {
 
     /// Counts by state (every version), for status lines and tests.
     pub fn counts(&self) -> Result<HashMap<String, usize>, WatchError> {
-        let mut query =
-            self.db.prepare("SELECT state, COUNT(*) FROM captures GROUP BY state").map_err(self.jerr())?;
+        let mut query = self.db.prepare("SELECT state, COUNT(*) FROM captures GROUP BY state").map_err(self.jerr())?;
         let rows =
             query.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))).map_err(self.jerr())?;
         rows.collect::<Result<_, _>>().map_err(self.jerr())
@@ -639,7 +637,8 @@ mod tests {
                     return Ok(SignResult::AlreadySigned(dest));
                 }
                 let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-                let sha: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)).into();
+                let sha: [u8; 32] =
+                    sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), &bytes)).into();
                 let target = dest.clone();
                 Ok(SignResult::Staged(Staged {
                     subject: dest.clone(),

@@ -76,7 +76,17 @@ fn after_kill_9_a_restart_signs_every_file_exactly_once_and_anchors_it() {
     }
     assert!(signed_events.values().all(|&n| n == 1), "a file was signed twice");
     let recovered = events.iter().filter(|e| e["event"] == "recovered").count();
-    assert_eq!(signed_events.len() + recovered, 200, "every file signed once (some adopted after the restart)");
+    // The journal is the record; the event log can miss the one line a
+    // `kill -9` lands between the journal's commit and the print.
+    let reported = signed_events.len() + recovered;
+    assert!((199..=200).contains(&reported), "every file signed once (some adopted after the restart): {reported}");
+    let db = rusqlite::Connection::open(capture.join(".vouch-watch.sqlite")).unwrap();
+    let (rows, paths, anchored): (i64, i64, i64) = db
+        .query_row("SELECT COUNT(*), COUNT(DISTINCT path), SUM(state = 'anchored') FROM captures", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!((rows, paths, anchored), (200, 200, 200), "one journalled version per capture, each anchored");
 
     // Every capture has one signed copy that verifies, and a receipt for it.
     let outputs: Vec<PathBuf> = (0..200).map(|i| signed.join(format!("img-{i:03}.jpg"))).collect();
@@ -173,7 +183,8 @@ fn verify_json(world: &World, files: &[PathBuf]) -> Vec<serde_json::Value> {
 fn an_output_folder_inside_the_watched_folder_is_ignored_under_any_spelling() {
     let photo = std::fs::read(fixture("photo.jpg")).unwrap();
     // (watched folder as given, output folder as given, a link to make first)
-    let spellings: [(&str, &str, Option<(&str, &str)>); 4] = [
+    type Link = Option<(&'static str, &'static str)>;
+    let spellings: [(&str, &str, Link); 4] = [
         ("card", "card/signed/", None),
         ("./card", "./card/signed", None),
         ("ABS", "card/./signed", None),
@@ -281,7 +292,12 @@ fn a_receipt_found_beside_an_output_is_adopted_only_if_it_verifies_for_it() {
             "other-file" => {
                 let other = world.path("other.bin");
                 std::fs::write(&other, b"some other bytes").unwrap();
-                world.vouch().args(["anchor", "--to", "ots", "--calendar", &calendar.url]).arg(&other).assert().success();
+                world
+                    .vouch()
+                    .args(["anchor", "--to", "ots", "--calendar", &calendar.url])
+                    .arg(&other)
+                    .assert()
+                    .success();
                 std::fs::copy(world.path("other.bin.ots"), &planted).unwrap();
             }
             "garbage" => std::fs::write(&planted, b"\x00OpenTimestamps\x00\x00Proof\x00 not really").unwrap(),
@@ -316,7 +332,12 @@ fn a_true_receipt_left_by_a_stopped_run_is_adopted_without_anchoring_again() {
     std::fs::create_dir_all(&capture).unwrap();
     signed_but_waiting(&world, &capture, &signed, &["a.jpg"]);
     // As a run killed after writing the receipt would leave it.
-    world.vouch().args(["anchor", "--to", "ots", "--calendar", &calendar.url]).arg(signed.join("a.jpg")).assert().success();
+    world
+        .vouch()
+        .args(["anchor", "--to", "ots", "--calendar", &calendar.url])
+        .arg(signed.join("a.jpg"))
+        .assert()
+        .success();
     let posts = calendar.posts();
     let (events, _) = anchor_run(&world, &capture, &signed, &calendar.url);
     assert_eq!(of_kind(&events, "recovered_receipts").len(), 1, "{events:?}");
@@ -355,13 +376,14 @@ fn a_capture_replaced_by_new_content_is_signed_again_and_anchored_again() {
         assert_eq!(signed_again[0]["replaced"], true, "{mode}");
         assert_eq!(of_kind(&second, "anchored").len(), 1, "{mode}: {second:?}");
         assert_ne!(std::fs::read(&output).unwrap(), first_output, "{mode}: output not replaced");
-        let report = &verify_json(&world, &[output.clone()])[0];
+        let report = &verify_json(&world, std::slice::from_ref(&output))[0];
         assert_eq!(report["c2pa"]["state"], "trusted", "{mode}: {report}");
         assert_eq!(report["c2pa"]["ingredients"].as_array().map_or(0, Vec::len), 0, "{mode}: signed twice: {report}");
         assert_eq!(report["anchors"][0]["state"], "pending", "{mode}: stale receipt: {report}");
         // The journal keeps both versions.
         let db = rusqlite::Connection::open(capture.join(".vouch-watch.sqlite")).unwrap();
-        let versions: i64 = db.query_row("SELECT COUNT(*) FROM captures WHERE state = 'anchored'", [], |r| r.get(0)).unwrap();
+        let versions: i64 =
+            db.query_row("SELECT COUNT(*) FROM captures WHERE state = 'anchored'", [], |r| r.get(0)).unwrap();
         assert_eq!(versions, 2, "{mode}");
         drop(db);
         // And a third run has nothing to do.

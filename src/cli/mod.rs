@@ -2,8 +2,8 @@
 //! results to a renderer. The only place that prints.
 
 pub mod args;
-mod watch;
 mod detect;
+mod watch;
 
 pub use detect::{detect, models};
 

@@ -335,7 +335,9 @@ pub fn watch_text(event: &crate::watch::Event) -> String {
             super::printable_str(error)
         ),
         Event::AnchoringResumed => "anchoring works again".to_string(),
-        Event::Stopped { reason, waiting } if waiting.is_empty() => format!("stopped ({reason}): nothing waits to be anchored"),
+        Event::Stopped { reason, waiting } if waiting.is_empty() => {
+            format!("stopped ({reason}): nothing waits to be anchored")
+        }
         Event::Stopped { reason, waiting } => {
             let names: Vec<String> = waiting.iter().map(|p| super::printable(p)).collect();
             format!("stopped ({reason}): {} file(s) still wait to be anchored: {}", waiting.len(), names.join(", "))
