@@ -682,4 +682,46 @@ mod tests {
         again.run(sign_into(out), anchor, receipt_of, |e| more.push(e), Some(Duration::from_millis(100))).unwrap();
         assert!(matches!(more.as_slice(), [Event::Stopped { .. }]), "{more:?}");
     }
+
+    #[test]
+    fn anchoring_failures_back_off_exponentially_up_to_the_cap_and_are_logged_once_per_change() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        let mut station = Station::open(dir.path(), AnchorEvery::Files(1)).unwrap();
+        station.poll = Duration::from_millis(1);
+        station.settle = Duration::ZERO;
+        station.backoff = (Duration::from_millis(40), Duration::from_millis(160));
+        let sign =
+            |path: &Path, _: bool| -> Result<SignResult, String> { Ok(SignResult::AlreadySigned(path.to_path_buf())) };
+        let started = Instant::now();
+        let mut attempts: Vec<Duration> = Vec::new();
+        let anchor = |_: &[PathBuf]| -> Result<Vec<Result<PathBuf, String>>, String> {
+            attempts.push(started.elapsed());
+            // The failure changes once (the 4th try), then anchoring works (the 7th).
+            match attempts.len() {
+                1..=3 => Err("calendar down".into()),
+                4..=6 => Err("calendar answers 503".into()),
+                _ => Ok(vec![Ok(PathBuf::from("a.txt.r"))]),
+            }
+        };
+        let mut events = Vec::new();
+        station.run(sign, anchor, |_: &Path| None, |e| events.push(e), Some(Duration::from_millis(1500))).unwrap();
+        let gaps: Vec<u128> = attempts.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+        assert!(attempts.len() >= 7, "{attempts:?}");
+        // 40, 80, 160, then capped at 160 (not doubled to 320).
+        for (gap, least) in gaps.iter().zip([40, 80, 160, 160, 160]) {
+            assert!(*gap >= least, "gaps {gaps:?}");
+        }
+        assert!(gaps[3] < 300 && gaps[4] < 300, "gaps {gaps:?}");
+        let logged: Vec<&String> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::AnchoringFailed { error, .. } => Some(error),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(logged, ["calendar down", "calendar answers 503"], "{events:?}");
+        assert_eq!(events.iter().filter(|e| matches!(e, Event::AnchoringResumed)).count(), 1, "{events:?}");
+        assert_eq!(station.counts().unwrap().get("anchored"), Some(&1));
+    }
 }
