@@ -724,4 +724,26 @@ mod tests {
         assert_eq!(events.iter().filter(|e| matches!(e, Event::AnchoringResumed)).count(), 1, "{events:?}");
         assert_eq!(station.counts().unwrap().get("anchored"), Some(&1));
     }
+
+    #[test]
+    fn a_journal_of_the_earlier_layout_is_carried_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Connection::open(dir.path().join(JOURNAL)).unwrap();
+        db.execute_batch(
+            "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                 state TEXT NOT NULL, output TEXT, receipt TEXT, error TEXT, signed_at INTEGER);
+             INSERT INTO files VALUES ('a.jpg', 3, 7, 'signed', 'out/a.jpg', NULL, NULL, 1);
+             INSERT INTO files VALUES ('b.jpg', 3, 7, 'anchored', 'out/b.jpg', 'out/b.jpg.ots', NULL, 1);",
+        )
+        .unwrap();
+        drop(db);
+        let station = Station::open(dir.path(), AnchorEvery::Files(1)).unwrap();
+        let counts = station.counts().unwrap();
+        assert_eq!((counts.get("signed"), counts.get("anchored")), (Some(&1), Some(&1)));
+        assert_eq!(station.waiting().unwrap()[0].1, PathBuf::from("out/a.jpg"));
+        drop(station);
+        // Opened again: nothing carried over twice.
+        let again = Station::open(dir.path(), AnchorEvery::Files(1)).unwrap();
+        assert_eq!(again.counts().unwrap().values().sum::<usize>(), 2);
+    }
 }
