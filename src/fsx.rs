@@ -32,6 +32,11 @@ impl StagedFile {
         self.temp.as_file_mut()
     }
 
+    /// Where the staged bytes are now (to read them back before committing).
+    pub fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// Sets the permission bits the final file will have.
     pub fn set_mode(&self, mode: u32) -> io::Result<()> {
         set_mode(self.temp.path(), mode)
@@ -67,12 +72,15 @@ pub fn write_atomic(dest: &Path, bytes: &[u8], mode: Option<u32>, overwrite: boo
 /// destination still appears whole or not at all, since nothing is renamed
 /// into place before every temporary file is on disk. One result per item.
 pub fn write_many(items: &[(PathBuf, Vec<u8>)], mode: Option<u32>, overwrite: bool) -> Vec<io::Result<()>> {
+    use rayon::prelude::*;
+    // Staged and renamed on the thread pool: per file this is all system
+    // calls (create, chmod, write, close, rename), which overlap well.
     let staged: Vec<io::Result<tempfile::TempPath>> = items
-        .iter()
+        .par_iter()
         .map(|(dest, bytes)| {
             let mut temp = temp_builder().tempfile_in(sweep(parent_of(dest)))?;
             if let Some(mode) = mode {
-                set_mode(temp.path(), mode)?;
+                set_file_mode(temp.as_file(), mode)?;
             }
             temp.write_all(bytes)?;
             // Closed now so a large batch never runs out of descriptors.
@@ -86,7 +94,7 @@ pub fn write_many(items: &[(PathBuf, Vec<u8>)], mode: Option<u32>, overwrite: bo
         return items.iter().map(|_| Err(io::Error::new(e.kind(), e.to_string()))).collect();
     }
     let results = staged
-        .into_iter()
+        .into_par_iter()
         .zip(items)
         .map(|(temp, (dest, _))| {
             let temp = temp?;
@@ -184,6 +192,20 @@ fn sync_dirs_filesystems(dirs: &[&Path]) -> io::Result<()> {
         // No syncfs: fall back to a full sync, still once per batch.
         let _ = dirs;
         rustix::fs::sync();
+        Ok(())
+    }
+}
+
+/// Sets Unix permission bits on an open file (no path lookup); a no-op elsewhere.
+fn set_file_mode(file: &File, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, mode);
         Ok(())
     }
 }

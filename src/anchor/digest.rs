@@ -11,13 +11,27 @@ use super::merkle::Hash;
 
 const CHUNK: usize = 1 << 20;
 
+thread_local! {
+    /// One read buffer per thread, reused for every file it hashes: a batch
+    /// of ten thousand files would otherwise allocate (and zero) ten
+    /// thousand megabytes.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; CHUNK]);
+}
+
 /// SHA-256 of a file's contents.
 pub fn sha256_file(path: &Path) -> io::Result<Hash> {
     let mut file = File::open(path)?;
+    BUFFER.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => sha256_stream(&mut file, &mut buf),
+        // Re-entered on this thread (never in practice): a buffer of its own.
+        Err(_) => sha256_stream(&mut file, &mut vec![0u8; CHUNK]),
+    })
+}
+
+fn sha256_stream(file: &mut File, buf: &mut [u8]) -> io::Result<Hash> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
     loop {
-        match file.read(&mut buf) {
+        match file.read(buf) {
             Ok(0) => break,
             Ok(n) => hasher.update(&buf[..n]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -252,9 +252,11 @@ pub(crate) fn batch_tree(
         .ok_or(AnchorError::NothingToAnchor)
 }
 
-/// Receipts written per flush to disk: bounds memory and open files on huge
-/// batches while keeping the flushes few.
-const RECEIPTS_PER_FLUSH: usize = 1024;
+/// Receipts written per flush to disk: bounds memory on huge batches (a
+/// receipt is under a kilobyte, and temporary files are closed once
+/// written) while keeping the flushes few: each is a `syncfs` of the whole
+/// filesystem, which costs the same for ten receipts as for ten thousand.
+const RECEIPTS_PER_FLUSH: usize = 16384;
 
 /// Builds each file's receipt (in parallel) and writes them all atomically,
 /// a chunk at a time with one flush per chunk. One result per file.

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod detect;
+mod watch;
 
 pub use detect::{detect, models};
 
@@ -768,76 +769,7 @@ fn anchor_batch(
 }
 
 pub fn watch(a: WatchArgs) -> Result<Outcome> {
-    use vouch::watch::{Event, SignResult, Station};
-    let output = match (&a.out_dir, a.in_place) {
-        (Some(dir), _) => SignOutput::Dir(dir.clone()),
-        (None, true) => SignOutput::InPlace,
-        (None, false) => SignOutput::Sidecar,
-    };
-    let pass = passphrase(&a.passphrase)?;
-    let id = identity::load(&identity_dir(a.identity.clone()), pass.as_ref())?;
-    drop(pass);
-    let signer = id.signer()?;
-    let context = provenance::context(None, false).context("cannot configure c2pa")?;
-    let options = SignOptions {
-        output: output.clone(),
-        title: None,
-        author: None,
-        source_type: a.source_type.clone(),
-        force: false,
-        allow_invalid_parent: a.allow_invalid_parent,
-    };
-    let mut station = Station::open(&a.dir, a.anchor_every)?;
-    station.poll = std::time::Duration::from_secs_f64(a.poll.max(0.01));
-    station.settle = std::time::Duration::from_secs_f64(a.settle.max(0.0));
-    if let SignOutput::Dir(dir) = &output {
-        station.ignore.push(dir.clone());
-        station.ignore.push(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone()));
-    }
-    let mut printer = Printer::new(a.json);
-
-    let sign = |path: &Path| -> Result<SignResult, String> {
-        let mut file = media::probe(path).map_err(|e| e.to_string())?;
-        file.relative = path.strip_prefix(&a.dir).unwrap_or(path).to_path_buf();
-        // The file that carries the credentials is the one anchored: the
-        // signed copy, or the untouched original beside its sidecar.
-        let subject = match &output {
-            SignOutput::Sidecar => path.to_path_buf(),
-            other => provenance::sign::output_path(&file, other),
-        };
-        let written = provenance::sign::output_path(&file, &output);
-        if !matches!(output, SignOutput::InPlace) && written.exists() {
-            return Ok(SignResult::AlreadySigned(subject));
-        }
-        provenance::sign_file(&file, signer.as_ref(), &context, &options).map_err(|e| e.to_string())?;
-        Ok(SignResult::Signed(subject))
-    };
-    let backend = a.to;
-    let anchor = |files: &[PathBuf]| -> Result<Vec<PathBuf>, String> {
-        let Some(backend) = backend else { return Ok(Vec::new()) };
-        let mut batch = Vec::new();
-        for hashed in anchor::stamp::hash_files(files) {
-            batch.push(hashed.map_err(|e| e.to_string())?);
-        }
-        let results = anchor_batch(backend, &a.target, &batch, false).map_err(|e| one_line(&e))?;
-        results.into_iter().map(|r| r.map(|anchored| anchored.receipt).map_err(|e| e.to_string())).collect()
-    };
-    let receipt_of = |file: &Path| match backend {
-        Some(AnchorBackend::Evm) => anchor::evm::receipt_path(file),
-        _ => anchor::ots_path(file),
-    };
-    let on_event = |event: Event| {
-        let outcome = if matches!(event, Event::Failed { .. }) { Outcome::CheckFailed } else { Outcome::Passed };
-        printer.record(&event, report::watch_text, outcome);
-    };
-    let idle = a.idle_exit.map(std::time::Duration::from_secs_f64);
-    if backend.is_some() {
-        station.run(sign, anchor, receipt_of, on_event, idle)?;
-    } else {
-        station.anchoring = false;
-        station.run(sign, |_: &[PathBuf]| Ok(Vec::new()), receipt_of, on_event, idle)?;
-    }
-    Ok(printer.outcome)
+    watch::watch(a)
 }
 
 pub fn anchor(a: AnchorArgs) -> Result<Outcome> {

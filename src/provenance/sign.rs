@@ -111,6 +111,21 @@ pub fn sign_file(
     context: &Arc<Context>,
     options: &SignOptions,
 ) -> Result<Signed, ProvenanceError> {
+    let (signed, staged) = sign_staged(file, signer, context, options)?;
+    let overwrite = options.force || matches!(options.output, SignOutput::InPlace);
+    staged.commit(overwrite).map_err(|e| exists_or_io(&signed.output, e))?;
+    Ok(signed)
+}
+
+/// Signs as [`sign_file`] does but leaves the output staged (complete and on
+/// disk, not yet in place): the caller commits it, after recording what it is
+/// about to put there (the capture station journals the output's hash first).
+pub fn sign_staged(
+    file: &MediaFile,
+    signer: &dyn c2pa::Signer,
+    context: &Arc<Context>,
+    options: &SignOptions,
+) -> Result<(Signed, StagedFile), ProvenanceError> {
     let dest = output_path(file, &options.output);
     // Only --in-place may replace the input; a signed copy never does, with
     // or without --force (`-o` naming the input's own folder, say).
@@ -164,33 +179,35 @@ pub fn sign_file(
         std::fs::create_dir_all(parent)
             .map_err(|source| ProvenanceError::OutputDir { path: parent.to_path_buf(), source })?;
     }
-    let manifest = match options.output {
+    let (manifest, staged) = match options.output {
         SignOutput::Sidecar => {
             builder.set_no_embed(true);
             // c2pa still writes an asset copy; it goes to an unnamed temp file
             // (not memory: videos can be large) and is discarded.
             let mut scratch = tempfile::tempfile().map_err(io_err(&dest))?;
             let manifest = builder.sign(signer, mime, &mut source, &mut scratch).map_err(|e| classify(file, e))?;
-            crate::fsx::write_atomic(&dest, &manifest, Some(0o644), overwrite).map_err(|e| exists_or_io(&dest, e))?;
-            manifest
+            let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
+            staged.set_mode(0o644).map_err(io_err(&dest))?;
+            std::io::Write::write_all(staged.file(), &manifest).map_err(io_err(&dest))?;
+            (manifest, staged)
         }
         SignOutput::Dir(_) | SignOutput::InPlace => {
             let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
             staged.set_mode(mode).map_err(io_err(&dest))?;
             let manifest = builder.sign(signer, mime, &mut source, staged.file()).map_err(|e| classify(file, e))?;
             drop(source);
-            staged.commit(overwrite).map_err(|e| exists_or_io(&dest, e))?;
-            manifest
+            (manifest, staged)
         }
     };
-    Ok(Signed {
+    let signed = Signed {
         path: file.path.clone(),
         output: dest,
         action,
         sidecar: matches!(options.output, SignOutput::Sidecar),
         manifest_bytes: manifest.len(),
         declared_sources: parent.map(|p| p.declared_sources).unwrap_or_default(),
-    })
+    };
+    Ok((signed, staged))
 }
 
 fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {

@@ -318,8 +318,9 @@ pub fn upgrade_text(upgraded: &Upgraded) -> String {
 pub fn watch_text(event: &crate::watch::Event) -> String {
     use crate::watch::Event;
     match event {
-        Event::Signed { path, output } => {
-            format!("signed    {} -> {}", super::printable(path), super::printable(output))
+        Event::Signed { path, output, replaced } => {
+            let again = if *replaced { " (new content, signed again)" } else { "" };
+            format!("signed    {} -> {}{again}", super::printable(path), super::printable(output))
         }
         Event::Recovered { path, output } => {
             format!("recovered {} -> {} (signed before a restart)", super::printable(path), super::printable(output))
@@ -328,6 +329,18 @@ pub fn watch_text(event: &crate::watch::Event) -> String {
         Event::RecoveredReceipts { files } => format!("recovered {files} receipt(s) written before a restart"),
         Event::Failed { path, error } => {
             format!("failed    {}: {}", super::printable(path), super::printable_str(error))
+        }
+        Event::AnchoringFailed { error, retry_in_secs, waiting } => format!(
+            "anchoring failed ({waiting} file(s) wait), retrying in {retry_in_secs}s and backing off: {}",
+            super::printable_str(error)
+        ),
+        Event::AnchoringResumed => "anchoring works again".to_string(),
+        Event::Stopped { reason, waiting } if waiting.is_empty() => {
+            format!("stopped ({reason}): nothing waits to be anchored")
+        }
+        Event::Stopped { reason, waiting } => {
+            let names: Vec<String> = waiting.iter().map(|p| super::printable(p)).collect();
+            format!("stopped ({reason}): {} file(s) still wait to be anchored: {}", waiting.len(), names.join(", "))
         }
     }
 }
