@@ -3,8 +3,12 @@
 
 pub mod args;
 mod detect;
+// `report` is taken by `vouch::report`, the renderers.
+#[path = "report.rs"]
+mod merge;
 
 pub use detect::{detect, models};
+pub use merge::report;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
