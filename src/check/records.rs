@@ -51,7 +51,16 @@ pub fn parse_line(line: &str) -> Result<Entry, String> {
     } else {
         match value.get("verdict").and_then(|v| v.as_str()) {
             Some(word) => match Verdict::parse(word) {
-                Some(verdict) => Outcome::Judged { verdict, reasons: reasons(&value)? },
+                Some(verdict) => {
+                    let reasons = reasons(&value)?;
+                    // `check` gives a file the verdict of its worst reason: a
+                    // record that says otherwise was not written by vouch.
+                    let worst = reasons.iter().map(|r| r.1).max().unwrap_or(Verdict::Pass);
+                    if worst != verdict {
+                        return Err(format!("verdict \"{word}\" but its worst reason is \"{}\"", worst.as_str()));
+                    }
+                    Outcome::Judged { verdict, reasons }
+                }
                 None => detection_outcome(&value, word)?,
             },
             None => return Err("no \"verdict\", \"error\" or \"skipped\"".into()),
@@ -231,6 +240,10 @@ mod tests {
             r#"{"path":"a","verdict":"great","reasons":[]}"#,
             r#"{"path":"a","verdict":"pass"}"#,
             r#"{"path":"a","path_bytes":"!!","verdict":"pass","reasons":[]}"#,
+            r#"{"path":"a","verdict":"pass","reasons":[{"rule":"c2pa","verdict":"fail","message":"m"}]}"#,
+            r#"{"path":"a","verdict":"pass","reasons":[{"rule":"c2pa","verdict":"warn","message":"m"}]}"#,
+            r#"{"path":"a","verdict":"fail","reasons":[]}"#,
+            r#"{"path":"a","verdict":"PASS","reasons":[]}"#,
         ] {
             assert!(parse_line(bad).is_err(), "{bad}");
         }
