@@ -60,7 +60,9 @@ fn the_container_image_holds_only_what_make_install_puts_in_place() {
     let copies: Vec<&str> = runtime.lines().filter(|l| l.starts_with("COPY") || l.starts_with("ADD")).collect();
     assert_eq!(copies, ["COPY --from=build /staging/ /"], "the runtime stage copies only the install staging");
     assert!(containerfile.contains("make install DESTDIR=/staging PREFIX=/usr/local"), "{containerfile}");
-    for path in ["/usr/local/share/vouch/models", "/usr/local/lib/vouch/libonnxruntime.so", "/usr/local/share/vouch/trust"] {
+    for path in
+        ["/usr/local/share/vouch/models", "/usr/local/lib/vouch/libonnxruntime.so", "/usr/local/share/vouch/trust"]
+    {
         assert!(runtime.contains(path), "the image points at {path}");
     }
 }
