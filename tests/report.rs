@@ -122,6 +122,7 @@ fn a_path_in_two_shards_is_reported_and_counted_once() {
     // The same file named twice is every path twice.
     let out = world.vouch().arg("report").arg(&files[0]).arg(&files[0]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("shard-0.jsonl: named twice"), "{}", stderr(&out));
 }
 
 #[test]

@@ -19,6 +19,14 @@ use super::Outcome;
 const DUPLICATES_NAMED: usize = 20;
 
 pub fn report(a: ReportArgs) -> Result<Outcome> {
+    // The same file twice would be every path recorded twice: say so plainly.
+    let mut named = std::collections::HashMap::new();
+    for file in &a.files {
+        let id = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+        if let Some(first) = named.insert(id, file) {
+            anyhow::bail!("{}: named twice (as {} too)", file.display(), first.display());
+        }
+    }
     let index = Index::build(&a.files)?;
     let mut outcome = Outcome::Passed;
     for duplicate in index.duplicates.iter().take(DUPLICATES_NAMED) {
