@@ -104,10 +104,10 @@ def main():
     version = subprocess.run([vouch, "--version"], capture_output=True, text=True, check=True).stdout.strip()
     lines += [
         "",
-        f"- {version}, nproc {len(os.sched_getaffinity(0))}, {platform.system()} {platform.release()}; "
+        f"- {version} ({'debug' if '/debug/' in vouch else 'release'} build), nproc {len(os.sched_getaffinity(0))}, {platform.system()} {platform.release()}; "
         f"{SHARDS} shard files of `check` records (signed, anchored; 10% skipped, 10% failing); "
         "peak RSS of the process from getrusage",
-        "- JSON Lines and text stream (the merge keeps 16 bytes a path to find overlapping shards); JUnit (like "
+        "- JSON Lines and text stream (the merge keeps about 30 bytes a path to find overlapping shards); JUnit (like "
         "SARIF and HTML) keeps one small row per file until the end.",
     ]
     table = "\n".join(lines) + "\n"

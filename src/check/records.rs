@@ -153,8 +153,8 @@ impl Iterator for RecordFile {
 /// Where a path's standing record is, across the files being merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
-    pub file: usize,
-    pub line: usize,
+    file: u32,
+    line: u32,
     error: bool,
 }
 
@@ -168,7 +168,7 @@ pub struct Duplicate {
 }
 
 /// The first pass of a merge: which line of which file stands for each
-/// path (16 bytes a path), and which paths were recorded more than once.
+/// path (about 30 bytes a path), and which paths were recorded more than once.
 /// Within one file a later record replaces an error (a resumed run checks
 /// errors again); anything else recorded twice is a duplicate.
 #[derive(Debug, Default)]
@@ -190,12 +190,12 @@ impl Index {
     }
 
     fn add(&mut self, file: usize, line: usize, entry: &Entry) {
-        let place = Place { file, line, error: entry.is_error() };
+        let place = Place { file: file as u32, line: line as u32, error: entry.is_error() };
         if let Some(earlier) = self.standing.insert(entry.key, place) {
-            if earlier.file != file || (!earlier.error && !place.error) {
+            if earlier.file != place.file || (!earlier.error && !place.error) {
                 self.duplicates.push(Duplicate {
                     path: entry.path.clone(),
-                    first: (earlier.file, earlier.line),
+                    first: (earlier.file as usize, earlier.line as usize),
                     second: (file, line),
                 });
             }
@@ -204,7 +204,7 @@ impl Index {
 
     /// Whether this line is the one that stands for its path.
     pub fn stands(&self, file: usize, line: usize, entry: &Entry) -> bool {
-        self.standing.get(&entry.key).is_some_and(|p| p.file == file && p.line == line)
+        self.standing.get(&entry.key).is_some_and(|p| p.file as usize == file && p.line as usize == line)
     }
 
     pub fn len(&self) -> usize {

@@ -1,7 +1,7 @@
 //! `vouch report`: the records of `check` runs (the shards of one archive,
 //! say) merged into one report. Two passes over the files: the first checks
 //! that every line is a vouch record and finds which line stands for each
-//! path (16 bytes a path); the second streams those lines to the renderer.
+//! path (about 30 bytes a path); the second streams those lines to the renderer.
 
 use std::io::Write;
 use std::path::Path;
