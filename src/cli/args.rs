@@ -42,6 +42,15 @@ pub enum Command {
     /// One verdict per file (pass, warn, fail) against a policy: credentials,
     /// signer, anchors; as text, JSON Lines, JUnit, SARIF or HTML.
     Check(CheckArgs),
+    /// Merge `check` (and `detect`) JSON Lines records, such as the shards
+    /// of one archive, into one report: text, JSON Lines, JUnit, SARIF or HTML.
+    ///
+    /// Records are rendered as they state their verdicts, nothing is checked
+    /// again. A path recorded in two files (overlapping shards) is reported
+    /// and the run exits 2; within one file a later record replaces an error,
+    /// as `check --resume` does. Exit codes are those `check` would have given
+    /// over the same records.
+    Report(ReportArgs),
     /// Anchor files to a public chain: one Merkle root per batch, a receipt per file.
     Anchor(AnchorArgs),
     /// A capture station: sign every file that lands in a folder and anchor
@@ -324,6 +333,20 @@ pub struct CheckArgs {
     pub trust: TrustArgs,
     #[command(flatten)]
     pub chain: ChainArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON Lines files written by `vouch check --format json` (or
+    /// `--resume`) or `vouch detect --json`, e.g. one per shard.
+    #[arg(required = true, value_name = "FILE.jsonl")]
+    pub files: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where anchors go.

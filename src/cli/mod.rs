@@ -4,8 +4,12 @@
 pub mod args;
 mod detect;
 mod watch;
+// `report` is taken by `vouch::report`, the renderers.
+#[path = "report.rs"]
+mod merge;
 
 pub use detect::{detect, models};
+pub use merge::report;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

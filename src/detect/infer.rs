@@ -56,7 +56,8 @@ const LIBRARY: &str = "libonnxruntime.so";
 
 /// `ORT_DYLIB_PATH` when set; else `.deps/onnxruntime/` of the checkout the
 /// executable was built in (`target/*/vouch` sits two levels below it);
-/// else the usual system library folders.
+/// else `lib/vouch/` of the prefix it was installed in; else the usual
+/// system library folders.
 fn find_runtime() -> Result<PathBuf, InferError> {
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
@@ -69,6 +70,10 @@ fn find_runtime() -> Result<PathBuf, InferError> {
     if let Ok(exe) = std::env::current_exe() {
         for dir in exe.ancestors().skip(1).take(4) {
             candidates.push(dir.join(".deps/onnxruntime").join(LIBRARY));
+        }
+        // Installed by `make install`: PREFIX/bin/vouch, PREFIX/lib/vouch/.
+        if let Some(prefix) = exe.parent().and_then(Path::parent) {
+            candidates.push(prefix.join("lib/vouch").join(LIBRARY));
         }
     }
     let multiarch = format!("/usr/lib/{}-linux-gnu", std::env::consts::ARCH);

@@ -95,13 +95,19 @@ pub struct Detection {
 }
 
 /// Where model cards live: `$VOUCH_MODELS`, else `models/` of the checkout
-/// the executable was built in, else `./models`.
+/// the executable was built in, else `share/vouch/models` beside the
+/// `bin/` it was installed in (`make install`), else `./models`.
 pub fn models_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("VOUCH_MODELS").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
     if let Ok(exe) = std::env::current_exe() {
         if let Some(dir) = exe.ancestors().skip(1).take(4).map(|d| d.join("models")).find(|d| d.is_dir()) {
+            return dir;
+        }
+        if let Some(dir) =
+            exe.parent().and_then(Path::parent).map(|p| p.join("share/vouch/models")).filter(|d| d.is_dir())
+        {
             return dir;
         }
     }

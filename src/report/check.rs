@@ -39,9 +39,35 @@ impl Tally {
 /// One row per file: verdict, path, then the reasons. Colour only when asked
 /// (a terminal without NO_COLOR).
 pub fn check_text(record: &CheckRecord, colour: bool) -> String {
-    let word = record.verdict.as_str().to_uppercase();
+    let signer = record.report.c2pa.as_ref().and_then(|c| c.signer.as_deref());
+    let reasons = record.reasons.iter().map(|r| (r.rule, r.message.as_str()));
+    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer, reasons, colour)
+}
+
+/// [`check_text`] for a record read back from JSON Lines (`vouch report`):
+/// the verdict and reasons as the record states them.
+pub fn record_text(
+    value: &serde_json::Value,
+    path: &str,
+    verdict: Verdict,
+    reasons: &[(String, Verdict, String)],
+    colour: bool,
+) -> String {
+    let signer = value.pointer("/c2pa/signer").and_then(|s| s.as_str());
+    let reasons = reasons.iter().map(|(rule, _, message)| (rule.as_str(), message.as_str()));
+    verdict_text(verdict, path, signer, reasons, colour)
+}
+
+fn verdict_text<'a>(
+    verdict: Verdict,
+    path: &str,
+    signer: Option<&str>,
+    reasons: impl Iterator<Item = (&'a str, &'a str)>,
+    colour: bool,
+) -> String {
+    let word = verdict.as_str().to_uppercase();
     let word = if colour {
-        let code = match record.verdict {
+        let code = match verdict {
             Verdict::Pass => "32",
             Verdict::Warn => "33",
             Verdict::Fail => "1;31",
@@ -50,12 +76,12 @@ pub fn check_text(record: &CheckRecord, colour: bool) -> String {
     } else {
         format!("{word:<4}")
     };
-    let mut line = format!("{word}  {}", super::printable(&record.report.path));
-    if let Some(c2pa) = record.report.c2pa.as_ref().and_then(|c| c.signer.as_deref()) {
-        let _ = write!(line, "  signed by {}", super::printable_str(c2pa));
+    let mut line = format!("{word}  {}", super::printable_str(path));
+    if let Some(signer) = signer {
+        let _ = write!(line, "  signed by {}", super::printable_str(signer));
     }
-    for reason in &record.reasons {
-        let _ = write!(line, "\n      {}: {}", reason.rule, super::printable_str(&reason.message));
+    for (rule, message) in reasons {
+        let _ = write!(line, "\n      {rule}: {}", super::printable_str(message));
     }
     line
 }
@@ -135,6 +161,68 @@ impl Row {
             anchors,
             thumbnail: None,
             timeline: None,
+            skipped: None,
+        }
+    }
+
+    /// A row from a record read back from JSON Lines (`vouch report`): the
+    /// verdict and reasons as the record states them, the rest for show.
+    pub fn from_value(
+        value: &serde_json::Value,
+        path: &str,
+        verdict: Verdict,
+        reasons: &[(String, Verdict, String)],
+    ) -> Self {
+        let text =
+            |v: &serde_json::Value, pointer: &str| v.pointer(pointer).and_then(|s| s.as_str()).map(str::to_string);
+        let signer = text(value, "/c2pa/signer").map(|mut who| {
+            if let Some(issuer) = text(value, "/c2pa/issuer") {
+                let _ = write!(who, " ({issuer})");
+            }
+            let _ = write!(who, ", {}", text(value, "/c2pa/state").unwrap_or_default());
+            super::printable_str(&who)
+        });
+        let anchors = value
+            .get("anchors")
+            .and_then(|a| a.as_array())
+            .map(|list| {
+                list.iter()
+                    .map(|a| {
+                        let mut line = format!(
+                            "{} {}",
+                            text(a, "/kind").unwrap_or_default(),
+                            text(a, "/state").unwrap_or_default()
+                        );
+                        if let (Some(chain), Some(block)) = (text(a, "/chain"), a.get("block").and_then(|b| b.as_u64()))
+                        {
+                            let _ = write!(line, ": {chain} block {block}");
+                        }
+                        if let Some(time) = text(a, "/time") {
+                            let _ = write!(line, " at {time}");
+                        }
+                        super::printable_str(&line)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A check record carries its detection under `detection`; a detect
+        // record is one.
+        let detection = value.get("detection").unwrap_or(value);
+        let timeline = detection.get("frames").and_then(|f| f.as_array()).map(|frames| {
+            let points = frames
+                .iter()
+                .filter_map(|f| Some((f.get("time_s")?.as_f64()? as f32, f.get("score")?.as_f64()? as f32)))
+                .collect();
+            (points, detection.get("threshold").and_then(|t| t.as_f64()).unwrap_or(0.5) as f32)
+        });
+        Self {
+            path: super::printable_str(path),
+            verdict: Some(verdict),
+            reasons: reasons.iter().map(|(rule, v, m)| (rule.clone(), *v, super::printable_str(m))).collect(),
+            signer,
+            anchors,
+            thumbnail: None,
+            timeline,
             skipped: None,
         }
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::anchor::AnchorReport;
 use crate::provenance::C2paReport;
 
-pub use check::{check_text, junit, sarif, tally_text, Row, Tally};
+pub use check::{check_text, junit, record_text, sarif, tally_text, Row, Tally};
 pub use detect::{
     detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline, PlotError,
     CSV_HEADER, DETECT_HEADER,
