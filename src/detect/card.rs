@@ -38,6 +38,34 @@ pub enum Task {
     Face,
 }
 
+/// What a frame model was trained to find: a card that says so lets the
+/// record tell which manipulations the model does not look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detects {
+    /// Whole images made by generators (diffusion models, GANs).
+    AiImage,
+    /// Faces swapped or re-enacted in real footage.
+    FaceSwap,
+}
+
+impl Detects {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AiImage => "ai-image",
+            Self::FaceSwap => "face-swap",
+        }
+    }
+
+    /// In words, for the caveat line.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::AiImage => "AI-generated images",
+            Self::FaceSwap => "face swaps",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
@@ -177,6 +205,44 @@ pub struct ModelCard {
     pub output: OutputSpec,
     #[serde(default)]
     pub head: Option<HeadSpec>,
+    /// Frame models: what the model was trained to find.
+    #[serde(default)]
+    pub detects: Option<Detects>,
+    /// Frame models: on what, in a few words (the training data).
+    #[serde(default)]
+    pub trained_for: Option<String>,
+    /// Share of synthetic inputs flagged at `threshold`, where measured.
+    #[serde(default)]
+    pub recall: Option<f32>,
+    /// Share of real inputs flagged at `threshold`, where measured.
+    #[serde(default)]
+    pub false_positive_rate: Option<f32>,
+    /// The ONNX Runtime version the card's reference scores were made with.
+    #[serde(default)]
+    pub validated_with: Option<String>,
+}
+
+/// What a frame model's card says about its limits, as records carry it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// `ai-image` or `face-swap`; `None` when the card does not say.
+    pub task: Option<Detects>,
+    pub trained_for: Option<String>,
+    pub recall: Option<f32>,
+    pub false_positive_rate: Option<f32>,
+    pub validated_with: Option<String>,
+}
+
+impl ModelCard {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            task: self.detects,
+            trained_for: self.trained_for.clone(),
+            recall: self.recall,
+            false_positive_rate: self.false_positive_rate,
+            validated_with: self.validated_with.clone(),
+        }
+    }
 }
 
 fn default_threshold() -> f32 {
@@ -259,6 +325,14 @@ impl ModelCard {
         }
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err("threshold must be between 0 and 1".into());
+        }
+        for (field, rate) in [("recall", self.recall), ("false_positive_rate", self.false_positive_rate)] {
+            if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+                return Err(format!("{field} must be between 0 and 1"));
+            }
+        }
+        if self.task == Task::Face && (self.detects.is_some() || self.trained_for.is_some()) {
+            return Err("detects and trained_for describe frame models, not face detectors".into());
         }
         match (self.task, self.output.kind) {
             (Task::Face, OutputKind::Yunet) => {}
