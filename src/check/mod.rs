@@ -276,7 +276,8 @@ pub fn judge_synthetic(record: &mut CheckRecord, detection: &Detection, policy: 
     use crate::detect::aggregate::{self, Verdict as Label};
     use crate::provenance::source_type;
     let max = policy.and_then(|p| p.max_synthetic_score);
-    let flag_line = detection.threshold + detection.margin;
+    let band = detection.band();
+    let flag_line = band.flag_at();
     // The declarations judge() warned about are judged here instead.
     record.reasons.retain(|r| r.rule != "declared");
     let mut add = |verdict, message: String| record.reasons.push(Reason { rule: "synthetic", verdict, message });
@@ -302,7 +303,7 @@ pub fn judge_synthetic(record: &mut CheckRecord, detection: &Detection, policy: 
             add(Verdict::Fail, format!("synthetic score {score:.3} is above the policy's {max}"))
         }
         (Some(_), Some(_)) => {}
-        (score, None) => match aggregate::verdict(score, detection.threshold) {
+        (score, None) => match aggregate::verdict(score, &band) {
             Label::Flagged => add(
                 Verdict::Fail,
                 format!(
@@ -316,8 +317,8 @@ pub fn judge_synthetic(record: &mut CheckRecord, detection: &Detection, policy: 
                 Verdict::Warn,
                 match score {
                     Some(s) => format!(
-                        "inconclusive: {model} scores {s:.3}, within {:.3} of its threshold {:.3}",
-                        detection.margin, detection.threshold
+                        "inconclusive: {model} scores {s:.3}, below its flag line {flag_line:.3} but not below {:.3}",
+                        band.not_flagged_below
                     ),
                     None => format!("inconclusive: {model} scored nothing (no faces found)"),
                 },

@@ -37,7 +37,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     let limits = model.card.card.limits();
     let model_name = model.name().to_string();
     let mut detector = Detector::new(model, faces, options)?.with_face_probe(probe);
-    let caveat = report::detect_caveat(&model_name, &limits, detector.threshold());
+    let caveat = report::detect_caveat(&model_name, &limits, &detector.band());
     let context = vouch::provenance::context(None, false)?;
 
     let mut printer = Printer::new(a.json);

@@ -564,7 +564,7 @@ impl CheckSink {
                         if let Some(d) = &record.report.detection {
                             let points = d.frames.iter().filter_map(|f| Some((f.time_s as f32, f.score?))).collect();
                             // The line that decided: the policy's maximum or the model's own.
-                            row.timeline = Some((points, record.synthetic_line.unwrap_or(d.threshold + d.margin)));
+                            row.timeline = Some((points, record.synthetic_line.unwrap_or(d.band().flag_at())));
                         }
                         if self.format == CheckFormat::Html {
                             row.thumbnail = media::thumbnail_data_uri(&record.report.path, 96);

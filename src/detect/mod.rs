@@ -91,9 +91,10 @@ pub struct Detection {
     pub score: Option<f32>,
     pub verdict: Verdict,
     /// The threshold the verdict used: `flagged` from `threshold + margin`,
-    /// `not_flagged` below `threshold - margin`.
+    /// `not_flagged` below `not_flagged_below`, `inconclusive` between.
     pub threshold: f32,
     pub margin: f32,
+    pub not_flagged_below: f32,
     /// What the file itself declares about AI origin (see [`declared`]).
     pub declared: Vec<Declared>,
     /// What the reader should know about this result (a model that does
@@ -172,6 +173,11 @@ pub fn list_models(dir: &Path) -> Result<Vec<Result<ModelListing, CardError>>, C
 }
 
 impl Detection {
+    /// The band its verdict was cut with.
+    pub fn band(&self) -> card::Band {
+        card::Band { threshold: self.threshold, margin: self.margin, not_flagged_below: self.not_flagged_below }
+    }
+
     /// Adds declarations found elsewhere (the C2PA manifest): any makes
     /// the file `declared_synthetic`.
     pub fn declare(&mut self, more: Vec<Declared>) {
@@ -246,7 +252,12 @@ impl Detector {
     }
 
     pub fn threshold(&self) -> f32 {
-        self.options.threshold.unwrap_or(self.model.card.card.threshold)
+        self.band().threshold
+    }
+
+    /// Where this run cuts scores into labels.
+    pub fn band(&self) -> card::Band {
+        self.model.card.card.band(self.options.threshold)
     }
 
     /// Scores one image or video.
@@ -296,7 +307,8 @@ impl Detector {
     }
 
     fn judge(&self, path: &Path, kind: Kind, frames: Vec<FrameScore>, probed: Option<usize>) -> Detection {
-        let threshold = self.threshold();
+        let band = self.band();
+        let threshold = band.threshold;
         let smoothed = aggregate::smooth(&frames);
         let segments = match kind {
             Kind::Video => aggregate::segments(&frames, &smoothed, threshold),
@@ -318,9 +330,10 @@ impl Detector {
             runtime: self.runtime.clone(),
             frames_scored: frames.iter().filter(|f| f.score.is_some()).count(),
             score,
-            verdict: aggregate::verdict(score, threshold),
+            verdict: aggregate::verdict(score, &band),
             threshold,
-            margin: aggregate::MARGIN,
+            margin: band.margin,
+            not_flagged_below: band.not_flagged_below,
             declared: Vec::new(),
             notes,
             segments,

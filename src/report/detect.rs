@@ -7,8 +7,7 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 
-use crate::detect::aggregate::MARGIN;
-use crate::detect::card::{Detects, Limits};
+use crate::detect::card::{Band, Detects, Limits};
 use crate::detect::decode::Kind;
 use crate::detect::infer::ModelInfo;
 use crate::detect::{Detection, ModelListing};
@@ -45,12 +44,14 @@ pub fn detect_text(d: &Detection) -> String {
 
 /// The one plain line under a text run: what the scores mean and what they
 /// do not, with the threshold, the margin and the model's known limits.
-pub fn detect_caveat(model: &str, limits: &Limits, threshold: f32) -> String {
+pub fn detect_caveat(model: &str, limits: &Limits, band: &Band) -> String {
     let mut line = format!(
-        "A score is {model}'s guess, not proof: flagged at {:.3} or more (threshold {threshold:.3} + margin \
-         {MARGIN:.3}), not_flagged below {:.3}, which does not mean authentic.",
-        threshold + MARGIN,
-        (threshold - MARGIN).max(0.0)
+        "A score is {model}'s guess, not proof: flagged at {:.3} or more (threshold {:.3} + margin {:.3}), \
+         not_flagged below {:.3}, which does not mean authentic.",
+        band.flag_at(),
+        band.threshold,
+        band.margin,
+        band.not_flagged_below
     );
     if let Some(task) = limits.task {
         let _ = write!(line, " It looks for {}", task.words());
