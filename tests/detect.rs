@@ -385,12 +385,8 @@ fn declared_files(world: &World) -> Option<Vec<PathBuf>> {
     let python = python()?;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py");
     let dir = world.path("declared");
-    let out = std::process::Command::new(python)
-        .arg(script)
-        .arg(fixture("models/blue.png"))
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new(python).arg(script).arg(fixture("models/blue.png")).arg(&dir).output().unwrap();
     assert!(out.status.success(), "declared.py: {}", String::from_utf8_lossy(&out.stderr));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
@@ -405,7 +401,8 @@ fn file_name(record: &serde_json::Value) -> String {
 fn declared_ai_origin_beats_a_low_score_and_camera_metadata_declares_nothing() {
     let world = World::new();
     let Some(files) = declared_files(&world) else { return };
-    let out = world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(&files).output().unwrap();
+    let out =
+        world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(&files).output().unwrap();
     // Declared synthetic fails the run like flagged.
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let records = json_lines(&out.stdout);
@@ -428,10 +425,7 @@ fn declared_ai_origin_beats_a_low_score_and_camera_metadata_declares_nothing() {
         let declared = record["declared"].as_array().unwrap();
         if let Some((_, source, field)) = want.iter().find(|(n, _, _)| *n == name) {
             assert_eq!(record["verdict"], "declared_synthetic", "{record}");
-            assert!(
-                declared.iter().any(|d| d["source"] == *source && d["field"] == *field),
-                "{name}: {declared:?}"
-            );
+            assert!(declared.iter().any(|d| d["source"] == *source && d["field"] == *field), "{name}: {declared:?}");
         } else {
             assert!(name.starts_with("camera-"), "{name}");
             assert_eq!(record["verdict"], "not_flagged", "{record}");
@@ -480,12 +474,15 @@ fn content_credentials_that_declare_ai_origin_are_declared_synthetic() {
     let input = world.path("blue.png");
     std::fs::copy(fixture("models/blue.png"), &input).unwrap();
     let mut signed = Vec::new();
-    for (dir, source_type) in [("ai", "trained-algorithmic-media"), ("composite", "compositeSynthetic"), ("camera", "digital-capture")] {
+    for (dir, source_type) in
+        [("ai", "trained-algorithmic-media"), ("composite", "compositeSynthetic"), ("camera", "digital-capture")]
+    {
         let out = world.path(dir);
         world.vouch().arg("sign").arg(&input).args(["--source-type", source_type, "-o"]).arg(&out).assert().success();
         signed.push(out.join("blue.png"));
     }
-    let out = world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(&signed).output().unwrap();
+    let out =
+        world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(&signed).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let records = json_lines(&out.stdout);
     for (record, want) in records.iter().zip(["trainedAlgorithmicMedia", "compositeSynthetic"]) {
@@ -504,7 +501,9 @@ fn every_label_with_its_threshold_margin_and_limits() {
     let red = fixture("models/red.png"); // 0.731: flagged
     let grey = fixture("models/grey.png"); // 0.5: inconclusive
     let blue = fixture("models/blue.png"); // 0.269: not flagged
-    let run = |paths: &[&PathBuf]| world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(paths).output().unwrap();
+    let run = |paths: &[&PathBuf]| {
+        world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(paths).output().unwrap()
+    };
     let out = run(&[&red, &grey, &blue]);
     assert_eq!(out.status.code(), Some(1));
     let records = json_lines(&out.stdout);
@@ -556,7 +555,10 @@ fn a_card_validated_with_another_runtime_warns() {
     let out = world.vouch().args(["detect", "--model"]).arg(&other).arg(&blue).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("warning") && stderr.contains("ONNX Runtime 1.0.0") && stderr.contains(&runtime), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("ONNX Runtime 1.0.0") && stderr.contains(&runtime),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     // check warns the same way.
     let out = world.vouch().args(["check", "--detect", "--model"]).arg(&other).arg(&blue).output().unwrap();

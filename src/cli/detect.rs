@@ -118,7 +118,8 @@ pub(crate) fn face_models(
 ) -> Result<(Option<detect::infer::Model>, Option<detect::infer::Model>)> {
     let found = || detect::load_model(face_model, Task::Face, threads);
     if faces {
-        let found = found().with_context(|| "--faces needs a face detector: give --face-model CARD.toml (task = \"face\")")?;
+        let found =
+            found().with_context(|| "--faces needs a face detector: give --face-model CARD.toml (task = \"face\")")?;
         return Ok((Some(found), None));
     }
     if model.card.card.detects != Some(vouch::detect::card::Detects::AiImage) {

@@ -403,7 +403,8 @@ fn xmp(bytes: &[u8]) -> Vec<Declared> {
         while let Some(hit) = find(&bytes[from..], property) {
             let at = from + hit;
             from = at + property.len();
-            let name_start = bytes[..at].iter().rposition(|b| !b.is_ascii_alphanumeric() && *b != b'_').map_or(0, |p| p + 1);
+            let name_start =
+                bytes[..at].iter().rposition(|b| !b.is_ascii_alphanumeric() && *b != b'_').map_or(0, |p| p + 1);
             if name_start == at || (name_start > 0 && bytes[name_start - 1] == b'/') {
                 continue; // no prefix, or a closing tag
             }
@@ -412,7 +413,11 @@ fn xmp(bytes: &[u8]) -> Vec<Declared> {
             }
             let Some(value) = xmp_value(&bytes[from..]) else { continue };
             let field = String::from_utf8_lossy(&bytes[name_start..from]).into_owned();
-            let ai = if is_type { source_type::synthetic_words(&value).is_some() } else { generator_named(&value).is_some() };
+            let ai = if is_type {
+                source_type::synthetic_words(&value).is_some()
+            } else {
+                generator_named(&value).is_some()
+            };
             if ai {
                 push(&mut found, declared("xmp", &field, &value));
             }
@@ -437,7 +442,11 @@ fn xmp_value(after: &[u8]) -> Option<String> {
         }
         // Nested: the first text node before the property closes.
         let inner = rest.split("</").next().unwrap_or_default();
-        return inner.split('>').map(|s| s.split('<').next().unwrap_or_default().trim()).find(|s| !s.is_empty()).map(unescape);
+        return inner
+            .split('>')
+            .map(|s| s.split('<').next().unwrap_or_default().trim())
+            .find(|s| !s.is_empty())
+            .map(unescape);
     }
     let tag = rest.split('>').next().unwrap_or_default();
     let at = tag.find("rdf:resource")?;

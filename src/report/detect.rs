@@ -65,7 +65,12 @@ pub fn detect_caveat(model: &str, limits: &Limits, band: &Band) -> String {
     }
     match (limits.recall, limits.false_positive_rate) {
         (Some(r), Some(f)) => {
-            let _ = write!(line, " it catches about {:.0}% of them and flags about {:.0}% of real ones.", r * 100.0, f * 100.0);
+            let _ = write!(
+                line,
+                " it catches about {:.0}% of them and flags about {:.0}% of real ones.",
+                r * 100.0,
+                f * 100.0
+            );
         }
         (Some(r), None) => {
             let _ = write!(line, " it catches about {:.0}% of them.", r * 100.0);

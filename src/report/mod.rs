@@ -15,8 +15,8 @@ use crate::provenance::C2paReport;
 
 pub use check::{check_text, junit, sarif, tally_text, Row, Tally};
 pub use detect::{
-    detect_caveat, detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline, PlotError,
-    CSV_HEADER, DETECT_HEADER,
+    detect_caveat, detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline,
+    PlotError, CSV_HEADER, DETECT_HEADER,
 };
 pub use html::check_html;
 pub use text::{
