@@ -3,7 +3,7 @@
 //! memory stays flat however long the video:
 //!
 //! ```text
-//! decoder thread ──frames (≤ 2·batch)──▶ prepare thread ──batches (≤ 2)──▶ caller's thread
+//! decoder thread ──frames (≤ 24 MB)────▶ prepare thread ──batches (≤ 2)──▶ caller's thread
 //! FFmpeg/image, sampling,                 faces (optional), resize +        ONNX Runtime,
 //! swscale to RGB                          normalise on the rayon pool       per-frame scores
 //! ```
@@ -18,6 +18,7 @@ pub mod decode;
 pub mod faces;
 pub mod infer;
 pub mod preprocess;
+pub mod queue;
 pub mod sample;
 
 use std::path::{Path, PathBuf};
@@ -265,7 +266,8 @@ impl Detector {
         let kind = Kind::of(path);
         let batch = self.options.batch.max(1);
         let mut sampler = Sampler::new(self.options.sampling, self.options.max_frames);
-        let (frame_tx, frame_rx) = sync_channel::<Frame>(batch * 2);
+        let frame_queue = queue::ByteQueue::<Frame>::new(queue::FRAME_BYTES);
+        let frames = &frame_queue;
         let (batch_tx, batch_rx) = sync_channel::<Result<Prepared, DetectError>>(2);
         let Self { model, faces, probe, preprocess, .. } = self;
         let preprocess = &*preprocess;
@@ -274,20 +276,24 @@ impl Detector {
 
         let (decoded, prepared, scores) = std::thread::scope(|scope| {
             let decoder = scope.spawn(move || -> Result<(), DecodeError> {
+                let _done = frames.sender();
+                let send = |frame: Frame| {
+                    let bytes = frame.image.as_raw().len();
+                    frames.send(frame, bytes)
+                };
                 match kind {
                     Kind::Image => {
-                        let image = decode::image(path)?;
-                        let _ = frame_tx.send(Frame { index: 0, time_s: 0.0, image });
+                        send(Frame { index: 0, time_s: 0.0, image: decode::image(path)? });
                     }
                     Kind::Video => {
-                        decode::video(path, &mut sampler, |frame| frame_tx.send(frame).is_ok())?;
+                        decode::video(path, &mut sampler, send)?;
                     }
                 }
                 Ok(())
             });
             let preparer = scope.spawn(move || {
                 let finders = Finders { faces: faces.as_mut(), probe: probe.as_mut(), probed: probed_faces };
-                prepare_stage(path, frame_rx, batch_tx, finders, preprocess, batch)
+                prepare_stage(path, frames, batch_tx, finders, preprocess, batch)
             });
             let scores = infer_stage(batch_rx, model, batch);
             (decoder.join(), preparer.join(), scores)
@@ -351,27 +357,33 @@ struct Finders<'a> {
     probed: &'a mut Option<usize>,
 }
 
-/// Groups frames into batches, finds faces when asked, and preprocesses
+/// Groups frames into batches (at most `batch` frames and about
+/// [`queue::FRAME_BYTES`] of them), finds faces when asked, and preprocesses
 /// the batch's images in parallel. Stops when either neighbour has gone.
 fn prepare_stage(
     path: &Path,
-    frames: Receiver<Frame>,
+    frames: &queue::ByteQueue<Frame>,
     out: SyncSender<Result<Prepared, DetectError>>,
     finders: Finders<'_>,
     preprocess: &Preprocess,
     batch: usize,
 ) {
+    let _gone = frames.receiver();
     let Finders { mut faces, mut probe, probed } = finders;
-    while let Ok(first) = frames.recv() {
+    while let Some(first) = frames.recv() {
         if let Some(finder) = probe.take() {
             // A probe that fails only leaves the note out.
             *probed = finder.find(&first.image).ok().map(|found| found.len());
         }
+        let mut bytes = first.image.as_raw().len();
         let mut group = vec![first];
-        while group.len() < batch {
+        while group.len() < batch && bytes < queue::FRAME_BYTES {
             match frames.recv() {
-                Ok(frame) => group.push(frame),
-                Err(_) => break,
+                Some(frame) => {
+                    bytes += frame.image.as_raw().len();
+                    group.push(frame);
+                }
+                None => break,
             }
         }
         let result = prepare(path, &group, faces.as_deref_mut(), preprocess);
