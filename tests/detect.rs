@@ -638,3 +638,33 @@ fn the_default_model_never_calls_the_shared_deepfakes_authentic() {
     assert_eq!(records[1]["verdict"], "inconclusive", "{}", records[1]);
     assert!(records[2]["notes"].to_string().contains("not face swaps"), "{}", records[2]);
 }
+
+#[test]
+fn a_card_that_names_a_face_model_implies_faces() {
+    let Some(dir) = shared("detect") else { return };
+    let world = World::new();
+    let card = example_card(&world, "meso4-df.toml", &dir.join("models/Meso4_DF.onnx"));
+    example_card(&world, "yunet.toml", &dir.join("models/yunet_n_dynamic.onnx"));
+    let text = std::fs::read_to_string(&card).unwrap();
+    let at = text.find("\n[input]").unwrap();
+    let with_faces = card.with_file_name("meso4-faces.toml");
+    std::fs::write(&with_faces, format!("{}\nface_model = \"yunet.toml\"\n{}", &text[..at], &text[at..])).unwrap();
+    let image = dir.join("images/df00204.jpg");
+    let run = |card: &Path| {
+        let out = world.vouch().args(["detect", "--json", "--model"]).arg(card).arg(&image).output().unwrap();
+        assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        json_lines(&out.stdout).remove(0)
+    };
+    let whole = run(&card);
+    assert!(whole["frames"][0]["faces"].is_null(), "{whole}");
+    let faces = run(&with_faces);
+    assert!(faces["frames"][0]["faces"].as_u64().is_some_and(|n| n >= 1), "{faces}");
+    assert_eq!(faces["limits"]["task"], "face-swap");
+    assert!(faces["notes"].as_array().unwrap().is_empty(), "a face-swap model needs no face-swap note: {faces}");
+
+    // A face model that is not there is an error naming the card.
+    let missing = card.with_file_name("meso4-missing.toml");
+    std::fs::write(&missing, format!("{}\nface_model = \"nowhere.toml\"\n{}", &text[..at], &text[at..])).unwrap();
+    let out = world.vouch().args(["detect", "--model"]).arg(&missing).arg(&image).output().unwrap();
+    assert_one_line_error(&out, "meso4-missing.toml");
+}

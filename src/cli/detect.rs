@@ -117,6 +117,14 @@ pub(crate) fn face_models(
     threads: usize,
 ) -> Result<(Option<detect::infer::Model>, Option<detect::infer::Model>)> {
     let found = || detect::load_model(face_model, Task::Face, threads);
+    // A card that scores face crops names its face detector: --faces is implied.
+    if let Some(named) = model.card.card.face_model.as_deref().filter(|_| !faces) {
+        let spec =
+            if named.ends_with(".toml") { model.card.resolve(named).display().to_string() } else { named.into() };
+        let found = detect::load_model(&spec, Task::Face, threads)
+            .with_context(|| format!("{}: its face_model `{named}` could not be loaded", model.card.path.display()))?;
+        return Ok((Some(found), None));
+    }
     if faces {
         let found =
             found().with_context(|| "--faces needs a face detector: give --face-model CARD.toml (task = \"face\")")?;

@@ -227,6 +227,11 @@ pub struct ModelCard {
     /// The ONNX Runtime version the card's reference scores were made with.
     #[serde(default)]
     pub validated_with: Option<String>,
+    /// Frame models that score face crops: the face detector to find them
+    /// with (a card name, or a card path relative to this card), so
+    /// `--faces` is implied.
+    #[serde(default)]
+    pub face_model: Option<String>,
 }
 
 /// What a frame model's card says about its limits, as records carry it.
@@ -373,8 +378,10 @@ impl ModelCard {
                 return Err(format!("{field} must be between 0 and 1"));
             }
         }
-        if self.task == Task::Face && (self.detects.is_some() || self.trained_for.is_some()) {
-            return Err("detects and trained_for describe frame models, not face detectors".into());
+        if self.task == Task::Face
+            && (self.detects.is_some() || self.trained_for.is_some() || self.face_model.is_some())
+        {
+            return Err("detects, trained_for and face_model describe frame models, not face detectors".into());
         }
         match (self.task, self.output.kind) {
             (Task::Face, OutputKind::Yunet) => {}
