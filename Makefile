@@ -105,16 +105,17 @@ test: deps
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 
-## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale; report merge throughput
+## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale; report merge throughput; detect memory on 1080p
 bench: deps build
 	cargo bench --bench provenance --bench detect $(CARGO_FLAGS)
 	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md
 	$(PYTHON) benches/anchor_throughput.py --vouch target/release/vouch --files 10000 --total-mb 2048 --readme README.md
 	$(PYTHON) benches/check_scale.py --vouch target/release/vouch --files 100000 --readme README.md
 	$(PYTHON) benches/report_scale.py --vouch target/release/vouch --records 100000 --readme README.md
+	$(PYTHON) benches/detect_memory.py --vouch target/release/vouch --long 600 --readme README.md
 
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := ots_codec anchor_receipt headers_file model_card policy yunet_decode c2pa_reader ffmpeg_decode
+FUZZ_TARGETS := ots_codec anchor_receipt headers_file model_card policy yunet_decode c2pa_reader ffmpeg_decode declared_metadata
 
 ## fuzz: run every fuzz target for FUZZ_SECONDS (default 600) each, starting
 ## from fuzz/corpus; crashes land in fuzz/artifacts. cargo-fuzz needs nightly

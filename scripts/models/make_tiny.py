@@ -2,7 +2,7 @@
 """Writes the tiny, deterministic test detectors in fixtures/models/.
 
 Each model scores a colour, so tests can assert on exact numbers: a red frame is
-"synthetic", a blue one "authentic", and a mid-grey one sits at 0.5. Every
+flagged, a blue one not flagged, and a mid-grey one sits at 0.5. Every
 model exercises a different part of the model-card format (layout, channel
 order, range/mean/std, resize mode, filter, output kind, polarity, head).
 The outputs are byte-for-byte reproducible: run `make tiny-models` and

@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::anchor::AnchorState;
+use crate::detect::Detection;
 use crate::provenance::{C2paReport, C2paState, DeclaredSource};
 use crate::report::FileReport;
 pub use policy::{AnchorRequirement, C2paRequirement, LoadedPolicy, Policy};
@@ -75,6 +76,10 @@ pub struct CheckRecord {
     pub report: FileReport,
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
+    /// The score line the `synthetic` rule used (the policy's maximum, or
+    /// the model's threshold + margin), when detection ran.
+    #[serde(skip)]
+    pub synthetic_line: Option<f32>,
 }
 
 /// Judges one file. Without a policy vouch only reports: a file fails when
@@ -163,6 +168,10 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
         }
     }
 
+    // What the file's metadata declares about AI origin (C2PA source types
+    // are judged above, under `source-type`).
+    judge_declared_metadata(&report.declared, rules, &mut add);
+
     // Anchors.
     for anchor in report.anchors.iter().filter(|a| a.state == AnchorState::Invalid) {
         let why = anchor.reason.as_deref().unwrap_or("false for this file");
@@ -198,7 +207,7 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
     }
 
     let verdict = reasons.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
-    CheckRecord { report, verdict, reasons }
+    CheckRecord { report, verdict, reasons, synthetic_line: None }
 }
 
 /// Judges every source type declared anywhere in the file's history: one
@@ -248,17 +257,90 @@ fn judge_declared_sources(c2pa: &C2paReport, rules: &Policy, add: &mut impl FnMu
     }
 }
 
-/// Adds the detection rule's reason: `score` is the file's synthetic score.
-pub fn judge_synthetic(record: &mut CheckRecord, score: Option<f32>, max: Option<f32>) {
-    let (Some(score), Some(max)) = (score, max) else { return };
-    if score > max {
-        record.reasons.push(Reason {
-            rule: "synthetic",
-            verdict: Verdict::Fail,
-            message: format!("synthetic score {score:.3} is above the policy's {max}"),
-        });
-        record.verdict = Verdict::Fail;
+/// Judges declarations of AI origin outside the C2PA source types (XMP,
+/// PNG text, EXIF, a C2PA claim generator): an XMP source type the policy
+/// refuses fails; any other declaration the policy does not allow warns.
+fn judge_declared_metadata(
+    declared: &[crate::detect::declared::Declared],
+    rules: &Policy,
+    add: &mut impl FnMut(&'static str, Verdict, String),
+) {
+    use crate::provenance::source_type;
+    for d in declared.iter().filter(|d| !(d.source == "c2pa" && d.field.ends_with("digitalSourceType"))) {
+        let is_type = d.field.ends_with("DigitalSourceType");
+        let what = format!("declares AI origin: {} {} = {}", d.source, d.field, d.value.replace(['\n', '\r'], " "));
+        if is_type && rules.refused_source_types.iter().any(|t| source_type::may_be(&d.value, t)) {
+            add("declared", Verdict::Fail, format!("{what}, which the policy refuses"));
+        } else if !(is_type && rules.allowed_source_types.iter().any(|t| source_type::same(t, &d.value))) {
+            add("declared", Verdict::Warn, what);
+        }
     }
+}
+
+/// Adds the detection rule's reasons and returns the score line that
+/// decided (for the HTML timeline). The rule uses detection's own labels:
+/// a file fails when the detector flags it (at its card's threshold +
+/// margin) or when the file declares AI origin that the policy does not
+/// allow; an `inconclusive` score warns. A policy's `max_synthetic_score`
+/// replaces the model's line with the policy's number.
+pub fn judge_synthetic(record: &mut CheckRecord, detection: &Detection, policy: Option<&Policy>) -> f32 {
+    use crate::detect::aggregate::{self, Verdict as Label};
+    use crate::provenance::source_type;
+    let max = policy.and_then(|p| p.max_synthetic_score);
+    let band = detection.band();
+    let flag_line = band.flag_at();
+    // The declarations judge() warned about are judged here instead.
+    record.reasons.retain(|r| r.rule != "declared");
+    let mut add = |verdict, message: String| record.reasons.push(Reason { rule: "synthetic", verdict, message });
+    let allowed = policy.map_or(&[][..], |p| &p.allowed_source_types[..]);
+    for declared in &detection.declared {
+        let is_type = declared.field.to_ascii_lowercase().ends_with("digitalsourcetype");
+        if is_type && allowed.iter().any(|t| source_type::same(t, &declared.value)) {
+            continue;
+        }
+        add(
+            Verdict::Fail,
+            format!(
+                "declares AI origin: {} {} = {}",
+                declared.source,
+                declared.field,
+                declared.value.replace(['\n', '\r'], " ")
+            ),
+        );
+    }
+    let model = &detection.model;
+    match (detection.score, max) {
+        (Some(score), Some(max)) if score > max => {
+            add(Verdict::Fail, format!("synthetic score {score:.3} is above the policy's {max}"))
+        }
+        (Some(_), Some(_)) => {}
+        (score, None) => match aggregate::verdict(score, &band) {
+            Label::Flagged => add(
+                Verdict::Fail,
+                format!(
+                    "flagged by {model}: score {:.3} is at or above {flag_line:.3} (threshold {:.3} + margin {:.3})",
+                    score.unwrap_or_default(),
+                    detection.threshold,
+                    detection.margin
+                ),
+            ),
+            Label::Inconclusive => add(
+                Verdict::Warn,
+                match score {
+                    Some(s) => format!(
+                        "inconclusive: {model} scores {s:.3}, below its flag line {flag_line:.3} but not below {:.3}",
+                        band.not_flagged_below
+                    ),
+                    None => format!("inconclusive: {model} scored nothing (no faces found)"),
+                },
+            ),
+            _ => {}
+        },
+        (None, Some(_)) => {}
+    }
+    record.verdict = record.reasons.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
+    record.synthetic_line = Some(max.unwrap_or(flag_line));
+    max.unwrap_or(flag_line)
 }
 
 fn c2pa_word(required: C2paRequirement) -> &'static str {
@@ -449,7 +531,15 @@ mod tests {
     }
 
     fn report(c2pa: Option<C2paReport>, anchors: Vec<AnchorReport>) -> FileReport {
-        FileReport { path: PathBuf::from("a.jpg"), path_bytes: None, link: false, c2pa, anchors, detection: None }
+        FileReport {
+            path: PathBuf::from("a.jpg"),
+            path_bytes: None,
+            link: false,
+            c2pa,
+            anchors,
+            declared: Vec::new(),
+            detection: None,
+        }
     }
 
     fn strict() -> Policy {

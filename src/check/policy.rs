@@ -52,7 +52,8 @@ pub struct Policy {
     pub require_anchor: AnchorRequirement,
     /// EVM anchors need this many blocks (the anchoring one included).
     pub min_confirmations: Option<u64>,
-    /// Files scoring above this are refused; setting it turns detection on.
+    /// Files scoring above this are refused; setting it turns detection on
+    /// and replaces the model's own line (its card's threshold + margin).
     pub max_synthetic_score: Option<f32>,
     /// Digital source types allowed (IPTC names like `digitalCapture`, or URIs); empty allows any.
     #[serde(default)]
@@ -251,7 +252,9 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("min_confirmations", "Blocks an EVM anchor needs (the anchoring one included) to count as confirmed."),
     (
         "max_synthetic_score",
-        "Highest synthetic score (0..1) a file may get from the detector; setting it runs detection.",
+        "Highest synthetic score (0..1) a file may get from the detector; setting it runs detection and replaces \
+         the model's own line (a file fails when the detector flags it: its card's threshold + margin). Files that \
+         declare AI origin in their metadata fail either way.",
     ),
     (
         "allowed_source_types",

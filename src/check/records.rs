@@ -11,7 +11,7 @@ use super::{key_of_bytes, CheckError, Verdict};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A `check` record (or a `detect` record, judged as `detect` exits:
-    /// synthetic fails, uncertain warns, authentic passes).
+    /// flagged fails, inconclusive warns, not flagged passes).
     Judged { verdict: Verdict, reasons: Vec<(String, Verdict, String)> },
     /// `{path, skipped}`: under the named paths but not checked, and why.
     Skipped(String),
@@ -92,12 +92,14 @@ fn reasons(value: &serde_json::Value) -> Result<Vec<(String, Verdict, String)>, 
         .collect()
 }
 
-/// A `vouch detect` record: judged as `detect` exits (synthetic fails).
+/// A `vouch detect` record: judged as `detect` exits (flagged and declared
+/// synthetic fail, inconclusive warns). Records of earlier releases used
+/// `synthetic`, `uncertain` and `authentic`.
 fn detection_outcome(value: &serde_json::Value, word: &str) -> Result<Outcome, String> {
     let verdict = match word {
-        "synthetic" => Verdict::Fail,
-        "uncertain" => Verdict::Warn,
-        "authentic" => Verdict::Pass,
+        "flagged" | "declared_synthetic" | "synthetic" => Verdict::Fail,
+        "inconclusive" | "uncertain" => Verdict::Warn,
+        "not_flagged" | "authentic" => Verdict::Pass,
         other => return Err(format!("unknown verdict \"{other}\"")),
     };
     let score = value.get("score").and_then(|s| s.as_f64());

@@ -309,6 +309,12 @@ pub struct CheckArgs {
     /// Detector for --detect: a card name in the models folder or a CARD.toml.
     #[arg(long, value_name = "NAME|CARD.toml", default_value = vouch::detect::DEFAULT_MODEL)]
     pub model: String,
+    /// With --detect: score faces instead of whole frames (as `vouch detect --faces`).
+    #[arg(long)]
+    pub faces: bool,
+    /// Face detector for --faces: a card name or path (task = "face").
+    #[arg(long, value_name = "NAME|CARD.toml", default_value = vouch::detect::DEFAULT_FACE_MODEL)]
+    pub face_model: String,
     /// Report format [default: text; json with --resume].
     #[arg(long, value_enum)]
     pub format: Option<CheckFormat>,
@@ -577,7 +583,9 @@ pub struct DetectArgs {
     #[arg(long)]
     pub faces: bool,
     /// Face detector for --faces: a card name or path (task = "face").
-    #[arg(long, value_name = "NAME|CARD.toml", default_value = "yunet", requires = "faces")]
+    /// Without --faces it only counts faces, so a record can say when a model
+    /// that looks for AI-generated images (not face swaps) was shown a face.
+    #[arg(long, value_name = "NAME|CARD.toml", default_value = "yunet")]
     pub face_model: String,
     /// Decision threshold on P(synthetic) [default: the card's].
     #[arg(long, value_name = "T", value_parser = parse_unit)]

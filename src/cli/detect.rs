@@ -32,13 +32,13 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
         batch: a.batch as usize,
     };
     let model = detect::load_model(&a.model, Task::Frame, threads)?;
-    let faces = if a.faces {
-        let found = detect::load_model(&a.face_model, Task::Face, threads);
-        Some(found.with_context(|| "--faces needs a face detector: give --face-model CARD.toml (task = \"face\")")?)
-    } else {
-        None
-    };
-    let mut detector = Detector::new(model, faces, options)?;
+    warn_runtime(&model);
+    let (faces, probe) = face_models(a.faces, &a.face_model, &model, threads)?;
+    let limits = model.card.card.limits();
+    let model_name = model.name().to_string();
+    let mut detector = Detector::new(model, faces, options)?.with_face_probe(probe);
+    let caveat = report::detect_caveat(&model_name, &limits, &detector.band());
+    let context = vouch::provenance::context(None, false)?;
 
     let mut printer = Printer::new(a.json);
     let mut files: Vec<PathBuf> = Vec::new();
@@ -62,13 +62,17 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     for path in &files {
         let result = detector.detect(path);
         bar.inc(1);
-        let detection = match result {
+        let mut detection = match result {
             Ok(d) => d,
             Err(e) => {
                 bar.suspend(|| printer.error(path, &e));
                 continue;
             }
         };
+        match c2pa_declarations(path, &context) {
+            Ok(declared) => detection.declare(declared),
+            Err(why) => detection.note(format!("its Content Credentials could not be read: {why}")),
+        }
         if let Some(out) = &a.plot {
             let target = report::plot_path(out, path, files.len() > 1);
             if let Err(e) = report::plot_timeline(&detection, &target) {
@@ -89,7 +93,65 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
         });
     }
     bar.finish_and_clear();
+    if !machine && header.is_none() {
+        printer.line(&caveat);
+    }
     Ok(printer.outcome)
+}
+
+/// Says on stderr when the model's reference scores were made with another
+/// ONNX Runtime than this one.
+pub(crate) fn warn_runtime(model: &detect::infer::Model) {
+    if let Some(warning) = model.runtime_mismatch() {
+        eprintln!("vouch: warning: {}", report::printable_str(&warning));
+    }
+}
+
+/// The face detector for `--faces`, or else one that only counts faces so
+/// the record can say when an AI-image model is shown a face. The default
+/// face model may be absent without `--faces`; a named one may not.
+pub(crate) fn face_models(
+    faces: bool,
+    face_model: &str,
+    model: &detect::infer::Model,
+    threads: usize,
+) -> Result<(Option<detect::infer::Model>, Option<detect::infer::Model>)> {
+    let found = || detect::load_model(face_model, Task::Face, threads);
+    // A card that scores face crops names its face detector: --faces is implied.
+    if let Some(named) = model.card.card.face_model.as_deref().filter(|_| !faces) {
+        let spec =
+            if named.ends_with(".toml") { model.card.resolve(named).display().to_string() } else { named.into() };
+        let found = detect::load_model(&spec, Task::Face, threads)
+            .with_context(|| format!("{}: its face_model `{named}` could not be loaded", model.card.path.display()))?;
+        return Ok((Some(found), None));
+    }
+    if faces {
+        let found =
+            found().with_context(|| "--faces needs a face detector: give --face-model CARD.toml (task = \"face\")")?;
+        return Ok((Some(found), None));
+    }
+    if model.card.card.detects != Some(vouch::detect::card::Detects::AiImage) {
+        return Ok((None, None));
+    }
+    match found() {
+        Ok(probe) => Ok((None, Some(probe))),
+        Err(_) if face_model == detect::DEFAULT_FACE_MODEL => Ok((None, None)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the file's Content Credentials declare about AI origin, whatever
+/// their validity (see [`vouch::detect::declared::from_c2pa`]).
+pub(crate) fn c2pa_declarations(
+    path: &std::path::Path,
+    context: &std::sync::Arc<c2pa::Context>,
+) -> Result<Vec<vouch::detect::declared::Declared>, String> {
+    if vouch::media::Format::from_path(path).is_none() {
+        return Ok(Vec::new());
+    }
+    let media = vouch::media::probe(path).map_err(|e| e.to_string())?;
+    let report = vouch::provenance::verify_file(&media, context).map_err(|e| e.to_string())?;
+    Ok(vouch::detect::declared::from_c2pa(&report))
 }
 
 pub(crate) fn is_media(path: &std::path::Path) -> bool {

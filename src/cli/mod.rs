@@ -386,12 +386,18 @@ fn verify_one(
     }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    // Metadata that cannot be read has already failed the C2PA reading.
+    let mut declared = vouch::detect::declared::read_file(path).unwrap_or_default();
+    if let Some(c2pa) = &c2pa {
+        declared.extend(vouch::detect::declared::from_c2pa(c2pa));
+    }
     Ok(FileReport {
         path: path.to_path_buf(),
         path_bytes: report::path_bytes(path),
         link,
         c2pa,
         anchors,
+        declared,
         detection: None,
     })
 }
@@ -443,11 +449,12 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     for recorded in resume.standing() {
         sink.count_prior(recorded);
     }
-    let max_synthetic = policy.as_ref().and_then(|p| p.rules.max_synthetic_score);
-    let mut detector = if a.detect || policy.as_ref().is_some_and(|p| p.needs_detection()) {
+    let mut detector = if a.detect || a.faces || policy.as_ref().is_some_and(|p| p.needs_detection()) {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let model = vouch::detect::load_model(&a.model, vouch::detect::card::Task::Frame, threads)?;
-        Some(vouch::detect::Detector::new(model, None, vouch::detect::Options::default())?)
+        detect::warn_runtime(&model);
+        let (faces, probe) = detect::face_models(a.faces, &a.face_model, &model, threads)?;
+        Some(vouch::detect::Detector::new(model, faces, vouch::detect::Options::default())?.with_face_probe(probe))
     } else {
         None
     };
@@ -512,8 +519,9 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
             if let (Some(detector), Checked::Record(record)) = (detector.as_mut(), &mut result) {
                 if detect::is_media(&record.report.path) {
                     match detector.detect(&record.report.path) {
-                        Ok(detection) => {
-                            checks::judge_synthetic(record, detection.score, max_synthetic);
+                        Ok(mut detection) => {
+                            detection.declare(record.report.declared.clone());
+                            checks::judge_synthetic(record, &detection, policy.as_ref().map(|p| &p.rules));
                             record.report.detection = Some(detection);
                         }
                         Err(e) => result = Checked::Error(record.report.path.clone(), e.to_string()),
@@ -582,7 +590,8 @@ impl CheckSink {
                         let mut row = report::Row::from_record(&record);
                         if let Some(d) = &record.report.detection {
                             let points = d.frames.iter().filter_map(|f| Some((f.time_s as f32, f.score?))).collect();
-                            row.timeline = Some((points, d.threshold));
+                            // The line that decided: the policy's maximum or the model's own.
+                            row.timeline = Some((points, record.synthetic_line.unwrap_or(d.band().flag_at())));
                         }
                         if self.format == CheckFormat::Html {
                             row.thumbnail = media::thumbnail_data_uri(&record.report.path, 96);

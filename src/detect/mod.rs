@@ -3,7 +3,7 @@
 //! memory stays flat however long the video:
 //!
 //! ```text
-//! decoder thread ──frames (≤ 2·batch)──▶ prepare thread ──batches (≤ 2)──▶ caller's thread
+//! decoder thread ──frames (≤ 24 MB)────▶ prepare thread ──batches (≤ 2)──▶ caller's thread
 //! FFmpeg/image, sampling,                 faces (optional), resize +        ONNX Runtime,
 //! swscale to RGB                          normalise on the rayon pool       per-frame scores
 //! ```
@@ -13,10 +13,12 @@
 
 pub mod aggregate;
 pub mod card;
+pub mod declared;
 pub mod decode;
 pub mod faces;
 pub mod infer;
 pub mod preprocess;
+pub mod queue;
 pub mod sample;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use aggregate::{FrameScore, Segment, Verdict};
-use card::{Card, CardError, Task};
+use card::{Card, CardError, Detects, Limits, Task};
+use declared::Declared;
 use decode::{DecodeError, Frame, Kind};
 use faces::{FaceError, FaceFinder};
 use infer::{InferError, Model};
@@ -80,15 +83,26 @@ pub struct Detection {
     pub kind: Kind,
     pub model: String,
     pub model_sha256: String,
+    /// What the model's card says it finds and how well.
+    pub limits: Limits,
+    /// The ONNX Runtime version that scored it (scores move between versions).
+    pub runtime: String,
     pub frames_scored: usize,
     /// File score (see [`aggregate`]); `None` when no frame could be scored.
     pub score: Option<f32>,
     pub verdict: Verdict,
+    /// The threshold the verdict used: `flagged` from `threshold + margin`,
+    /// `not_flagged` below `not_flagged_below`, `inconclusive` between.
+    pub threshold: f32,
+    pub margin: f32,
+    pub not_flagged_below: f32,
+    /// What the file itself declares about AI origin (see [`declared`]).
+    pub declared: Vec<Declared>,
+    /// What the reader should know about this result (a model that does
+    /// not look for what the file may hold, say).
+    pub notes: Vec<String>,
     pub segments: Vec<Segment>,
     pub frames: Vec<FrameScore>,
-    /// The threshold the verdict used.
-    #[serde(skip)]
-    pub threshold: f32,
     /// Smoothed frame scores, parallel to `frames`.
     #[serde(skip)]
     pub smoothed: Vec<Option<f32>>,
@@ -165,13 +179,49 @@ pub fn list_models(dir: &Path) -> Result<Vec<Result<ModelListing, CardError>>, C
         .collect())
 }
 
+impl Detection {
+    /// The band its verdict was cut with.
+    pub fn band(&self) -> card::Band {
+        card::Band { threshold: self.threshold, margin: self.margin, not_flagged_below: self.not_flagged_below }
+    }
+
+    /// Adds declarations found elsewhere (the C2PA manifest): any makes
+    /// the file `declared_synthetic`.
+    pub fn declare(&mut self, more: Vec<Declared>) {
+        for d in more {
+            if !self.declared.contains(&d) {
+                self.declared.push(d);
+            }
+        }
+        if !self.declared.is_empty() {
+            self.verdict = Verdict::DeclaredSynthetic;
+        }
+    }
+
+    /// Adds a note unless it is there already.
+    pub fn note(&mut self, note: String) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
+/// The note for a file with faces (or a video) scored by a model that
+/// looks only for AI-generated images.
+pub const NO_FACE_SWAPS: &str =
+    "this model looks for AI-generated images, not face swaps: a face-swap deepfake can score low";
+
 /// A frame model, an optional face detector and the run's options.
 #[derive(Debug)]
 pub struct Detector {
     model: Model,
     faces: Option<FaceFinder>,
+    /// A face detector that only counts the faces in the first frame, so
+    /// the record can say when the model does not look for face swaps.
+    probe: Option<FaceFinder>,
     preprocess: Preprocess,
     options: Options,
+    runtime: String,
 }
 
 /// Preprocessed images for one inference batch, and whose they are.
@@ -192,7 +242,16 @@ impl Detector {
             }
         }
         let preprocess = Preprocess::new(&model.card.card.input);
-        Ok(Self { model, faces: faces.map(FaceFinder::new), preprocess, options })
+        let runtime = infer::runtime_version()?;
+        Ok(Self { model, faces: faces.map(FaceFinder::new), probe: None, preprocess, options, runtime })
+    }
+
+    /// Counts faces in each file's first frame with `probe` when the frame
+    /// model looks only for AI-generated images (without `--faces`).
+    pub fn with_face_probe(mut self, probe: Option<Model>) -> Self {
+        let wanted = self.faces.is_none() && self.model.card.card.detects == Some(Detects::AiImage);
+        self.probe = probe.filter(|p| wanted && p.card.card.task == Task::Face).map(FaceFinder::new);
+        self
     }
 
     pub fn model(&self) -> &Model {
@@ -200,7 +259,12 @@ impl Detector {
     }
 
     pub fn threshold(&self) -> f32 {
-        self.options.threshold.unwrap_or(self.model.card.card.threshold)
+        self.band().threshold
+    }
+
+    /// Where this run cuts scores into labels.
+    pub fn band(&self) -> card::Band {
+        self.model.card.card.band(self.options.threshold)
     }
 
     /// Scores one image or video.
@@ -208,26 +272,35 @@ impl Detector {
         let kind = Kind::of(path);
         let batch = self.options.batch.max(1);
         let mut sampler = Sampler::new(self.options.sampling, self.options.max_frames);
-        let (frame_tx, frame_rx) = sync_channel::<Frame>(batch * 2);
+        let frame_queue = queue::ByteQueue::<Frame>::new(queue::FRAME_BYTES);
+        let frames = &frame_queue;
         let (batch_tx, batch_rx) = sync_channel::<Result<Prepared, DetectError>>(2);
-        let Self { model, faces, preprocess, .. } = self;
+        let Self { model, faces, probe, preprocess, .. } = self;
         let preprocess = &*preprocess;
+        let mut probed = None;
+        let probed_faces = &mut probed;
 
         let (decoded, prepared, scores) = std::thread::scope(|scope| {
             let decoder = scope.spawn(move || -> Result<(), DecodeError> {
+                let _done = frames.sender();
+                let send = |frame: Frame| {
+                    let bytes = frame.image.as_raw().len();
+                    frames.send(frame, bytes)
+                };
                 match kind {
                     Kind::Image => {
-                        let image = decode::image(path)?;
-                        let _ = frame_tx.send(Frame { index: 0, time_s: 0.0, image });
+                        send(Frame { index: 0, time_s: 0.0, image: decode::image(path)? });
                     }
                     Kind::Video => {
-                        decode::video(path, &mut sampler, |frame| frame_tx.send(frame).is_ok())?;
+                        decode::video(path, &mut sampler, send)?;
                     }
                 }
                 Ok(())
             });
-            let preparer =
-                scope.spawn(move || prepare_stage(path, frame_rx, batch_tx, faces.as_mut(), preprocess, batch));
+            let preparer = scope.spawn(move || {
+                let finders = Finders { faces: faces.as_mut(), probe: probe.as_mut(), probed: probed_faces };
+                prepare_stage(path, frames, batch_tx, finders, preprocess, batch)
+            });
             let scores = infer_stage(batch_rx, model, batch);
             (decoder.join(), preparer.join(), scores)
         });
@@ -238,49 +311,85 @@ impl Detector {
         decoded.map_err(|_| panicked("decoding"))??;
         prepared.map_err(|_| panicked("preprocessing"))?;
         let frames = scores?;
-        Ok(self.judge(path, kind, frames))
+        let mut detection = self.judge(path, kind, frames, probed);
+        // An unreadable file has failed decoding above; metadata is read
+        // after, so this sees the same bytes the model scored.
+        detection.declare(declared::read_file(path).unwrap_or_default());
+        Ok(detection)
     }
 
-    fn judge(&self, path: &Path, kind: Kind, frames: Vec<FrameScore>) -> Detection {
-        let threshold = self.threshold();
+    fn judge(&self, path: &Path, kind: Kind, frames: Vec<FrameScore>, probed: Option<usize>) -> Detection {
+        let band = self.band();
+        let threshold = band.threshold;
         let smoothed = aggregate::smooth(&frames);
         let segments = match kind {
             Kind::Video => aggregate::segments(&frames, &smoothed, threshold),
             Kind::Image => Vec::new(),
         };
         let score = aggregate::file_score(&frames);
+        let card = &self.model.card.card;
+        let faces_seen = probed.is_some_and(|n| n > 0) || frames.iter().any(|f| f.faces.is_some_and(|n| n > 0));
+        let mut notes = Vec::new();
+        if card.detects == Some(Detects::AiImage) && (faces_seen || kind == Kind::Video) {
+            notes.push(NO_FACE_SWAPS.to_string());
+        }
         Detection {
             path: path.to_path_buf(),
             kind,
             model: self.model.name().to_string(),
             model_sha256: self.model.sha256().to_string(),
+            limits: card.limits(),
+            runtime: self.runtime.clone(),
             frames_scored: frames.iter().filter(|f| f.score.is_some()).count(),
             score,
-            verdict: aggregate::verdict(score, threshold),
+            verdict: aggregate::verdict(score, &band),
+            threshold,
+            margin: band.margin,
+            not_flagged_below: band.not_flagged_below,
+            declared: Vec::new(),
+            notes,
             segments,
             frames,
-            threshold,
             smoothed,
         }
     }
 }
 
-/// Groups frames into batches, finds faces when asked, and preprocesses
+/// The face detectors the prepare stage may use.
+struct Finders<'a> {
+    faces: Option<&'a mut FaceFinder>,
+    probe: Option<&'a mut FaceFinder>,
+    /// Faces the probe found in the first frame.
+    probed: &'a mut Option<usize>,
+}
+
+/// Groups frames into batches (at most `batch` frames and about
+/// [`queue::FRAME_BYTES`] of them), finds faces when asked, and preprocesses
 /// the batch's images in parallel. Stops when either neighbour has gone.
 fn prepare_stage(
     path: &Path,
-    frames: Receiver<Frame>,
+    frames: &queue::ByteQueue<Frame>,
     out: SyncSender<Result<Prepared, DetectError>>,
-    mut faces: Option<&mut FaceFinder>,
+    finders: Finders<'_>,
     preprocess: &Preprocess,
     batch: usize,
 ) {
-    while let Ok(first) = frames.recv() {
+    let _gone = frames.receiver();
+    let Finders { mut faces, mut probe, probed } = finders;
+    while let Some(first) = frames.recv() {
+        if let Some(finder) = probe.take() {
+            // A probe that fails only leaves the note out.
+            *probed = finder.find(&first.image).ok().map(|found| found.len());
+        }
+        let mut bytes = first.image.as_raw().len();
         let mut group = vec![first];
-        while group.len() < batch {
+        while group.len() < batch && bytes < queue::FRAME_BYTES {
             match frames.recv() {
-                Ok(frame) => group.push(frame),
-                Err(_) => break,
+                Some(frame) => {
+                    bytes += frame.image.as_raw().len();
+                    group.push(frame);
+                }
+                None => break,
             }
         }
         let result = prepare(path, &group, faces.as_deref_mut(), preprocess);

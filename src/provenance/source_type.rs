@@ -51,7 +51,9 @@ pub fn name_of(value: &str) -> &str {
 /// Resolves `digital-capture`, `digitalCapture` or a full URI (any case) to
 /// the vocabulary's URI, or `None` when the value names no known type.
 pub fn resolve(value: &str) -> Option<String> {
-    let is_uri = value.starts_with("http://") || value.starts_with("https://");
+    // A bare name holds neither; anything else is a URI and must be one of
+    // the vocabulary's own, whatever the case of its scheme.
+    let is_uri = value.contains(['/', ':']);
     let prefix_matches =
         |prefix: &str| value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix);
     let key = normalise(name_of(value));
@@ -127,6 +129,9 @@ mod tests {
             "",
             "http://example.com/trainedAlgorithmicMedia",
             "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgoritmicMedia",
+            "HTTP://evil.example/digitalCapture",
+            "ftp://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture",
+            "urn:digitalCapture",
         ] {
             assert_eq!(resolve(value), None, "{value}");
         }

@@ -329,7 +329,12 @@ const RULES: &[(&str, &str)] = &[
     ("source-type", "Every digital source type declared in the file's history must be allowed by the policy"),
     ("ingredient", "No manifest in the file's history may have been invalid when it was used"),
     ("anchor", "Anchors must be true and, where required, confirmed on chain"),
-    ("synthetic", "The detector's synthetic score must not exceed the policy's maximum"),
+    ("declared", "The file's metadata must not declare AI origin the policy does not allow"),
+    (
+        "synthetic",
+        "The detector must not flag the file (or its score exceed the policy's maximum), and the file must not \
+         declare AI origin",
+    ),
     ("error", "The file could be read and checked"),
 ];
 

@@ -7,26 +7,80 @@ use std::sync::Once;
 
 use plotters::prelude::*;
 
-use crate::detect::aggregate::Verdict;
+use crate::detect::card::{Band, Detects, Limits};
 use crate::detect::decode::Kind;
 use crate::detect::infer::ModelInfo;
 use crate::detect::{Detection, ModelListing};
 
 /// The header above [`detect_text`] rows.
-pub const DETECT_HEADER: &str = "verdict     score  frames  path";
+pub const DETECT_HEADER: &str = "verdict             score  frames  path";
 
-/// One row per file, then one line per flagged segment.
+/// One row per file, then what it declares, its notes, and one line per
+/// flagged segment.
 pub fn detect_text(d: &Detection) -> String {
     let score = d.score.map_or_else(|| "    -".to_string(), |s| format!("{s:.3}"));
     let mut text =
-        format!("{:<10} {score:>6}  {:>6}  {}", d.verdict.as_str(), d.frames_scored, super::printable(&d.path));
+        format!("{:<18} {score:>6}  {:>6}  {}", d.verdict.as_str(), d.frames_scored, super::printable(&d.path));
     if d.kind == Kind::Video && d.frames_scored == 0 {
         text.push_str("  (nothing scored: no faces found)");
+    }
+    for declared in &d.declared {
+        let _ = write!(
+            text,
+            "\n  declares AI origin: {} {} = {}",
+            declared.source,
+            super::printable_str(&declared.field),
+            super::printable_str(&declared.value.replace(['\n', '\r'], " "))
+        );
+    }
+    for note in &d.notes {
+        let _ = write!(text, "\n  note: {note}");
     }
     for s in &d.segments {
         let _ = write!(text, "\n  flagged {} – {} (peak {:.3})", clock(s.start_s), clock(s.end_s), s.peak);
     }
     text
+}
+
+/// The one plain line under a text run: what the scores mean and what they
+/// do not, with the threshold, the margin and the model's known limits.
+pub fn detect_caveat(model: &str, limits: &Limits, band: &Band) -> String {
+    let mut line = format!(
+        "A score is {model}'s guess, not proof: flagged at {:.3} or more (threshold {:.3} + margin {:.3}), \
+         not_flagged below {:.3}, which does not mean authentic.",
+        band.flag_at(),
+        band.threshold,
+        band.margin,
+        band.not_flagged_below
+    );
+    if let Some(task) = limits.task {
+        let _ = write!(line, " It looks for {}", task.words());
+        if task == Detects::AiImage {
+            line.push_str(", not face swaps");
+        }
+        if let Some(trained) = &limits.trained_for {
+            let _ = write!(line, " (trained on {trained})");
+        }
+        line.push(';');
+    }
+    match (limits.recall, limits.false_positive_rate) {
+        (Some(r), Some(f)) => {
+            let _ = write!(
+                line,
+                " it catches about {:.0}% of them and flags about {:.0}% of real ones.",
+                r * 100.0,
+                f * 100.0
+            );
+        }
+        (Some(r), None) => {
+            let _ = write!(line, " it catches about {:.0}% of them.", r * 100.0);
+        }
+        (None, Some(f)) => {
+            let _ = write!(line, " it flags about {:.0}% of real ones.", f * 100.0);
+        }
+        (None, None) => line.push_str(" How often it is right is not documented."),
+    }
+    line
 }
 
 /// `m:ss.s`, or `h:mm:ss.s` past an hour.
@@ -196,9 +250,10 @@ pub fn plot_path(out: &Path, input: &Path, several: bool) -> std::path::PathBuf 
     out.with_file_name(format!("{stem}-{input_stem}.{ext}"))
 }
 
-/// Whether a verdict fails `vouch detect` (exit code 1).
+/// Whether a verdict fails `vouch detect` (exit code 1): `flagged` and
+/// `declared_synthetic`.
 pub fn is_flagged(d: &Detection) -> bool {
-    d.verdict == Verdict::Synthetic
+    d.verdict.fails()
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ use crate::provenance::C2paReport;
 
 pub use check::{check_text, junit, record_text, sarif, tally_text, Row, Tally};
 pub use detect::{
-    detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline, PlotError,
-    CSV_HEADER, DETECT_HEADER,
+    detect_caveat, detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline,
+    PlotError, CSV_HEADER, DETECT_HEADER,
 };
 pub use html::check_html;
 pub use text::{
@@ -39,6 +39,10 @@ pub struct FileReport {
     /// `None` for files that C2PA cannot carry (anchored documents, say).
     pub c2pa: Option<C2paReport>,
     pub anchors: Vec<AnchorReport>,
+    /// Declarations of AI origin in the file's metadata and credentials,
+    /// read without any model (see [`crate::detect::declared`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declared: Vec<crate::detect::declared::Declared>,
     /// Detector scores, when detection ran (`vouch check --detect`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detection: Option<crate::detect::Detection>,

@@ -1,0 +1,127 @@
+//! A queue bounded by bytes, not items: a 1080p frame is 6 MB and a
+//! 240p one 0.2 MB, so a count that is right for one is wrong for the
+//! other. One item always fits an empty queue, however large.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex};
+
+/// The most frame bytes waiting between the decoder and the prepare stage
+/// (and, separately, gathered into one batch by the prepare stage).
+pub const FRAME_BYTES: usize = 24 << 20;
+
+pub struct ByteQueue<T> {
+    state: Mutex<State<T>>,
+    changed: Condvar,
+    limit: usize,
+}
+
+struct State<T> {
+    items: VecDeque<(T, usize)>,
+    bytes: usize,
+    sender_done: bool,
+    receiver_gone: bool,
+}
+
+impl<T> ByteQueue<T> {
+    pub fn new(limit: usize) -> Self {
+        let state = State { items: VecDeque::new(), bytes: 0, sender_done: false, receiver_gone: false };
+        Self { state: Mutex::new(state), changed: Condvar::new(), limit }
+    }
+
+    /// Waits for room, then queues `item`; `false` once the receiver has gone.
+    pub fn send(&self, item: T, bytes: usize) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.receiver_gone && state.bytes > 0 && state.bytes + bytes > self.limit {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        if state.receiver_gone {
+            return false;
+        }
+        state.bytes += bytes;
+        state.items.push_back((item, bytes));
+        self.changed.notify_all();
+        true
+    }
+
+    /// The next item, or `None` once the sender is done and the queue empty.
+    pub fn recv(&self) -> Option<T> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some((item, bytes)) = state.items.pop_front() {
+                state.bytes -= bytes;
+                self.changed.notify_all();
+                return Some(item);
+            }
+            if state.sender_done {
+                return None;
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// A guard that marks the sender done when dropped (also on error or panic).
+    pub fn sender(&self) -> Closing<'_, T> {
+        Closing { queue: self, sender: true }
+    }
+
+    /// A guard that marks the receiver gone when dropped: a waiting sender stops.
+    pub fn receiver(&self) -> Closing<'_, T> {
+        Closing { queue: self, sender: false }
+    }
+}
+
+pub struct Closing<'a, T> {
+    queue: &'a ByteQueue<T>,
+    sender: bool,
+}
+
+impl<T> Drop for Closing<'_, T> {
+    fn drop(&mut self) {
+        let mut state = self.queue.state.lock().unwrap_or_else(|e| e.into_inner());
+        if self.sender {
+            state.sender_done = true;
+        } else {
+            state.receiver_gone = true;
+            state.items.clear();
+            state.bytes = 0;
+        }
+        self.queue.changed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_bound_the_queue_and_one_large_item_always_fits() {
+        let queue = ByteQueue::new(10);
+        std::thread::scope(|scope| {
+            let sent = scope.spawn(|| {
+                let _done = queue.sender();
+                for n in 0..20 {
+                    assert!(queue.send(n, if n == 5 { 50 } else { 4 }));
+                    let held = queue.state.lock().unwrap().bytes;
+                    assert!(held <= 10 || held == 50, "{held} bytes held");
+                }
+            });
+            let mut got = Vec::new();
+            while let Some(n) = queue.recv() {
+                got.push(n);
+            }
+            sent.join().unwrap();
+            assert_eq!(got, (0..20).collect::<Vec<_>>());
+        });
+    }
+
+    #[test]
+    fn a_receiver_that_leaves_releases_a_waiting_sender() {
+        let queue = ByteQueue::new(4);
+        std::thread::scope(|scope| {
+            let sender = scope.spawn(|| (0..100).take_while(|n| queue.send(*n, 4)).count());
+            assert_eq!(queue.recv(), Some(0));
+            drop(queue.receiver());
+            assert!(sender.join().unwrap() < 100);
+        });
+    }
+}
