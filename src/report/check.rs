@@ -51,8 +51,11 @@ pub fn check_text(record: &CheckRecord, colour: bool) -> String {
         format!("{word:<4}")
     };
     let mut line = format!("{word}  {}", super::printable(&record.report.path));
-    if let Some(c2pa) = record.report.c2pa.as_ref().and_then(|c| c.signer.as_deref()) {
-        let _ = write!(line, "  signed by {}", super::printable_str(c2pa));
+    if let Some(c2pa) = record.report.c2pa.as_ref().filter(|c| c.signer.is_some()) {
+        let _ = write!(line, "  signed by {}", super::printable_str(c2pa.signer.as_deref().unwrap_or_default()));
+        if let Some(words) = c2pa.trust_words() {
+            let _ = write!(line, " ({})", super::printable_str(&words));
+        }
     }
     for reason in &record.reasons {
         let _ = write!(line, "\n      {}: {}", reason.rule, super::printable_str(&reason.message));
@@ -104,7 +107,14 @@ impl Row {
             if let Some(issuer) = &c.issuer {
                 let _ = write!(who, " ({issuer})");
             }
-            let _ = write!(who, ", {}", c.state.as_str());
+            match c.trust_words() {
+                Some(words) => {
+                    let _ = write!(who, ", {words}");
+                }
+                None => {
+                    let _ = write!(who, ", {}", c.state.as_str());
+                }
+            }
             who
         });
         let anchors = record
