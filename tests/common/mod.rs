@@ -222,9 +222,18 @@ pub struct Pki {
     pub key: PathBuf,
 }
 
-/// Runs openssl in `dir`, failing the test with its stderr if it fails.
-pub fn openssl(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl").current_dir(dir).args(args).output().expect("openssl");
+/// Runs openssl in `dir`, failing the test with its stderr if it fails;
+/// under `faketime AT` when `at` is given.
+pub fn openssl(dir: &Path, args: &[&str], at: Option<&str>) {
+    let mut cmd = match at {
+        Some(at) => {
+            let mut cmd = std::process::Command::new("faketime");
+            cmd.arg(at).arg("openssl");
+            cmd
+        }
+        None => std::process::Command::new("openssl"),
+    };
+    let out = cmd.current_dir(dir).args(args).output().expect("openssl");
     assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -232,8 +241,14 @@ impl Pki {
     /// Root `root_cn` → "<root_cn> Issuing CA" → a signer whose extended
     /// key usage is `leaf_eku` (e.g. `emailProtection`, `critical,timeStamping`).
     pub fn new(dir: &Path, root_cn: &str, leaf_cn: &str, leaf_eku: &str) -> Self {
+        Self::made_at(dir, root_cn, leaf_cn, leaf_eku, None)
+    }
+
+    /// The same, made with the clock at `at` (faketime), so that its
+    /// certificates are valid from then.
+    pub fn made_at(dir: &Path, root_cn: &str, leaf_cn: &str, leaf_eku: &str, at: Option<&str>) -> Self {
         std::fs::create_dir_all(dir).unwrap();
-        let run = |args: &[&str]| openssl(dir, args);
+        let run = |args: &[&str]| openssl(dir, args, at);
         for key in ["root.key", "ica.key", "leaf.key"] {
             run(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]);
         }

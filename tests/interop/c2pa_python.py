@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent C2PA implementation for interop tests: c2pa-python (PyPI).
 
-    c2pa_python.py read FILE [--anchors ROOT.pem]      -> JSON {state, codes}
+    c2pa_python.py read FILE [--anchors ROOT.pem]      -> JSON {state, codes, success}
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY -> signs with Ed25519
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY --remote URL --manifest-out M
         -> the manifest is not embedded: DST points to URL, M holds the manifest
@@ -30,7 +30,8 @@ def read(args):
         store = json.loads(reader.json())
         results = store.get("validation_results", {}).get("activeManifest", {})
         codes = [s["code"] for s in results.get("failure", [])]
-        print(json.dumps({"state": reader.get_validation_state(), "codes": codes}))
+        success = [s["code"] for s in results.get("success", [])]
+        print(json.dumps({"state": reader.get_validation_state(), "codes": codes, "success": success}))
 
 
 def sign(args):
