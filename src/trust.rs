@@ -149,7 +149,7 @@ impl TrustAnchors {
             if self.anchors.iter().any(|a| a.cert.sha256 == cert.sha256) {
                 continue;
             }
-            self.pem.push_str(&identity::to_pem(&[der.clone()]));
+            self.pem.push_str(&identity::to_pem(std::slice::from_ref(&der)));
             self.local_ders.push((cert.sha256.clone(), der));
             self.anchors.push(Anchor { source: path.to_path_buf(), cert });
         }
