@@ -75,6 +75,10 @@ pub struct Policy {
     /// list) count as anchors; `false` trusts only local anchors.
     #[serde(default = "yes")]
     pub public_trust: bool,
+    /// Whether a confirmed anchor inside an expired signing certificate's
+    /// validity keeps the file trusted (vouch's rule, beyond C2PA).
+    #[serde(default = "yes")]
+    pub anchor_time_evidence: bool,
 }
 
 fn yes() -> bool {
@@ -288,6 +292,12 @@ pub const FIELDS: &[(&str, &str)] = &[
         "false trusts only local anchors (vouch trust, trusted_roots, --trust): the C2PA Trust List, the C2PA TSA \
          Trust List and the interim Content Credentials list then vouch for no one. Default true.",
     ),
+    (
+        "anchor_time_evidence",
+        "false switches off vouch's rule beyond C2PA: a signer whose certificate has since expired, with no trusted \
+         timestamp, stays trusted when a confirmed anchor of the file falls inside the certificate's validity. \
+         Default true.",
+    ),
 ];
 
 /// A complete policy for news photos, as shown in the docs (and tested).
@@ -313,8 +323,14 @@ mod documentation {
         for (field, _) in FIELDS {
             assert!(
                 EXAMPLE.contains(field)
-                    || ["signer_fingerprints", "allowed_source_types", "allow_invalid_ingredients", "public_trust"]
-                        .contains(field)
+                    || [
+                        "signer_fingerprints",
+                        "allowed_source_types",
+                        "allow_invalid_ingredients",
+                        "public_trust",
+                        "anchor_time_evidence"
+                    ]
+                    .contains(field)
             );
         }
         // A field missing from FIELDS would be refused here by deny_unknown_fields.
@@ -324,7 +340,7 @@ mod documentation {
                 "require_c2pa" | "require_anchor" => format!("{f} = \"none\"\n"),
                 "min_confirmations" => format!("{f} = 1\n"),
                 "max_synthetic_score" => format!("{f} = 0.5\n"),
-                "allow_invalid_ingredients" | "public_trust" => format!("{f} = false\n"),
+                "allow_invalid_ingredients" | "public_trust" | "anchor_time_evidence" => format!("{f} = false\n"),
                 _ => format!("{f} = []\n"),
             })
             .collect();

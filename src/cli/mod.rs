@@ -270,6 +270,8 @@ fn check_output_collisions(files: &[MediaFile], output: &SignOutput) -> Result<(
 struct VerifyContext {
     c2pa: std::sync::Arc<c2pa::Context>,
     anchors: trust_store::TrustAnchors,
+    /// Whether a confirmed anchor may stand in for a timestamp (vouch's rule).
+    anchor_time_evidence: bool,
 }
 
 fn verify_context(
@@ -283,7 +285,7 @@ fn verify_context(
     let anchors = trust_store::gather(trust, &home::trust_dir(), Some(&id_dir), lists.as_deref())?;
     let c2pa = provenance::context(anchors.c2pa_settings(), allow_remote)
         .context("cannot configure c2pa with these trust anchors")?;
-    Ok(VerifyContext { c2pa, anchors })
+    Ok(VerifyContext { c2pa, anchors, anchor_time_evidence: true })
 }
 
 /// The Bitcoin headers the flags name: a file and any number of sources.
@@ -366,9 +368,6 @@ fn verify_one(
     chain: &ChainData,
 ) -> Result<FileReport> {
     let mut c2pa = media.map(|m| provenance::verify_file(m, &context.c2pa)).transpose()?;
-    if let Some(report) = c2pa.as_mut() {
-        provenance::verify::attribute_trust(report, &context.anchors);
-    }
     let mut receipts = anchor::receipts_beside(path);
     for receipt in extra_receipts {
         if !receipts.contains(receipt) {
@@ -376,6 +375,17 @@ fn verify_one(
         }
     }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(report) = c2pa.as_mut() {
+        if context.anchor_time_evidence {
+            let confirmed: Vec<(&str, Option<u64>, &str)> = anchors
+                .iter()
+                .filter(|a| a.state == anchor::AnchorState::Confirmed)
+                .filter_map(|a| a.time.as_deref().map(|t| (a.kind, a.block, t)))
+                .collect();
+            provenance::verify::apply_anchor_time_evidence(report, &confirmed);
+        }
+        provenance::verify::attribute_trust(report, &context.anchors);
+    }
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     Ok(FileReport {
         path: path.to_path_buf(),
@@ -414,7 +424,8 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
         roots.extend(policy.rules.trusted_roots.iter().cloned());
     }
     let public_trust = !a.trust.no_public_trust && policy.as_ref().is_none_or(|p| p.rules.public_trust);
-    let context = verify_context(&roots, a.trust.identity.clone(), a.trust.allow_remote, public_trust)?;
+    let mut context = verify_context(&roots, a.trust.identity.clone(), a.trust.allow_remote, public_trust)?;
+    context.anchor_time_evidence = policy.as_ref().is_none_or(|p| p.rules.anchor_time_evidence);
     let min_confirmations =
         a.chain.confirmations.max(policy.as_ref().and_then(|p| p.rules.min_confirmations).unwrap_or(0));
     let chain = chain_data(&a.chain, min_confirmations)?;

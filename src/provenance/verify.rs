@@ -135,9 +135,26 @@ pub struct C2paReport {
     /// The RFC 3161 timestamp on the signature, when there is one.
     #[serde(default)]
     pub timestamp: Option<Timestamp>,
+    /// vouch's rule, beyond C2PA: the confirmed anchor whose time proves
+    /// the file existed while its since-expired signing certificate was valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_evidence: Option<TimeEvidence>,
     /// The signer's certificate chain (DER, leaf first), to name its anchor.
     #[serde(skip)]
     pub signer_chain: Vec<Vec<u8>>,
+    /// Whether the validator found the signer chains to an anchor (even if
+    /// its certificate has expired).
+    #[serde(skip)]
+    pub signer_chain_trusted: bool,
+}
+
+/// A public chain's block time that stands in for a trusted timestamp.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TimeEvidence {
+    /// `bitcoin` (an OpenTimestamps proof) or `evm`.
+    pub kind: String,
+    pub block: Option<u64>,
+    pub time: String,
 }
 
 /// An RFC 3161 timestamp on a claim signature, as the validator judged it.
@@ -162,6 +179,17 @@ impl C2paReport {
     pub fn trust_words(&self) -> Option<String> {
         let source = self.trust.as_ref().filter(|_| self.state == C2paState::Trusted)?;
         Some(format!("trusted: {}, {}", source.anchor, source.list_words()))
+    }
+
+    /// "time evidence: evm block 12 at 2020-01-10T12:00:00Z (vouch's rule,
+    /// beyond C2PA)" when an anchor stands in for a timestamp.
+    pub fn time_evidence_words(&self) -> Option<String> {
+        let e = self.time_evidence.as_ref()?;
+        let block = e.block.map(|b| format!(" block {b}")).unwrap_or_default();
+        Some(format!(
+            "time evidence: {}{block} at {} inside the expired certificate's validity (vouch's rule, beyond C2PA)",
+            e.kind, e.time
+        ))
     }
 
     /// "timestamp 2024-08-06T21:53:37+00:00 by DigiCert Timestamp 2023
@@ -201,7 +229,9 @@ impl C2paReport {
             reason: None,
             trust: None,
             timestamp: None,
+            time_evidence: None,
             signer_chain: Vec::new(),
+            signer_chain_trusted: false,
         }
     }
 }
@@ -389,8 +419,52 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         reason,
         trust: None,
         timestamp,
+        time_evidence: None,
         signer_chain,
+        signer_chain_trusted: reader
+            .validation_results()
+            .and_then(|r| r.active_manifest())
+            .is_some_and(|a| a.success().iter().any(|s| s.code() == "signingCredential.trusted")),
     }
+}
+
+/// The failure code of a signing certificate that has expired.
+pub const EXPIRED_CODE: &str = "signingCredential.expired";
+
+/// vouch's rule, beyond C2PA: a file whose only failure is that its signing
+/// certificate has since expired, with no trusted timestamp, but whose
+/// signer the validator found chaining to an anchor, is `trusted` when a
+/// confirmed anchor of the file's exact bytes falls inside the
+/// certificate's validity: the chain's block time proves the signature
+/// existed while the certificate was valid. `anchors` are (kind, block,
+/// RFC 3339 time) of confirmed anchors.
+pub fn apply_anchor_time_evidence(report: &mut C2paReport, anchors: &[(&str, Option<u64>, &str)]) {
+    let only_expired = report.codes.len() == 1 && report.codes[0] == EXPIRED_CODE;
+    let timestamped = report.timestamp.as_ref().is_some_and(|t| t.trusted);
+    if report.state != C2paState::Invalid || !only_expired || timestamped || !report.signer_chain_trusted {
+        return;
+    }
+    let Some((not_before, not_after)) = report.signer_chain.first().and_then(|der| validity(der)) else { return };
+    let inside = anchors.iter().find(|(_, _, time)| {
+        chrono::DateTime::parse_from_rfc3339(time)
+            .is_ok_and(|t| t.timestamp() >= not_before && t.timestamp() <= not_after)
+    });
+    if let Some((kind, block, time)) = inside {
+        let kind = if *kind == "ots" { "bitcoin" } else { *kind };
+        report.state = C2paState::Trusted;
+        report.codes.clear();
+        report.reason = Some(format!(
+            "vouch's rule, beyond C2PA: the signing certificate has expired and no trusted timestamp says when it \
+             signed, but a confirmed {kind} anchor of this file at {time} falls inside its validity"
+        ));
+        report.time_evidence = Some(TimeEvidence { kind: kind.to_string(), block: *block, time: time.to_string() });
+    }
+}
+
+/// A certificate's validity as Unix seconds.
+fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some((cert.validity().not_before.timestamp(), cert.validity().not_after.timestamp()))
 }
 
 /// What the validator said about the signature's timestamp, if it has one.

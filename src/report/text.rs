@@ -92,7 +92,7 @@ fn c2pa_line(report: &FileReport) -> String {
             }
         }
     }
-    for words in [c2pa.trust_words(), c2pa.timestamp_words()].into_iter().flatten() {
+    for words in [c2pa.trust_words(), c2pa.timestamp_words(), c2pa.time_evidence_words()].into_iter().flatten() {
         let _ = write!(line, "\n         {}", super::printable_str(&words));
     }
     history_lines(&mut line, c2pa);
