@@ -100,6 +100,11 @@ fn a_signer_under_a_c2pa_list_anchor_is_trusted_and_the_anchor_named() {
         .success()
         .stdout(predicate::str::contains("trusted: Test C2PA Root, C2PA Trust List"));
 
+    let html = world.path("report.html");
+    world.vouch().arg("check").arg(&photo).args(["--format", "html", "--out"]).arg(&html).assert().success();
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("trusted: Test C2PA Root, C2PA Trust List"), "the HTML report names the anchor");
+
     // --no-public-trust and `public_trust = false` turn the lists off.
     let off = c2pa_of(&world, &photo, &["--no-public-trust"]);
     assert_eq!(off["state"], "valid", "{off}");

@@ -169,7 +169,10 @@ pub fn load_all(dir: &Path) -> Result<Vec<TrustList>> {
 /// kept; so is an anchor list holding a certificate that is not a CA.
 pub fn update(dir: &Path, name: ListName, file: &Path) -> Result<TrustList> {
     let bytes = fs::read(file).map_err(|source| TrustError::Io { path: file.to_path_buf(), source })?;
-    let certs = parse(file, &bytes)?;
+    let certs = parse(file, &bytes).map_err(|e| match e {
+        TrustError::Cert(identity::IdentityError::BadCert { path, reason }) => TrustError::BadList { path, reason },
+        e => e,
+    })?;
     if name != ListName::InterimAllowed {
         if let Some(leaf) = certs.iter().find(|c| !is_ca(&c.der)) {
             return Err(TrustError::BadList {
