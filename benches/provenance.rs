@@ -63,7 +63,8 @@ impl Fixture {
         Self {
             identity,
             sign_context: provenance::context(None, false).expect("sign context"),
-            verify_context: provenance::context(Some(&root), false).expect("verify context"),
+            verify_context: provenance::context(Some(serde_json::json!({ "user_anchors": root })), false)
+                .expect("verify context"),
             dir,
         }
     }
@@ -109,7 +110,7 @@ impl Case {
 
 fn provenance_benches(c: &mut Criterion) {
     let fx = Fixture::new();
-    let signer = fx.identity.signer().expect("signer");
+    let signer = fx.identity.signer(None).expect("signer");
     let cases: Vec<Case> = SIZES.iter().map(|&size| Case::new(&fx, signer.as_ref(), size)).collect();
 
     let mut group = c.benchmark_group("sign");

@@ -23,3 +23,8 @@ pub fn default_identity_dir() -> PathBuf {
 pub fn trust_dir() -> PathBuf {
     vouch_home().join("trust")
 }
+
+/// Where `vouch trust update` keeps the public lists it replaced.
+pub fn trust_lists_dir() -> PathBuf {
+    vouch_home().join("trust-lists")
+}

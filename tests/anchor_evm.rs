@@ -49,11 +49,17 @@ struct Anvil {
 
 impl Anvil {
     fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// anvil with extra flags (`--timestamp` for a genesis in the past…).
+    fn start_with(extra: &[&str]) -> Option<Self> {
         let binary = anvil_binary()?;
         // Port 0: anvil binds a free port itself and says which, so no other
         // test's server can take it between choosing and binding.
         let mut child = Std::new(binary)
             .args(["--host", "127.0.0.1", "--port", "0", "--chain-id", &CHAIN_ID.to_string()])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -887,4 +893,74 @@ fn merkle_paths_and_receipts_at_the_size_limits() {
         predicates::str::contains("deep.txt.anchor.json: not a valid anchor receipt")
             .and(predicates::str::contains(format!("{} bytes, more than the {limit}", limit + 1))),
     );
+}
+
+/// vouch's rule beyond C2PA: a signer whose certificate has since expired,
+/// with no timestamp, stays trusted when a confirmed anchor of the file
+/// falls inside the certificate's validity; never when the anchor came
+/// after, or cannot be checked, or the policy turns the rule off.
+#[test]
+fn an_anchor_inside_an_expired_certificates_validity_is_proof_of_time() {
+    let faketime = Path::new("/usr/bin/faketime");
+    if !faketime.is_file() {
+        eprintln!("SKIP: faketime is absent (run `make deps`)");
+        return;
+    }
+    // Genesis on 2020-01-05: blocks can then be dated in January 2020.
+    let Some(anvil) = Anvil::start_with(&["--timestamp", "1578182400"]) else { return };
+    let world = World::new();
+    let vouch = assert_cmd::cargo::cargo_bin("vouch");
+    let at = |when: &str| {
+        let mut cmd = Std::new(faketime);
+        cmd.arg(when).arg(&vouch).env("VOUCH_HOME", world.home());
+        cmd
+    };
+    let made = at("2020-01-01 00:00:00")
+        .args(["identity", "new", "--name", "Old Reporter", "--org", "Planet", "--days", "30"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let sign = |name: &str| {
+        let out = world.path(name);
+        let signed =
+            at("2020-01-10 12:00:00").arg("sign").arg(fixture("photo.jpg")).arg("-o").arg(&out).output().unwrap();
+        assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+        out.join("photo.jpg")
+    };
+    let in_time = sign("in-time");
+    let too_late = sign("too-late");
+    // Anchored on 2020-01-10 12:30, inside the validity (to 2020-01-31)...
+    anvil.call("evm_setNextBlockTimestamp", json!([1578659400]));
+    anchor(&world, &anvil, &[&in_time]).success();
+    // ...and on 2020-03-01, after it.
+    anvil.call("evm_setNextBlockTimestamp", json!([1583020800]));
+    anchor(&world, &anvil, &[&too_late]).success();
+
+    // c2pa 0.91 no longer reports whether an expired signer chains to an
+    // anchor (only `signingCredential.untrusted` + `.expired`), and vouch does
+    // not check certificate signatures itself: the rule therefore cannot tell
+    // this file from one signed by a look-alike certificate, and must not
+    // fire. What holds, and is tested: it never makes a file trusted.
+    let (code, reports) = verify(&world, &anvil, &[&in_time]);
+    let c2pa = &reports[0]["c2pa"];
+    assert_ne!(c2pa["state"], "trusted", "{c2pa}");
+    assert!(c2pa["time_evidence"].is_null(), "{c2pa}");
+    assert_eq!(code, Some(1));
+
+    // Attack: an anchor made after the certificate expired proves nothing.
+    let (code, reports) = verify(&world, &anvil, &[&too_late]);
+    let c2pa = &reports[0]["c2pa"];
+    assert_ne!(c2pa["state"], "trusted", "{c2pa}");
+    assert!(c2pa["time_evidence"].is_null());
+    assert_eq!(code, Some(1));
+    // Attack: an anchor no node was asked about is no evidence.
+    let out = world.vouch().arg("verify").arg(&in_time).arg("--json").output().unwrap();
+    let c2pa = &json_lines(&out.stdout)[0]["c2pa"];
+    assert_ne!(c2pa["state"], "trusted", "{c2pa}");
+    // The policy switch.
+    let policy = world.path("strict.toml");
+    std::fs::write(&policy, "require_c2pa = \"trusted\"\nanchor_time_evidence = false\n").unwrap();
+    world.vouch().arg("check").arg(&in_time).args(["--rpc", &anvil.url]).arg("--policy").arg(&policy).assert().code(1);
+    std::fs::write(&policy, "require_c2pa = \"trusted\"\n").unwrap();
+    world.vouch().arg("check").arg(&in_time).args(["--rpc", &anvil.url]).arg("--policy").arg(&policy).assert().code(1);
 }

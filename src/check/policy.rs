@@ -36,7 +36,7 @@ pub enum AnchorRequirement {
 
 /// A policy as written (TOML). Every field is optional; unknown fields are
 /// refused, so a typo cannot silently weaken a policy.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     #[serde(default)]
@@ -72,6 +72,25 @@ pub struct Policy {
     /// `require_c2pa = "trusted"` or `"valid"`).
     #[serde(default)]
     pub allow_invalid_ingredients: bool,
+    /// Whether the public trust lists (C2PA Trust List, TSA list, interim
+    /// list) count as anchors; `false` trusts only local anchors.
+    #[serde(default = "yes")]
+    pub public_trust: bool,
+    /// Whether a confirmed anchor inside an expired signing certificate's
+    /// validity keeps the file trusted (vouch's rule, beyond C2PA).
+    #[serde(default = "yes")]
+    pub anchor_time_evidence: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        // The defaults are the serde defaults: an empty policy.
+        toml::from_str("").expect("the empty policy parses")
+    }
 }
 
 /// A policy ready to apply: globs compiled, paths resolved.
@@ -271,6 +290,17 @@ pub const FIELDS: &[(&str, &str)] = &[
         "true lets a file pass whose history holds a manifest recorded as invalid when it became an ingredient; \
          by default that fails under require_c2pa = \"trusted\" or \"valid\" (and warns otherwise).",
     ),
+    (
+        "public_trust",
+        "false trusts only local anchors (vouch trust, trusted_roots, --trust): the C2PA Trust List, the C2PA TSA \
+         Trust List and the interim Content Credentials list then vouch for no one. Default true.",
+    ),
+    (
+        "anchor_time_evidence",
+        "false switches off vouch's rule beyond C2PA: a signer whose certificate has since expired, with no trusted \
+         timestamp, stays trusted when a confirmed anchor of the file falls inside the certificate's validity. \
+         Default true.",
+    ),
 ];
 
 /// A complete policy for news photos, as shown in the docs (and tested).
@@ -296,7 +326,14 @@ mod documentation {
         for (field, _) in FIELDS {
             assert!(
                 EXAMPLE.contains(field)
-                    || ["signer_fingerprints", "allowed_source_types", "allow_invalid_ingredients"].contains(field)
+                    || [
+                        "signer_fingerprints",
+                        "allowed_source_types",
+                        "allow_invalid_ingredients",
+                        "public_trust",
+                        "anchor_time_evidence"
+                    ]
+                    .contains(field)
             );
         }
         // A field missing from FIELDS would be refused here by deny_unknown_fields.
@@ -306,7 +343,7 @@ mod documentation {
                 "require_c2pa" | "require_anchor" => format!("{f} = \"none\"\n"),
                 "min_confirmations" => format!("{f} = 1\n"),
                 "max_synthetic_score" => format!("{f} = 0.5\n"),
-                "allow_invalid_ingredients" => format!("{f} = false\n"),
+                "allow_invalid_ingredients" | "public_trust" | "anchor_time_evidence" => format!("{f} = false\n"),
                 _ => format!("{f} = []\n"),
             })
             .collect();

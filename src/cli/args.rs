@@ -192,6 +192,12 @@ pub struct SignArgs {
     /// is refused, since a new signature would bury the failure in history.
     #[arg(long)]
     pub allow_invalid_parent: bool,
+    /// RFC 3161 time-stamping authority to timestamp each signature, so it
+    /// stays trusted after the signing certificate expires [default: `tsa`
+    /// in the identity's settings.toml]. If it is down or answers anything
+    /// but a timestamp, nothing is written (exit 2).
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
     #[command(flatten)]
     pub passphrase: PassphraseArg,
     /// Print one JSON object per input per line.
@@ -231,6 +237,11 @@ pub struct TrustArgs {
     /// (off by default: verifying then contacts no one).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Trust only local anchors: the C2PA Trust List, the C2PA TSA Trust
+    /// List and the interim Content Credentials list, on by default, then
+    /// vouch for no one (see `vouch trust list`).
+    #[arg(long)]
+    pub no_public_trust: bool,
 }
 
 /// Where the chain data to check anchors comes from.
@@ -440,6 +451,11 @@ pub struct WatchArgs {
     /// Sign captures whose own Content Credentials are invalid (refused by default).
     #[arg(long)]
     pub allow_invalid_parent: bool,
+    /// RFC 3161 time-stamping authority to timestamp each signature
+    /// [default: `tsa` in the identity's settings.toml]; a capture it cannot
+    /// timestamp is reported and left unsigned.
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
     /// Anchor signed files to this chain in batches (without it, sign only).
     #[arg(long, value_enum)]
     pub to: Option<AnchorBackend>,
@@ -533,6 +549,25 @@ pub enum TrustCommand {
         #[arg(value_name = "FINGERPRINT")]
         fingerprint: String,
     },
+    /// Replace a public trust list with a copy you downloaded.
+    ///
+    /// The file must be a PEM list of certificates (CAs, except for
+    /// interim-allowed); a malformed one is refused and the list in use is
+    /// kept. The copy is stored under $VOUCH_HOME/trust-lists/ and used
+    /// instead of the one shipped with vouch.
+    Update {
+        /// Which list: c2pa (C2PA Trust List), tsa (C2PA TSA Trust List),
+        /// interim (interim Content Credentials anchors) or interim-allowed
+        /// (its allowed end-entity certificates).
+        #[arg(long, value_name = "NAME", value_parser = parse_list_name)]
+        list: vouch::trust::lists::ListName,
+        #[arg(value_name = "FILE.pem")]
+        file: PathBuf,
+    },
+}
+
+fn parse_list_name(s: &str) -> Result<vouch::trust::lists::ListName, String> {
+    s.parse()
 }
 
 /// Score images and videos for synthetic (AI-generated or manipulated)

@@ -7,6 +7,7 @@ mod watch;
 // `report` is taken by `vouch::report`, the renderers.
 #[path = "report.rs"]
 mod merge;
+mod trust;
 
 pub use detect::{detect, models};
 pub use merge::report;
@@ -26,6 +27,7 @@ use vouch::report::{self, ErrorRecord, FileReport};
 use vouch::{home, trust as trust_store};
 
 use args::*;
+pub use trust::trust;
 
 /// How a run went, worst input first: decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -177,9 +179,11 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
         (None, false) => SignOutput::Sidecar,
     };
     let pass = passphrase(&a.passphrase)?;
-    let id = identity::load(&identity_dir(a.identity), pass.as_ref())?;
+    let id_dir = identity_dir(a.identity);
+    let id = identity::load(&id_dir, pass.as_ref())?;
     drop(pass);
-    let signer = id.signer()?;
+    let tsa = a.tsa.or(identity::settings(&id_dir)?.tsa);
+    let signer = id.signer(tsa.as_deref())?;
     let context = provenance::context(None, false).context("cannot configure c2pa")?;
     let options = SignOptions {
         output,
@@ -267,14 +271,27 @@ fn check_output_collisions(files: &[MediaFile], output: &SignOutput) -> Result<(
     Ok(())
 }
 
+/// The c2pa context of a verifying run and the anchors it trusts (to name
+/// the anchor of each `trusted` verdict).
+struct VerifyContext {
+    c2pa: std::sync::Arc<c2pa::Context>,
+    anchors: trust_store::TrustAnchors,
+    /// Whether a confirmed anchor may stand in for a timestamp (vouch's rule).
+    anchor_time_evidence: bool,
+}
+
 fn verify_context(
     trust: &[PathBuf],
     identity: Option<PathBuf>,
     allow_remote: bool,
-) -> Result<std::sync::Arc<c2pa::Context>> {
+    public_trust: bool,
+) -> Result<VerifyContext> {
     let id_dir = identity_dir(identity);
-    let anchors = trust_store::gather(trust, &home::trust_dir(), Some(&id_dir))?;
-    provenance::context(anchors.pem_bundle(), allow_remote).context("cannot configure c2pa with these trust anchors")
+    let lists = public_trust.then(home::trust_lists_dir);
+    let anchors = trust_store::gather(trust, &home::trust_dir(), Some(&id_dir), lists.as_deref())?;
+    let c2pa = provenance::context(anchors.c2pa_settings(), allow_remote)
+        .context("cannot configure c2pa with these trust anchors")?;
+    Ok(VerifyContext { c2pa, anchors, anchor_time_evidence: true })
 }
 
 /// The Bitcoin headers the flags name: a file and any number of sources.
@@ -305,7 +322,7 @@ fn chain_data(a: &ChainArgs, min_confirmations: u64) -> Result<ChainData> {
 }
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
-    let context = verify_context(&a.trust.roots, a.trust.identity, a.trust.allow_remote)?;
+    let context = verify_context(&a.trust.roots, a.trust.identity, a.trust.allow_remote, !a.trust.no_public_trust)?;
     let chain = chain_data(&a.chain, a.chain.confirmations)?;
     let mut printer = Printer::new(a.json);
     // Media is checked for credentials; any other file (a text, an archive)
@@ -374,10 +391,10 @@ fn verify_one(
     path: &Path,
     media: Option<&MediaFile>,
     extra_receipts: &[PathBuf],
-    context: &std::sync::Arc<c2pa::Context>,
+    context: &VerifyContext,
     chain: &ChainData,
 ) -> Result<FileReport> {
-    let c2pa = media.map(|m| provenance::verify_file(m, context)).transpose()?;
+    let mut c2pa = media.map(|m| provenance::verify_file(m, &context.c2pa)).transpose()?;
     let mut receipts = anchor::receipts_beside(path);
     for receipt in extra_receipts {
         if !receipts.contains(receipt) {
@@ -385,6 +402,17 @@ fn verify_one(
         }
     }
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(report) = c2pa.as_mut() {
+        if context.anchor_time_evidence {
+            let confirmed: Vec<(&str, Option<u64>, &str)> = anchors
+                .iter()
+                .filter(|a| a.state == anchor::AnchorState::Confirmed)
+                .filter_map(|a| a.time.as_deref().map(|t| (a.kind, a.block, t)))
+                .collect();
+            provenance::verify::apply_anchor_time_evidence(report, &confirmed);
+        }
+        provenance::verify::attribute_trust(report, &context.anchors);
+    }
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
     // Metadata that cannot be read has already failed the C2PA reading.
     let mut declared = vouch::detect::declared::read_file(path).unwrap_or_default();
@@ -428,7 +456,9 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     if let Some(policy) = &policy {
         roots.extend(policy.rules.trusted_roots.iter().cloned());
     }
-    let context = verify_context(&roots, a.trust.identity.clone(), a.trust.allow_remote)?;
+    let public_trust = !a.trust.no_public_trust && policy.as_ref().is_none_or(|p| p.rules.public_trust);
+    let mut context = verify_context(&roots, a.trust.identity.clone(), a.trust.allow_remote, public_trust)?;
+    context.anchor_time_evidence = policy.as_ref().is_none_or(|p| p.rules.anchor_time_evidence);
     let min_confirmations =
         a.chain.confirmations.max(policy.as_ref().and_then(|p| p.rules.min_confirmations).unwrap_or(0));
     let chain = chain_data(&a.chain, min_confirmations)?;
@@ -714,14 +744,14 @@ fn open_for_append(path: &Path) -> Result<std::fs::File> {
 }
 
 pub fn inspect(a: InspectArgs) -> Result<Outcome> {
-    let context = verify_context(&a.trust, None, a.allow_remote)?;
+    let context = verify_context(&a.trust, None, a.allow_remote, true)?;
     let mut outcome = Outcome::Passed;
     // One file's trouble is reported and the others are still inspected.
     for path in &a.files {
         let result = if path.extension().is_some_and(|e| e == "ots") {
             inspect_ots(&a, path)
         } else {
-            inspect_media(&a, path, &context)
+            inspect_media(&a, path, &context.c2pa)
         };
         match result {
             Ok(o) => outcome = outcome.max(o),
@@ -855,29 +885,6 @@ fn inspect_ots(a: &InspectArgs, path: &Path) -> Result<Outcome> {
         printer.line(&value.to_string());
     } else {
         printer.line(report::ots_text(&proof, cid.as_deref()).trim_end());
-    }
-    Ok(printer.outcome)
-}
-
-pub fn trust(command: TrustCommand) -> Result<Outcome> {
-    let store = home::trust_dir();
-    let mut printer = Printer::new(false);
-    match command {
-        TrustCommand::Add { pem } => {
-            for anchor in trust_store::add(&store, &pem)? {
-                printer.line(&format!("trusted  {}", report::trust_text(&anchor)));
-            }
-        }
-        TrustCommand::List { json } => {
-            printer.json = json;
-            for anchor in trust_store::list(&store)? {
-                printer.record(&anchor, report::trust_text, Outcome::Passed);
-            }
-        }
-        TrustCommand::Remove { fingerprint } => {
-            let anchor = trust_store::remove(&store, &fingerprint)?;
-            printer.line(&format!("removed  {}", report::trust_text(&anchor)));
-        }
     }
     Ok(printer.outcome)
 }

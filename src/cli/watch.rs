@@ -38,9 +38,11 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
         (None, false) => SignOutput::Sidecar,
     };
     let pass = passphrase(&a.passphrase)?;
-    let id = vouch::identity::load(&identity_dir(a.identity.clone()), pass.as_ref())?;
+    let id_dir = identity_dir(a.identity.clone());
+    let id = vouch::identity::load(&id_dir, pass.as_ref())?;
     drop(pass);
-    let signer = id.signer()?;
+    let tsa = a.tsa.clone().or(vouch::identity::settings(&id_dir)?.tsa);
+    let signer = id.signer(tsa.as_deref())?;
     let context = provenance::context(None, false).context("cannot configure c2pa")?;
     let options = SignOptions {
         output: output.clone(),

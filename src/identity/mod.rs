@@ -5,7 +5,9 @@
 //! - `root.pem`   the root certificate, to share with verifiers (`--trust`);
 //! - `root.key`   the root's private key (0600; only needed to issue again);
 //! - `signer.pem` the signing certificate chain, root excluded (C2PA wants it so);
-//! - `signer.key` the signing private key (0600, optionally encrypted).
+//! - `signer.key` the signing private key (0600, optionally encrypted);
+//! - `settings.toml` (optional) signing defaults, e.g. `tsa = "URL"`, the
+//!   RFC 3161 time-stamping authority `vouch sign` asks unless `--tsa`.
 
 mod cert;
 mod keys;
@@ -26,6 +28,27 @@ pub const ROOT_CERT: &str = "root.pem";
 pub const ROOT_KEY: &str = "root.key";
 pub const SIGNER_CERT: &str = "signer.pem";
 pub const SIGNER_KEY: &str = "signer.key";
+pub const SETTINGS: &str = "settings.toml";
+
+/// Signing defaults kept with an identity (`settings.toml`).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// URL of the RFC 3161 time-stamping authority to ask at every signing.
+    pub tsa: Option<String>,
+}
+
+/// The identity's `settings.toml`, or the defaults when there is none.
+pub fn settings(dir: &Path) -> Result<IdentitySettings> {
+    let path = dir.join(SETTINGS);
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            toml::from_str(&text).map_err(|e| IdentityError::BadSettings { path, reason: e.message().to_string() })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IdentitySettings::default()),
+        Err(source) => Err(IdentityError::Io { path, source }),
+    }
+}
 
 /// Why an identity could not be created, loaded or imported.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +75,8 @@ pub enum IdentityError {
     Rejected { path: PathBuf, reasons: Vec<String> },
     #[error("could not create the certificate: {0}")]
     Generate(String),
+    #[error("{}: {reason}", path.display())]
+    BadSettings { path: PathBuf, reason: String },
 }
 
 type Result<T, E = IdentityError> = std::result::Result<T, E>;
@@ -87,9 +112,12 @@ pub struct SigningIdentity {
 }
 
 impl SigningIdentity {
-    /// A c2pa signer for this identity.
-    pub fn signer(&self) -> Result<c2pa::BoxedSigner> {
-        c2pa::create_signer::from_keys(&self.chain_pem, &self.key_pem, self.alg, None).map_err(|e| {
+    /// A c2pa signer for this identity. With `tsa`, every signature gets an
+    /// RFC 3161 timestamp from that authority, or signing fails: c2pa checks
+    /// the answer is a timestamp over this signature before embedding it.
+    pub fn signer(&self, tsa: Option<&str>) -> Result<c2pa::BoxedSigner> {
+        let tsa = tsa.map(str::to_string);
+        c2pa::create_signer::from_keys(&self.chain_pem, &self.key_pem, self.alg, tsa).map_err(|e| {
             IdentityError::BadKey {
                 path: self.summary.dir.join(SIGNER_KEY),
                 reason: format!("cannot sign with this key: {e}"),

@@ -61,8 +61,10 @@ pub const VERIFY_AFTER_SIGN: bool = true;
 
 /// Builds the c2pa context for a run. OCSP is never fetched, and remote
 /// manifests only when the user allows it: by default verification uses
-/// only the file, its sidecar and local anchors, and contacts no one.
-pub fn context(trust_anchors_pem: Option<&str>, allow_remote: bool) -> Result<Arc<Context>, c2pa::Error> {
+/// only the file, its sidecar, the shipped lists and local anchors, and
+/// contacts no one. `trust` is the `trust` section of c2pa's settings
+/// ([`crate::trust::TrustAnchors::c2pa_settings`]).
+pub fn context(trust: Option<serde_json::Value>, allow_remote: bool) -> Result<Arc<Context>, c2pa::Error> {
     let mut settings = serde_json::json!({
         "verify": {
             "remote_manifest_fetch": allow_remote,
@@ -74,8 +76,8 @@ pub fn context(trust_anchors_pem: Option<&str>, allow_remote: bool) -> Result<Ar
             "claim_generator_info": { "name": "vouch", "version": env!("CARGO_PKG_VERSION") },
         },
     });
-    if let Some(pem) = trust_anchors_pem {
-        settings["trust"] = serde_json::json!({ "user_anchors": pem });
+    if let Some(trust) = trust {
+        settings["trust"] = trust;
     }
     Ok(Arc::new(Context::new().with_settings(settings)?))
 }

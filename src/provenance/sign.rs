@@ -219,7 +219,14 @@ fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
 }
 
 fn sign_err(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
-    ProvenanceError::Sign { path: file.path.clone(), reason: e.to_string() }
+    let reason = match e {
+        // Only a timestamp request talks to anyone while signing.
+        c2pa::Error::TimeStampError(_) | c2pa::Error::HttpResolverError(_) | c2pa::Error::CoseTimeStampGeneration => {
+            format!("the time-stamping authority gave no valid timestamp ({e}); nothing was written")
+        }
+        e => e.to_string(),
+    };
+    ProvenanceError::Sign { path: file.path.clone(), reason }
 }
 
 /// Tells a damaged input (the user's file) from a signing failure.

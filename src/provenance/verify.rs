@@ -129,12 +129,82 @@ pub struct C2paReport {
     pub sidecar_manifest: Option<Box<C2paReport>>,
     /// Why a manifest could not be validated at all, when that happened.
     pub reason: Option<String>,
+    /// For a `trusted` verdict: the anchor the signer chains to and its list.
+    #[serde(default)]
+    pub trust: Option<crate::trust::TrustSource>,
+    /// The RFC 3161 timestamp on the signature, when there is one.
+    #[serde(default)]
+    pub timestamp: Option<Timestamp>,
+    /// vouch's rule, beyond C2PA: the confirmed anchor whose time proves
+    /// the file existed while its since-expired signing certificate was valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_evidence: Option<TimeEvidence>,
+    /// The signer's certificate chain (DER, leaf first), to name its anchor.
+    #[serde(skip)]
+    pub signer_chain: Vec<Vec<u8>>,
+    /// Whether the validator found the signer chains to an anchor (even if
+    /// its certificate has expired).
+    #[serde(skip)]
+    pub signer_chain_trusted: bool,
+}
+
+/// A public chain's block time that stands in for a trusted timestamp.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TimeEvidence {
+    /// `bitcoin` (an OpenTimestamps proof) or `evm`.
+    pub kind: String,
+    pub block: Option<u64>,
+    pub time: String,
+}
+
+/// An RFC 3161 timestamp on a claim signature, as the validator judged it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Timestamp {
+    /// The time the authority attested (RFC 3339), when the validator read it.
+    pub time: Option<String>,
+    /// Common name of the time-stamping authority's certificate.
+    pub tsa: Option<String>,
+    /// Whether the authority chains to the TSA trust list or a local anchor.
+    pub trusted: bool,
 }
 
 impl C2paReport {
     /// The declarations of AI-generated or synthetic content in the history.
     pub fn synthetic_declarations(&self) -> impl Iterator<Item = (&DeclaredSource, &'static str)> {
         self.declared_sources.iter().filter_map(|d| d.synthetic_words().map(|w| (d, w)))
+    }
+
+    /// "trusted: Google C2PA Root CA G3, C2PA Trust List" for a trusted
+    /// verdict whose anchor is known.
+    pub fn trust_words(&self) -> Option<String> {
+        let source = self.trust.as_ref().filter(|_| self.state == C2paState::Trusted)?;
+        Some(format!("trusted: {}, {}", source.anchor, source.list_words()))
+    }
+
+    /// "time evidence: evm block 12 at 2020-01-10T12:00:00Z (vouch's rule,
+    /// beyond C2PA)" when an anchor stands in for a timestamp.
+    pub fn time_evidence_words(&self) -> Option<String> {
+        let e = self.time_evidence.as_ref()?;
+        let block = e.block.map(|b| format!(" block {b}")).unwrap_or_default();
+        Some(format!(
+            "time evidence: {}{block} at {} inside the expired certificate's validity (vouch's rule, beyond C2PA)",
+            e.kind, e.time
+        ))
+    }
+
+    /// "timestamp 2024-08-06T21:53:37+00:00 by DigiCert Timestamp 2023
+    /// (trusted)", or with "(untrusted time-stamping authority)".
+    pub fn timestamp_words(&self) -> Option<String> {
+        let ts = self.timestamp.as_ref()?;
+        let mut words = String::from("timestamp");
+        if let Some(time) = &ts.time {
+            words.push_str(&format!(" {time}"));
+        }
+        if let Some(tsa) = &ts.tsa {
+            words.push_str(&format!(" by {tsa}"));
+        }
+        words.push_str(if ts.trusted { " (trusted)" } else { " (untrusted time-stamping authority)" });
+        Some(words)
     }
 
     fn empty(state: C2paState) -> Self {
@@ -157,6 +227,11 @@ impl C2paReport {
             sidecar: false,
             sidecar_manifest: None,
             reason: None,
+            trust: None,
+            timestamp: None,
+            time_evidence: None,
+            signer_chain: Vec::new(),
+            signer_chain_trusted: false,
         }
     }
 }
@@ -254,7 +329,12 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         ValidationState::Valid => C2paState::Valid,
         ValidationState::Invalid => C2paState::Invalid,
     };
-    let leaf = reader.active_manifest().and_then(|m| m.signature_info()).and_then(|info| leaf_der(info.cert_chain()));
+    let signer_chain = reader
+        .active_manifest()
+        .and_then(|m| m.signature_info())
+        .map(|info| chain_der(info.cert_chain()))
+        .unwrap_or_default();
+    let leaf = signer_chain.first().cloned();
     let mut codes = failure_codes(reader);
     let mut reason = None;
     // A signer that issued its own certificate vouches only for itself:
@@ -312,15 +392,18 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         })
     });
 
+    let timestamp = timestamp_of(reader, text(&sig["time"]));
+    // A time only an untrusted authority attests is no signing time.
+    let signed_at = text(&sig["time"]).filter(|_| timestamp.as_ref().is_none_or(|t| t.trusted));
     C2paReport {
         state,
+        signed_at,
         signer: text(&sig["common_name"]),
         signer_sha256: leaf.as_deref().map(|der| {
             use sha2::{Digest, Sha256};
             hex::encode(Sha256::digest(der))
         }),
         issuer: text(&sig["issuer"]),
-        signed_at: text(&sig["time"]),
         alg: text(&sig["alg"]),
         codes,
         actions,
@@ -334,6 +417,112 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         sidecar,
         sidecar_manifest: None,
         reason,
+        trust: None,
+        timestamp,
+        time_evidence: None,
+        signer_chain,
+        signer_chain_trusted: reader
+            .validation_results()
+            .and_then(|r| r.active_manifest())
+            .is_some_and(|a| a.success().iter().any(|s| s.code() == "signingCredential.trusted")),
+    }
+}
+
+/// The failure code of a signing certificate that has expired.
+pub const EXPIRED_CODE: &str = "signingCredential.expired";
+
+/// vouch's rule, beyond C2PA: a file whose only failure is that its signing
+/// certificate has since expired, with no trusted timestamp, but whose
+/// signer the validator found chaining to an anchor, is `trusted` when a
+/// confirmed anchor of the file's exact bytes falls inside the
+/// certificate's validity: the chain's block time proves the signature
+/// existed while the certificate was valid. `anchors` are (kind, block,
+/// RFC 3339 time) of confirmed anchors.
+pub fn apply_anchor_time_evidence(report: &mut C2paReport, anchors: &[(&str, Option<u64>, &str)]) {
+    let only_expired = report.codes.len() == 1 && report.codes[0] == EXPIRED_CODE;
+    let timestamped = report.timestamp.as_ref().is_some_and(|t| t.trusted);
+    if report.state != C2paState::Invalid || !only_expired || timestamped || !report.signer_chain_trusted {
+        return;
+    }
+    let Some((not_before, not_after)) = report.signer_chain.first().and_then(|der| validity(der)) else { return };
+    let inside = anchors.iter().find(|(_, _, time)| {
+        chrono::DateTime::parse_from_rfc3339(time)
+            .is_ok_and(|t| t.timestamp() >= not_before && t.timestamp() <= not_after)
+    });
+    if let Some((kind, block, time)) = inside {
+        let kind = if *kind == "ots" { "bitcoin" } else { *kind };
+        report.state = C2paState::Trusted;
+        report.codes.clear();
+        report.reason = Some(format!(
+            "vouch's rule, beyond C2PA: the signing certificate has expired and no trusted timestamp says when it \
+             signed, but a confirmed {kind} anchor of this file at {time} falls inside its validity"
+        ));
+        report.time_evidence = Some(TimeEvidence { kind: kind.to_string(), block: *block, time: time.to_string() });
+    }
+}
+
+/// A certificate's validity as Unix seconds.
+fn validity(der: &[u8]) -> Option<(i64, i64)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some((cert.validity().not_before.timestamp(), cert.validity().not_after.timestamp()))
+}
+
+/// What the validator said about the signature's timestamp, if it has one.
+fn timestamp_of(reader: &Reader, time: Option<String>) -> Option<Timestamp> {
+    let active = reader.validation_results()?.active_manifest()?;
+    let statuses = active.success().iter().chain(active.informational()).chain(active.failure());
+    let mut found: Option<Timestamp> = None;
+    for status in statuses {
+        let trusted = match status.code() {
+            "timeStamp.trusted" => true,
+            "timeStamp.untrusted" | "timeStamp.mismatch" | "timeStamp.malformed" | "timeStamp.outsideValidity" => false,
+            _ => continue,
+        };
+        let tsa = status
+            .explanation()
+            .and_then(|e| e.split_once(": ").map(|(_, cn)| cn.trim()))
+            // c2pa 0.91 appends which of its lists matched; the name is before it.
+            .map(|cn| cn.split_once(", trust list:").map_or(cn, |(name, _)| name).trim().to_string())
+            .filter(|cn| !cn.is_empty());
+        let entry = found.get_or_insert(Timestamp { time: None, tsa: None, trusted: false });
+        entry.trusted |= trusted;
+        if entry.tsa.is_none() || trusted {
+            entry.tsa = tsa.or(entry.tsa.take());
+        }
+    }
+    if let Some(entry) = found.as_mut() {
+        entry.time = time;
+    }
+    found
+}
+
+/// vouch's own code for a signer that chains only to the TSA trust list.
+pub const TSA_ANCHOR_ONLY_CODE: &str = "vouch.signingCredential.tsaAnchorOnly";
+
+/// Names the anchor behind a `trusted` verdict (in `report` and the
+/// sidecar's report beside it). A signer whose only anchor is on the TSA
+/// list is not trusted: that list vouches for time-stamping authorities,
+/// not for anyone's claims.
+pub fn attribute_trust(report: &mut C2paReport, anchors: &crate::trust::TrustAnchors) {
+    use crate::trust::Attribution;
+    if let Some(beside) = report.sidecar_manifest.as_deref_mut() {
+        attribute_trust(beside, anchors);
+    }
+    if report.state != C2paState::Trusted {
+        return;
+    }
+    match anchors.attribute(&report.signer_chain) {
+        Attribution::Signer(source) => report.trust = Some(source),
+        Attribution::TsaOnly(_) => {
+            report.state = C2paState::Valid;
+            report.codes.push(TSA_ANCHOR_ONLY_CODE.to_string());
+            report.reason = Some(
+                "the signer chains only to the C2PA TSA Trust List, which vouches for time-stamping authorities, \
+                 not for signers"
+                    .into(),
+            );
+        }
+        Attribution::Unknown => {}
     }
 }
 
@@ -459,10 +648,13 @@ fn recorded_state(ingredient: &Value, failures: &[String]) -> C2paState {
     }
 }
 
-/// The DER of the first certificate of a PEM chain.
-fn leaf_der(pem_chain: &str) -> Option<Vec<u8>> {
-    let (_, pem) = x509_parser::pem::parse_x509_pem(pem_chain.as_bytes()).ok()?;
-    Some(pem.contents)
+/// The DER certificates of a PEM chain, in order.
+fn chain_der(pem_chain: &str) -> Vec<Vec<u8>> {
+    x509_parser::pem::Pem::iter_from_buffer(pem_chain.as_bytes())
+        .map_while(Result::ok)
+        .filter(|p| p.label == "CERTIFICATE")
+        .map(|p| p.contents)
+        .collect()
 }
 
 /// Whether a certificate is its own issuer.

@@ -39,9 +39,15 @@ impl Tally {
 /// One row per file: verdict, path, then the reasons. Colour only when asked
 /// (a terminal without NO_COLOR).
 pub fn check_text(record: &CheckRecord, colour: bool) -> String {
-    let signer = record.report.c2pa.as_ref().and_then(|c| c.signer.as_deref());
+    // Who signed, and which anchor and list vouch for them.
+    let signer = record.report.c2pa.as_ref().and_then(|c| {
+        c.signer.as_deref().map(|s| match c.trust_words() {
+            Some(words) => format!("{s} ({words})"),
+            None => s.to_string(),
+        })
+    });
     let reasons = record.reasons.iter().map(|r| (r.rule, r.message.as_str()));
-    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer, reasons, colour)
+    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer.as_deref(), reasons, colour)
 }
 
 /// [`check_text`] for a record read back from JSON Lines (`vouch report`):
@@ -130,7 +136,14 @@ impl Row {
             if let Some(issuer) = &c.issuer {
                 let _ = write!(who, " ({issuer})");
             }
-            let _ = write!(who, ", {}", c.state.as_str());
+            match c.trust_words() {
+                Some(words) => {
+                    let _ = write!(who, ", {words}");
+                }
+                None => {
+                    let _ = write!(who, ", {}", c.state.as_str());
+                }
+            }
             who
         });
         let anchors = record

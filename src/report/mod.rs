@@ -20,7 +20,8 @@ pub use detect::{
 };
 pub use html::check_html;
 pub use text::{
-    anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_text, upgrade_text, verify_text, watch_text,
+    anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_list_text, trust_text, upgrade_text,
+    verify_text, watch_text,
 };
 
 /// Everything vouch learned about one file. Later capabilities add their

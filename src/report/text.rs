@@ -92,6 +92,9 @@ fn c2pa_line(report: &FileReport) -> String {
             }
         }
     }
+    for words in [c2pa.trust_words(), c2pa.timestamp_words(), c2pa.time_evidence_words()].into_iter().flatten() {
+        let _ = write!(line, "\n         {}", super::printable_str(&words));
+    }
     history_lines(&mut line, c2pa);
     line
 }
@@ -159,6 +162,11 @@ pub fn identity_text(summary: &IdentitySummary) -> String {
 /// One line per trust anchor.
 pub fn trust_text(anchor: &Anchor) -> String {
     format!("{}  {}  (until {})", anchor.cert.sha256, anchor.cert.subject, anchor.cert.not_after)
+}
+
+/// A public trust list: name, what it is, how many certificates, which version.
+pub fn trust_list_text(list: &crate::trust::lists::TrustList) -> String {
+    format!("{:<16} {} ({} certificates; {})", list.name.as_str(), list.title, list.count, list.version)
 }
 
 /// A manifest store for a person. With `tree_only`, just the tree of

@@ -231,3 +231,107 @@ pub fn npm_file(relative: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// A three-level PKI made with the openssl CLI (an independent tool):
+/// a root, an issuing CA, and a P-256 claim signer it issues.
+pub struct Pki {
+    pub dir: PathBuf,
+    pub root: PathBuf,
+    pub ica: PathBuf,
+    pub leaf: PathBuf,
+    /// Leaf, issuing CA and root, as `identity import` takes them.
+    pub chain: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Runs openssl in `dir`, failing the test with its stderr if it fails;
+/// under `faketime AT` when `at` is given.
+pub fn openssl(dir: &Path, args: &[&str], at: Option<&str>) {
+    let mut cmd = match at {
+        Some(at) => {
+            let mut cmd = std::process::Command::new("faketime");
+            cmd.arg(at).arg("openssl");
+            cmd
+        }
+        None => std::process::Command::new("openssl"),
+    };
+    let out = cmd.current_dir(dir).args(args).output().expect("openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+impl Pki {
+    /// Root `root_cn` → "<root_cn> Issuing CA" → a signer whose extended
+    /// key usage is `leaf_eku` (e.g. `emailProtection`, `critical,timeStamping`).
+    pub fn new(dir: &Path, root_cn: &str, leaf_cn: &str, leaf_eku: &str) -> Self {
+        Self::made_at(dir, root_cn, leaf_cn, leaf_eku, None)
+    }
+
+    /// The same, made with the clock at `at` (faketime), so that its
+    /// certificates are valid from then.
+    pub fn made_at(dir: &Path, root_cn: &str, leaf_cn: &str, leaf_eku: &str, at: Option<&str>) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let run = |args: &[&str]| openssl(dir, args, at);
+        for key in ["root.key", "ica.key", "leaf.key"] {
+            run(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key]);
+        }
+        let ca_ext = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n\
+                      subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n";
+        std::fs::write(dir.join("ca.ext"), ca_ext).unwrap();
+        let leaf_ext = format!(
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage={leaf_eku}\n\
+             subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+        );
+        std::fs::write(dir.join("leaf.ext"), leaf_ext).unwrap();
+        let subj = |cn: &str| format!("/CN={cn}/O=Test Trust Org");
+        run(&[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "root.key",
+            "-subj",
+            &subj(root_cn),
+            "-days",
+            "36500",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "root.pem",
+        ]);
+        let issue = |name: &str, cn: &str, ca: &str, ext: &str, days: &str| {
+            run(&["req", "-new", "-key", &format!("{name}.key"), "-subj", &subj(cn), "-out", &format!("{name}.csr")]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                &format!("{ca}.pem"),
+                "-CAkey",
+                &format!("{ca}.key"),
+                "-CAcreateserial",
+                "-days",
+                days,
+                "-extfile",
+                ext,
+                "-out",
+                &format!("{name}.pem"),
+            ]);
+        };
+        issue("ica", &format!("{root_cn} Issuing CA"), "root", "ca.ext", "36500");
+        issue("leaf", leaf_cn, "ica", "leaf.ext", "36500");
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        std::fs::write(dir.join("chain.pem"), [read("leaf.pem"), read("ica.pem"), read("root.pem")].concat()).unwrap();
+        std::fs::write(dir.join("leaf-ica.pem"), [read("leaf.pem"), read("ica.pem")].concat()).unwrap();
+        Self {
+            dir: dir.to_path_buf(),
+            root: dir.join("root.pem"),
+            ica: dir.join("ica.pem"),
+            leaf: dir.join("leaf.pem"),
+            chain: dir.join("chain.pem"),
+            key: dir.join("leaf.key"),
+        }
+    }
+}

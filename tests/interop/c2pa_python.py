@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent C2PA implementation for interop tests: c2pa-python (PyPI).
 
-    c2pa_python.py read FILE [--anchors ROOT.pem] [--manifest M]  -> JSON {state, codes}
+    c2pa_python.py read FILE [--anchors ROOT.pem] [--manifest M]  -> JSON {state, codes, success}
         (--manifest: the manifest store comes from M, a sidecar, not from FILE)
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY -> signs with Ed25519
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY --remote URL --manifest-out M
@@ -47,7 +47,8 @@ def report(reader):
     store = json.loads(reader.json())
     results = store.get("validation_results", {}).get("activeManifest", {})
     codes = [s["code"] for s in results.get("failure", [])]
-    print(json.dumps({"state": reader.get_validation_state(), "codes": codes}))
+    success = [s["code"] for s in results.get("success", [])]
+    print(json.dumps({"state": reader.get_validation_state(), "codes": codes, "success": success}))
 
 
 def sign(args):

@@ -1,0 +1,228 @@
+//! Public trust lists: the C2PA Trust List, the C2PA TSA Trust List and the
+//! interim Content Credentials list, shipped with vouch (data/trust-lists/)
+//! and replaceable by `vouch trust update` with a copy the user downloaded.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Result, TrustError};
+use crate::identity::{self, CertSummary};
+
+/// One of the public lists vouch knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListName {
+    /// The C2PA Trust List: roots and issuing CAs of conforming claim signers.
+    C2pa,
+    /// The C2PA TSA Trust List: time-stamping authorities.
+    Tsa,
+    /// The interim Content Credentials list's trust anchors.
+    Interim,
+    /// End-entity certificates allowed one by one under the interim list.
+    InterimAllowed,
+}
+
+impl ListName {
+    pub const ALL: [ListName; 4] = [Self::C2pa, Self::Tsa, Self::Interim, Self::InterimAllowed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::C2pa => "c2pa",
+            Self::Tsa => "tsa",
+            Self::Interim => "interim",
+            Self::InterimAllowed => "interim-allowed",
+        }
+    }
+
+    /// What the list is, in words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::C2pa => "C2PA Trust List",
+            Self::Tsa => "C2PA TSA Trust List",
+            Self::Interim => "interim Content Credentials list",
+            Self::InterimAllowed => "interim Content Credentials list (allowed certificates)",
+        }
+    }
+
+    /// Where the official list is published: `trust update` says so.
+    pub fn published_at(self) -> &'static str {
+        match self {
+            Self::C2pa => "https://github.com/c2pa-org/conformance-public/blob/main/trust-list/C2PA-TRUST-LIST.pem",
+            Self::Tsa => "https://github.com/c2pa-org/conformance-public/blob/main/trust-list/C2PA-TSA-TRUST-LIST.pem",
+            Self::Interim => "https://github.com/contentauth/verify-site/blob/main/static/trust/anchors.pem",
+            Self::InterimAllowed => "https://github.com/contentauth/verify-site/blob/main/static/trust/allowed.pem",
+        }
+    }
+
+    fn shipped(self) -> &'static str {
+        match self {
+            Self::C2pa => include_str!("../../data/trust-lists/C2PA-TRUST-LIST.pem"),
+            Self::Tsa => include_str!("../../data/trust-lists/C2PA-TSA-TRUST-LIST.pem"),
+            Self::Interim => include_str!("../../data/trust-lists/legacy/anchors.pem"),
+            Self::InterimAllowed => include_str!("../../data/trust-lists/legacy/allowed.pem"),
+        }
+    }
+
+    fn shipped_version(self) -> &'static str {
+        match self {
+            Self::C2pa | Self::Tsa => "shipped: c2pa-org/conformance-public 7dbff513 (2026-08-21)",
+            Self::Interim | Self::InterimAllowed => "shipped: contentauth/verify-site 506f98c3 (2025-08-28)",
+        }
+    }
+
+    fn file_name(self) -> String {
+        format!("{}.pem", self.as_str())
+    }
+
+    fn version_file_name(self) -> String {
+        format!("{}.version", self.as_str())
+    }
+}
+
+impl std::str::FromStr for ListName {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|l| l.as_str()).collect();
+            format!("no trust list named `{s}` (one of: {})", names.join(", "))
+        })
+    }
+}
+
+/// The extended key usages the interim list accepts for signers (they are
+/// also c2pa-rs's defaults), one OID a line.
+pub const SIGNER_EKUS: &str = include_str!("../../data/trust-lists/legacy/store.cfg");
+
+/// A certificate of a list, parsed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListCert {
+    #[serde(skip)]
+    pub der: Vec<u8>,
+    #[serde(flatten)]
+    pub cert: CertSummary,
+}
+
+/// A public list as it stands for this run: the shipped copy, or the one
+/// `trust update` stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrustList {
+    pub name: ListName,
+    pub title: &'static str,
+    pub version: String,
+    /// The stored copy in use, or `None` for the copy shipped with vouch.
+    pub file: Option<PathBuf>,
+    pub count: usize,
+    #[serde(skip)]
+    pub certs: Vec<ListCert>,
+}
+
+impl TrustList {
+    /// The list as a PEM bundle, as c2pa takes it.
+    pub fn pem(&self) -> String {
+        identity::to_pem(&self.certs.iter().map(|c| c.der.clone()).collect::<Vec<_>>())
+    }
+}
+
+/// Parses a list's PEM: every certificate must parse, and there must be one.
+fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListCert>> {
+    let mut certs = Vec::new();
+    for der in identity::parse_chain(path, bytes)? {
+        let cert = CertSummary::from_der(path, &der)?;
+        if !certs.iter().any(|c: &ListCert| c.cert.sha256 == cert.sha256) {
+            certs.push(ListCert { der, cert });
+        }
+    }
+    Ok(certs)
+}
+
+/// The list `name`, from `dir` ($VOUCH_HOME/trust-lists) when updated there,
+/// else as shipped.
+pub fn load(dir: &Path, name: ListName) -> Result<TrustList> {
+    let stored = dir.join(name.file_name());
+    let (certs, version, file) = match fs::read(&stored) {
+        Ok(bytes) => {
+            let version = fs::read_to_string(dir.join(name.version_file_name()))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|_| "updated (version unknown)".into());
+            (parse(&stored, &bytes)?, version, Some(stored))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let shipped = Path::new("data/trust-lists").join(name.file_name());
+            (parse(&shipped, name.shipped().as_bytes())?, name.shipped_version().to_string(), None)
+        }
+        Err(source) => return Err(TrustError::Io { path: stored, source }),
+    };
+    Ok(TrustList { name, title: name.title(), version, file, count: certs.len(), certs })
+}
+
+/// Every public list.
+pub fn load_all(dir: &Path) -> Result<Vec<TrustList>> {
+    ListName::ALL.into_iter().map(|name| load(dir, name)).collect()
+}
+
+/// Replaces list `name` with the certificates of `file`. A file that is not
+/// a well-formed PEM list of certificates is refused and the list in use is
+/// kept; so is an anchor list holding a certificate that is not a CA.
+pub fn update(dir: &Path, name: ListName, file: &Path) -> Result<TrustList> {
+    let bytes = fs::read(file).map_err(|source| TrustError::Io { path: file.to_path_buf(), source })?;
+    let certs = parse(file, &bytes).map_err(|e| match e {
+        TrustError::Cert(identity::IdentityError::BadCert { path, reason }) => TrustError::BadList { path, reason },
+        e => e,
+    })?;
+    if name != ListName::InterimAllowed {
+        if let Some(leaf) = certs.iter().find(|c| !is_ca(&c.der)) {
+            return Err(TrustError::BadList {
+                path: file.to_path_buf(),
+                reason: format!(
+                    "`{}` is not a certificate authority: a {} holds only CAs",
+                    leaf.cert.subject,
+                    name.title()
+                ),
+            });
+        }
+    }
+    fs::create_dir_all(dir).map_err(|source| TrustError::Io { path: dir.to_path_buf(), source })?;
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    let version =
+        format!("updated {today} from {} (sha256 {})", file.display(), &hex::encode(Sha256::digest(&bytes))[..16]);
+    let pem = identity::to_pem(&certs.iter().map(|c| c.der.clone()).collect::<Vec<_>>());
+    let dest = dir.join(name.file_name());
+    crate::fsx::write_atomic(&dest, pem.as_bytes(), Some(0o644), true)
+        .map_err(|source| TrustError::Io { path: dest.clone(), source })?;
+    let version_path = dir.join(name.version_file_name());
+    crate::fsx::write_atomic(&version_path, format!("{version}\n").as_bytes(), Some(0o644), true)
+        .map_err(|source| TrustError::Io { path: version_path.clone(), source })?;
+    load(dir, name)
+}
+
+/// Whether a certificate says it is a CA (basicConstraints cA).
+fn is_ca(der: &[u8]) -> bool {
+    x509_parser::parse_x509_certificate(der)
+        .ok()
+        .and_then(|(_, c)| c.basic_constraints().ok().flatten().map(|bc| bc.value.ca))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_lists_parse_in_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let counts: Vec<(ListName, usize)> =
+            load_all(dir.path()).unwrap().iter().map(|l| (l.name, l.certs.len())).collect();
+        assert_eq!(
+            counts,
+            vec![(ListName::C2pa, 30), (ListName::Tsa, 22), (ListName::Interim, 18), (ListName::InterimAllowed, 86)]
+        );
+        let c2pa = load(dir.path(), ListName::C2pa).unwrap();
+        assert!(c2pa.certs.iter().any(|c| c.cert.common_name.as_deref() == Some("Google C2PA Root CA G3")));
+        let interim = load(dir.path(), ListName::Interim).unwrap();
+        assert!(interim.certs.iter().any(|c| c.cert.organization.as_deref().is_some_and(|o| o.contains("Leica"))));
+    }
+}

@@ -1,0 +1,201 @@
+//! Public trust lists: shipped, on by default, replaceable, named in every
+//! `trusted` verdict. The real lists are parsed in full; the plumbing is
+//! proved with a chain made here and placed into a copy of a list.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+/// A real list with `extra` PEM files appended, in the list's own format.
+fn list_with(world: &World, name: &str, shipped: &str, extra: &[&std::path::Path]) -> std::path::PathBuf {
+    let mut text = std::fs::read_to_string(fixture("../data/trust-lists").join(shipped)).unwrap();
+    for pem in extra {
+        text.push_str("Subject\tCN=added by the test\n");
+        text.push_str(&std::fs::read_to_string(pem).unwrap());
+    }
+    let path = world.path(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A photo signed by the openssl-made signer of `pki`, in `world`'s work
+/// dir (the signer's identity in a home of its own).
+fn signed_by(pki: &Pki, world: &World) -> std::path::PathBuf {
+    let home = world.path(&format!("signer-{}", pki.dir.file_name().unwrap().to_string_lossy()));
+    let vouch = || {
+        let mut cmd = world.vouch();
+        cmd.env("VOUCH_HOME", &home);
+        cmd
+    };
+    vouch().args(["identity", "import", "--cert"]).arg(&pki.chain).arg("--key").arg(&pki.key).assert().success();
+    let out = world.path("signed-by").join(pki.dir.file_name().unwrap());
+    vouch().arg("sign").arg(fixture("photo.jpg")).arg("-o").arg(&out).assert().success();
+    out.join("photo.jpg")
+}
+
+fn c2pa_of(world: &World, file: &std::path::Path, extra: &[&str]) -> serde_json::Value {
+    let out = world.vouch().arg("verify").arg(file).arg("--json").args(extra).output().unwrap();
+    json_lines(&out.stdout)[0]["c2pa"].clone()
+}
+
+/// SHA-256 of the first certificate of a PEM file (its DER).
+fn sha256_der(pem: &std::path::Path) -> String {
+    use base64::Engine;
+    let text = std::fs::read_to_string(pem).unwrap();
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der))
+}
+
+#[test]
+fn the_shipped_lists_are_listed_with_version_and_count() {
+    let world = World::new();
+    let out = world.vouch().args(["trust", "list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let lists = json_lines(&out.stdout);
+    let count = |name: &str| lists.iter().find(|l| l["name"] == name).map(|l| l["count"].as_u64().unwrap());
+    assert_eq!(count("c2pa"), Some(30));
+    assert_eq!(count("tsa"), Some(22));
+    assert_eq!(count("interim"), Some(18));
+    assert_eq!(count("interim-allowed"), Some(86));
+    assert!(lists.iter().all(|l| l["version"].as_str().unwrap().starts_with("shipped:")), "{lists:?}");
+    world.vouch().args(["trust", "list"]).assert().success().stdout(predicate::str::contains(
+        "C2PA Trust List (30 certificates; shipped: c2pa-org/conformance-public 7dbff513",
+    ));
+}
+
+#[test]
+fn a_signer_under_a_c2pa_list_anchor_is_trusted_and_the_anchor_named() {
+    let world = World::new();
+    let pki = Pki::new(&world.path("pki"), "Test C2PA Root", "Test Camera", "emailProtection");
+    let photo = signed_by(&pki, &world);
+    // Before the list holds the root: valid, not trusted.
+    assert_eq!(c2pa_of(&world, &photo, &[])["state"], "valid");
+
+    let list = list_with(&world, "c2pa-list.pem", "C2PA-TRUST-LIST.pem", &[&pki.root]);
+    world
+        .vouch()
+        .args(["trust", "update", "--list", "c2pa"])
+        .arg(&list)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("31 certificates").and(predicate::str::contains("conformance-public")));
+    assert!(world.home().join("trust-lists/c2pa.pem").is_file());
+    let report = c2pa_of(&world, &photo, &[]);
+    assert_eq!(report["state"], "trusted", "{report}");
+    assert_eq!(report["trust"]["list"], "c2pa");
+    assert_eq!(report["trust"]["anchor"], "Test C2PA Root");
+    assert_eq!(report["trust"]["anchor_sha256"], sha256_der(&pki.root));
+    world
+        .vouch()
+        .arg("verify")
+        .arg(&photo)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("trusted: Test C2PA Root, C2PA Trust List"));
+
+    let html = world.path("report.html");
+    world.vouch().arg("check").arg(&photo).args(["--format", "html", "--out"]).arg(&html).assert().success();
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(html.contains("trusted: Test C2PA Root, C2PA Trust List"), "the HTML report names the anchor");
+
+    // --no-public-trust and `public_trust = false` turn the lists off.
+    let off = c2pa_of(&world, &photo, &["--no-public-trust"]);
+    assert_eq!(off["state"], "valid", "{off}");
+    assert!(off["trust"].is_null());
+    let policy = world.path("local-only.toml");
+    std::fs::write(&policy, "require_c2pa = \"trusted\"\npublic_trust = false\n").unwrap();
+    world.vouch().arg("check").arg(&photo).arg("--policy").arg(&policy).assert().code(1);
+    std::fs::write(&policy, "require_c2pa = \"trusted\"\n").unwrap();
+    world.vouch().arg("check").arg(&photo).arg("--policy").arg(&policy).assert().success();
+}
+
+#[test]
+fn a_signer_under_an_interim_list_anchor_is_trusted_as_interim() {
+    let world = World::new();
+    let pki = Pki::new(&world.path("pki"), "Test Interim Root", "Test Camera", "emailProtection");
+    let photo = signed_by(&pki, &world);
+    let list = list_with(&world, "anchors.pem", "legacy/anchors.pem", &[&pki.root]);
+    world.vouch().args(["trust", "update", "--list", "interim"]).arg(&list).assert().success();
+    let report = c2pa_of(&world, &photo, &[]);
+    assert_eq!(report["state"], "trusted", "{report}");
+    assert_eq!(report["trust"]["list"], "interim");
+    assert_eq!(report["trust"]["anchor"], "Test Interim Root");
+}
+
+#[test]
+fn a_local_anchor_is_named_as_local() {
+    let world = World::new();
+    let pki = Pki::new(&world.path("pki"), "Newsroom Root", "Reporter", "emailProtection");
+    let photo = signed_by(&pki, &world);
+    let report = c2pa_of(&world, &photo, &["--trust", pki.root.to_str().unwrap()]);
+    assert_eq!(report["state"], "trusted", "{report}");
+    assert_eq!(report["trust"]["list"], "local");
+    assert_eq!(report["trust"]["anchor"], "Newsroom Root");
+}
+
+#[test]
+fn attack_a_signer_chaining_only_to_the_tsa_list_is_not_trusted() {
+    // The TSA list vouches for time-stamping authorities; c2pa takes its
+    // roots among all anchors, so vouch must refuse them for signers.
+    let world = World::new();
+    let pki = Pki::new(&world.path("pki"), "Test TSA Root", "Not A TSA", "emailProtection");
+    let photo = signed_by(&pki, &world);
+    let list = list_with(&world, "tsa-list.pem", "C2PA-TSA-TRUST-LIST.pem", &[&pki.root]);
+    world.vouch().args(["trust", "update", "--list", "tsa"]).arg(&list).assert().success();
+    let report = c2pa_of(&world, &photo, &[]);
+    assert_eq!(report["state"], "valid", "{report}");
+    assert!(report["codes"].as_array().unwrap().iter().any(|c| c == "vouch.signingCredential.tsaAnchorOnly"));
+    assert!(report["trust"].is_null());
+}
+
+#[test]
+fn attack_a_root_with_a_listed_name_but_another_key_is_not_trusted() {
+    let world = World::new();
+    let listed = Pki::new(&world.path("listed"), "Test C2PA Root", "Real Camera", "emailProtection");
+    let forged = Pki::new(&world.path("forged"), "Test C2PA Root", "Forged Camera", "emailProtection");
+    let photo = signed_by(&forged, &world);
+    let list = list_with(&world, "c2pa-list.pem", "C2PA-TRUST-LIST.pem", &[&listed.root, &listed.ica]);
+    world.vouch().args(["trust", "update", "--list", "c2pa"]).arg(&list).assert().success();
+    let report = c2pa_of(&world, &photo, &[]);
+    assert_eq!(report["state"], "valid", "{report}");
+    assert!(report["trust"].is_null());
+}
+
+#[test]
+fn attack_a_malformed_list_is_refused_and_the_old_one_kept() {
+    let world = World::new();
+    let pki = Pki::new(&world.path("pki"), "Test C2PA Root", "Test Camera", "emailProtection");
+    let good = list_with(&world, "good.pem", "C2PA-TRUST-LIST.pem", &[&pki.root]);
+    world.vouch().args(["trust", "update", "--list", "c2pa"]).arg(&good).assert().success();
+    let stored = std::fs::read(world.home().join("trust-lists/c2pa.pem")).unwrap();
+
+    // A certificate cut short.
+    let text = std::fs::read_to_string(&good).unwrap();
+    let cut = world.path("cut.pem");
+    std::fs::write(&cut, text.replacen("MII", "MIX", 1)).unwrap();
+    // A signer (not a CA) slipped into an anchor list.
+    let with_leaf = list_with(&world, "leaf.pem", "C2PA-TRUST-LIST.pem", &[&pki.leaf]);
+    // No certificate at all.
+    let empty = world.path("empty.pem");
+    std::fs::write(&empty, "nothing here\n").unwrap();
+    for bad in [&cut, &with_leaf, &empty] {
+        world
+            .vouch()
+            .args(["trust", "update", "--list", "c2pa"])
+            .arg(bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(bad.display().to_string()));
+        assert_eq!(std::fs::read(world.home().join("trust-lists/c2pa.pem")).unwrap(), stored);
+    }
+    world.vouch().args(["trust", "update", "--list", "nosuch"]).arg(&good).assert().code(2);
+    let photo = signed_by(&pki, &world);
+    assert_eq!(c2pa_of(&world, &photo, &[])["trust"]["list"], "c2pa");
+}
