@@ -24,7 +24,7 @@ export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
 export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 
-.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz
+.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz mutants
 
 ## deps: system packages, the Python test venv, ONNX Runtime, the default
 ## detector model, and npm tools (anvil, the SARIF schema) (idempotent)
@@ -122,6 +122,14 @@ fuzz: deps
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=262144 \
 	    -artifact_prefix=fuzz/artifacts/$$t/ -print_final_stats=1 2>&1 | tail -25 || exit 1; \
 	done
+
+## mutants: mutation-test every module that decides a verdict (cargo-mutants,
+## installed on first use; config in .cargo/mutants.toml); prints the missed
+## mutants per group. MUTANTS_ONLY="check provenance" runs only those groups.
+MUTANTS_ONLY ?=
+mutants: deps
+	@command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+	VOUCH_NO_SKIP=1 scripts/mutants.sh $(MUTANTS_ONLY)
 
 ## man: regenerate man/ from the command definitions
 man:
