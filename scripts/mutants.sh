@@ -3,6 +3,9 @@
 # files, each with only the test targets that cover them. Run by `make
 # mutants` (which exports VOUCH_NO_SKIP=1 and the tool paths); see
 # docs/MUTANTS.md. Arguments: group names to run (default: all).
+# MUTANTS_ARGS: more cargo-mutants options (e.g. `-F judge` for some
+# functions only, `--baseline=skip --timeout 300`); MUTANTS_TESTS: test
+# targets to use instead of the group's own (a quicker, weaker run).
 #
 # The mutants are built and tested in place (`--in-place`) in a scratch copy
 # of the tree ($MUTANTS_DIR), so builds stay incremental: cargo-mutants' own
@@ -43,13 +46,21 @@ for group in "${groups[@]}"; do
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then
     continue
   fi
+  # cargo-mutants adds --file to the config's examine_globs, so the other
+  # groups' files are excluded instead.
   file_args=()
-  for f in $files; do file_args+=(--file "$f"); done
+  for other in "${groups[@]}"; do
+    IFS='|' read -r _ other_files _ <<<"$other"
+    for f in $other_files; do
+      [[ " $files " == *" $f "* ]] || file_args+=(--exclude "$f")
+    done
+  done
+  tests=${MUTANTS_TESTS:-$tests}
   echo "== mutants: $name ($files) with $tests"
   started=$(date +%s)
   set +e
   # shellcheck disable=SC2086 # $tests is a list of cargo test arguments
-  (cd "$scratch" && cargo mutants --in-place --no-shuffle --jobs 1 "${file_args[@]}" \
+  (cd "$scratch" && cargo mutants --in-place --no-shuffle "${file_args[@]}" \
     --output "$out/$name" ${MUTANTS_ARGS:-} -- $tests)
   code=$?
   set -e

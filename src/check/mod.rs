@@ -528,9 +528,11 @@ mod tests {
 
     #[test]
     fn an_allow_list_refuses_every_other_source_type() {
-        let policy = LoadedPolicy::parse("allowed_source_types = [\"digitalCapture\"]", Path::new("p.toml")).unwrap().rules;
+        let policy =
+            LoadedPolicy::parse("allowed_source_types = [\"digitalCapture\"]", Path::new("p.toml")).unwrap().rules;
         let declaring = |t: &str| report(Some(c2pa(C2paState::Trusted, Some(t))), vec![]);
-        let ai = judge(declaring("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"), Some(&policy));
+        let ai =
+            judge(declaring("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"), Some(&policy));
         assert_eq!(ai.verdict, Verdict::Fail);
         assert_eq!(ai.reasons[0].rule, "source-type");
         assert!(ai.reasons[0].message.contains("not among those the policy allows"), "{:?}", ai.reasons);

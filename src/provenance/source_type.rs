@@ -139,8 +139,15 @@ mod tests {
         assert_eq!(resolve(&format!("{IPTC}trainedAlgorithmicData")), None);
         assert_eq!(resolve(&format!("{C2PA}digitalCapture")), None);
         assert_eq!(resolve(&format!("{C2PA}trainedAlgorithmicData")).unwrap(), format!("{C2PA}trainedAlgorithmicData"));
-        assert_eq!(resolve("https://CV.IPTC.ORG/newscodes/digitalsourcetype/digitalCapture"), None, "https is another URI");
-        assert_eq!(resolve("http://CV.IPTC.ORG/NEWSCODES/DIGITALSOURCETYPE/digitalCapture").unwrap(), format!("{IPTC}digitalCapture"));
+        assert_eq!(
+            resolve("https://CV.IPTC.ORG/newscodes/digitalsourcetype/digitalCapture"),
+            None,
+            "https is another URI"
+        );
+        assert_eq!(
+            resolve("http://CV.IPTC.ORG/NEWSCODES/DIGITALSOURCETYPE/digitalCapture").unwrap(),
+            format!("{IPTC}digitalCapture")
+        );
         // A URI shorter than the vocabulary's prefix, or the bare prefix, names nothing.
         assert_eq!(resolve("http://cv.iptc.org/"), None);
         assert_eq!(resolve(IPTC), None);
