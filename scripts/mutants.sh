@@ -73,7 +73,8 @@ for group in "${groups[@]}"; do
   esac
   results="$out/$name/mutants.out"
   for kind in caught missed unviable timeout; do
-    printf '   %-9s %s\n' "$kind" "$(grep -c . "$results/$kind.txt" 2>/dev/null || echo 0)"
+    count=$(grep -c . "$results/$kind.txt" 2>/dev/null || true)
+    printf '   %-9s %s\n' "$kind" "${count:-0}"
   done
   if [ -s "$results/missed.txt" ]; then
     echo "   missed mutants:"
