@@ -30,7 +30,7 @@ export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
 export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 
-.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz install
+.PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz install mutants
 
 ## deps: system packages, the Python test venv, ONNX Runtime, the default
 ## detector model, and npm tools (anvil, the SARIF schema) (idempotent)
@@ -156,6 +156,14 @@ install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/rele
 	install -Dm644 "$$(readlink -f $(ORT_DIR)/libonnxruntime.so)" $(DESTDIR)$(PREFIX)/lib/vouch/libonnxruntime.so
 	install -d $(DESTDIR)$(PREFIX)/share/vouch/trust
 	@if [ -n "$(TRUST)" ]; then install -m644 $(TRUST)/*.pem $(DESTDIR)$(PREFIX)/share/vouch/trust/; fi
+
+## mutants: mutation-test every module that decides a verdict (cargo-mutants,
+## installed on first use; config in .cargo/mutants.toml); prints the missed
+## mutants per group. MUTANTS_ONLY="check provenance" runs only those groups.
+MUTANTS_ONLY ?=
+mutants: deps
+	@command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
+	VOUCH_NO_SKIP=1 scripts/mutants.sh $(MUTANTS_ONLY)
 
 ## man: regenerate man/ from the command definitions
 man:

@@ -36,7 +36,7 @@ fn anvil_binary() -> Option<PathBuf> {
             .find(|p| p.is_file() && p.parent().unwrap().parent().unwrap().to_string_lossy().contains("anvil-"))
     });
     if found.is_none() {
-        eprintln!("SKIP: no anvil under {} (run `make deps`)", packages.display());
+        skip(&format!("no anvil under {} (run `make deps`)", packages.display()));
     }
     found
 }

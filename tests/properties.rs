@@ -6,6 +6,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use vouch::anchor::merkle::{self, MerkleTree, Side, Step};
+use vouch::anchor::ots::{Attestation, Op, Timestamp};
 use vouch::anchor::{evm, ots, pow};
 use vouch::check::LoadedPolicy;
 use vouch::detect::card::Card;
@@ -34,6 +35,8 @@ proptest! {
 
     #[test]
     fn ots_parse_never_panics_and_round_trips(bytes in proof_bytes()) {
+        // Random bytes rarely parse; when they do, the round trip must hold.
+        // `built_proofs_round_trip` below makes every case a parsed proof.
         if let Ok(proof) = ots::parse(&bytes) {
             let again = ots::serialize(&proof);
             let reparsed = ots::parse(&again).expect("what vouch writes, vouch reads");
@@ -43,10 +46,50 @@ proptest! {
     }
 
     #[test]
-    fn headers_files_never_panic(text in "([0-9]{1,8} [0-9a-f]{0,170}\n|#.*\n|.{0,40}\n){0,8}") {
-        if let Ok(headers) = ots::parse_headers_file(&text) {
-            prop_assert!(headers.values().all(|h| h.len() == ots::HEADER_LEN));
+    fn built_proofs_round_trip(
+        digest in any::<[u8; 32]>(),
+        paths in proptest::collection::vec((proptest::collection::vec(op(), 0..8), attestation()), 1..4),
+    ) {
+        let mut timestamp = Timestamp::default();
+        for (ops, attestation) in paths {
+            timestamp.merge(Timestamp::from_path(ops, attestation));
         }
+        let proof = ots::DetachedTimestamp { file_hash_op: ots::HashOp::Sha256, file_digest: digest.to_vec(), timestamp };
+        let bytes = ots::serialize(&proof);
+        let parsed = ots::parse(&bytes).expect("a built proof parses");
+        prop_assert_eq!(ots::serialize(&parsed), bytes.clone());
+        prop_assert_eq!(parsed.file_digest, digest.to_vec());
+        // Every byte matters: a proof cut short never parses.
+        prop_assert!(ots::parse(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn headers_files_read_back_what_was_written(
+        entries in proptest::collection::btree_map(any::<u64>(), proptest::collection::vec(any::<u8>(), ots::HEADER_LEN), 0..6),
+        comments in proptest::collection::vec("#[^\n]{0,20}", 0..3),
+    ) {
+        let mut text: String = comments.iter().map(|c| format!("{c}\n")).collect();
+        for (height, header) in &entries {
+            text += &format!("{height} {}  # block {height}\n", hex::encode(header));
+        }
+        let headers = ots::parse_headers_file(&text).expect("a well-formed headers file parses");
+        prop_assert_eq!(headers.len(), entries.len());
+        for (height, header) in &entries {
+            prop_assert_eq!(&headers[height][..], &header[..]);
+        }
+        // One header a byte short spoils the file.
+        let short = format!("{text}7 {}\n", "00".repeat(ots::HEADER_LEN - 1));
+        prop_assert!(ots::parse_headers_file(&short).is_err());
+    }
+
+    #[test]
+    fn headers_files_never_panic(text in "([0-9]{1,8} [0-9a-f]{0,170}\n|#.*\n|.{0,40}\n){0,8}") {
+        // Whatever parses holds only 80-byte headers (the type says so), so
+        // the property is: no panic, and a line that cannot be a header
+        // (a hex body of any other length) is refused.
+        let parsed = ots::parse_headers_file(&text);
+        let bad = format!("{text}1 {}\n", "ab".repeat(ots::HEADER_LEN + 1));
+        prop_assert!(ots::parse_headers_file(&bad).is_err(), "{:?}", parsed.map(|h| h.len()));
     }
 
     #[test]
@@ -107,14 +150,48 @@ proptest! {
     #[test]
     fn policies_never_panic(text in policy_text()) {
         if let Ok(policy) = LoadedPolicy::parse(&text, Path::new("p.toml")) {
-            let _ = policy.selects(Path::new("a/b.jpg"));
+            // What parses obeys the rules `parse` enforces.
+            for pin in &policy.rules.signer_fingerprints {
+                let hex = pin.replace(':', "");
+                prop_assert!(hex.len() >= 8 && hex.chars().all(|c| c.is_ascii_hexdigit()), "{pin}");
+            }
+            if let Some(score) = policy.rules.max_synthetic_score {
+                prop_assert!((0.0..=1.0).contains(&score), "{score}");
+            }
+            prop_assert_eq!(policy.needs_detection(), policy.rules.max_synthetic_score.is_some());
+            if policy.rules.include.is_empty() && policy.rules.exclude.is_empty() {
+                prop_assert!(policy.selects(Path::new("a/b.jpg")));
+            }
         }
     }
 
     #[test]
-    fn model_cards_never_panic(text in card_text()) {
-        let _ = Card::parse(&text, Path::new("/m/card.toml"));
+    fn model_cards_never_panic((text, spliced) in card_text()) {
+        let parsed = Card::parse(&text, Path::new("/m/card.toml"));
+        // The real card, untouched, always parses.
+        prop_assert!(spliced || parsed.is_ok(), "{:?}", parsed.err());
     }
+}
+
+/// An operation that keeps messages short (no hexlify, small appends).
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 1..16).prop_map(Op::Append),
+        proptest::collection::vec(any::<u8>(), 1..16).prop_map(Op::Prepend),
+        Just(Op::Sha256),
+        Just(Op::Sha1),
+        Just(Op::Ripemd160),
+        Just(Op::Keccak256),
+        Just(Op::Reverse),
+    ]
+}
+
+fn attestation() -> impl Strategy<Value = Attestation> {
+    prop_oneof![
+        (0u64..10_000_000).prop_map(|height| Attestation::Bitcoin { height }),
+        (0u64..10_000_000).prop_map(|height| Attestation::Litecoin { height }),
+        "[a-z]{1,12}".prop_map(|host| Attestation::pending(format!("https://{host}.example")).unwrap()),
+    ]
 }
 
 /// Receipt-shaped JSON with fields dropped, retyped or stretched.
@@ -147,14 +224,15 @@ fn policy_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(line, 0..6).prop_map(|lines| lines.join("\n"))
 }
 
-fn card_text() -> impl Strategy<Value = String> {
+/// A real card with noise spliced in, and whether any noise was.
+fn card_text() -> impl Strategy<Value = (String, bool)> {
     let base = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/models/tiny-logit.toml"))
         .unwrap_or_default();
     (Just(base), any::<prop::sample::Index>(), ".{0,20}").prop_map(|(base, at, insert)| {
         // Splice noise into a real card, so most of it still parses as TOML.
         let cut = if base.is_empty() { 0 } else { at.index(base.len()) };
         let cut = (0..=cut).rev().find(|&c| base.is_char_boundary(c)).unwrap_or(0);
-        format!("{}{insert}{}", &base[..cut], &base[cut..])
+        (format!("{}{insert}{}", &base[..cut], &base[cut..]), !insert.is_empty())
     })
 }
 

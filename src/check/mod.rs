@@ -603,6 +603,98 @@ mod tests {
     }
 
     #[test]
+    fn an_untrusted_signer_warns_without_a_policy_and_passes_a_lax_one() {
+        let valid = || report(Some(c2pa(C2paState::Valid, None)), vec![]);
+        let alone = judge(valid(), None);
+        assert_eq!(alone.verdict, Verdict::Warn);
+        assert_eq!(alone.reasons[0].rule, "c2pa");
+        assert_eq!(judge(valid(), Some(&Policy::default())).verdict, Verdict::Pass);
+        let trusted = Policy { require_c2pa: C2paRequirement::Trusted, ..Policy::default() };
+        assert_eq!(judge(valid(), Some(&trusted)).verdict, Verdict::Fail);
+    }
+
+    #[test]
+    fn an_unsigned_file_passes_without_a_policy_only_with_a_confirmed_anchor() {
+        let unsigned = |state| report(Some(c2pa(C2paState::Absent, None)), vec![anchor("ots", state)]);
+        assert_eq!(judge(unsigned(AnchorState::Confirmed), None).verdict, Verdict::Pass);
+        for state in [AnchorState::Unverifiable, AnchorState::Pending] {
+            let record = judge(unsigned(state), None);
+            assert_eq!(record.verdict, Verdict::Warn, "{state:?}");
+            assert!(record.reasons.iter().any(|r| r.message == "no Content Credentials"), "{state:?}");
+        }
+        // A policy that asks nothing says nothing about missing credentials.
+        let unverifiable = judge(unsigned(AnchorState::Unverifiable), Some(&Policy::default()));
+        assert!(unverifiable.reasons.is_empty(), "{:?}", unverifiable.reasons);
+    }
+
+    #[test]
+    fn an_allow_list_refuses_every_other_source_type() {
+        let policy =
+            LoadedPolicy::parse("allowed_source_types = [\"digitalCapture\"]", Path::new("p.toml")).unwrap().rules;
+        let declaring = |t: &str| report(Some(c2pa(C2paState::Trusted, Some(t))), vec![]);
+        let ai =
+            judge(declaring("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"), Some(&policy));
+        assert_eq!(ai.verdict, Verdict::Fail);
+        assert_eq!(ai.reasons[0].rule, "source-type");
+        assert!(ai.reasons[0].message.contains("not among those the policy allows"), "{:?}", ai.reasons);
+        let camera = judge(declaring("http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"), Some(&policy));
+        assert_eq!(camera.verdict, Verdict::Pass, "{:?}", camera.reasons);
+        let undeclared = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), Some(&policy));
+        assert_eq!(undeclared.verdict, Verdict::Fail);
+        assert_eq!(undeclared.reasons[0].rule, "source-type");
+        // Without a list, an undeclared type is no reason at all.
+        let open = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), Some(&Policy::default()));
+        assert!(open.reasons.is_empty());
+    }
+
+    #[test]
+    fn a_required_anchor_kind_is_not_met_by_the_other_kind() {
+        let signed = |kind| report(Some(c2pa(C2paState::Trusted, None)), vec![anchor(kind, AnchorState::Confirmed)]);
+        let evm = Policy { require_anchor: AnchorRequirement::Evm, ..Policy::default() };
+        let ots = Policy { require_anchor: AnchorRequirement::Ots, ..Policy::default() };
+        let any = Policy { require_anchor: AnchorRequirement::Any, ..Policy::default() };
+        assert_eq!(judge(signed("evm"), Some(&evm)).verdict, Verdict::Pass);
+        let wrong = judge(signed("ots"), Some(&evm));
+        assert_eq!(wrong.verdict, Verdict::Fail);
+        assert_eq!(wrong.reasons[0].message, "the policy requires an EVM anchor confirmed on chain (none found)");
+        assert_eq!(judge(signed("ots"), Some(&ots)).verdict, Verdict::Pass);
+        let wrong = judge(signed("evm"), Some(&ots));
+        assert_eq!(wrong.verdict, Verdict::Fail);
+        assert!(wrong.reasons[0].message.contains("a Bitcoin (OpenTimestamps) anchor"), "{:?}", wrong.reasons);
+        for kind in ["ots", "evm"] {
+            assert_eq!(judge(signed(kind), Some(&any)).verdict, Verdict::Pass, "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_pending_anchor_warns_when_no_anchor_is_required() {
+        let with = |state| report(Some(c2pa(C2paState::Trusted, None)), vec![anchor("ots", state)]);
+        for policy in [None, Some(Policy::default())] {
+            let pending = judge(with(AnchorState::Pending), policy.as_ref());
+            assert_eq!(pending.verdict, Verdict::Warn);
+            assert_eq!(pending.reasons[0].message, "ots anchor is still pending");
+            assert_eq!(judge(with(AnchorState::Confirmed), policy.as_ref()).verdict, Verdict::Pass);
+            assert_eq!(judge(with(AnchorState::Unverifiable), policy.as_ref()).verdict, Verdict::Pass);
+        }
+    }
+
+    #[test]
+    fn a_synthetic_score_fails_only_above_the_limit() {
+        let judged = |score, max| {
+            let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
+            judge_synthetic(&mut record, score, max);
+            record
+        };
+        assert_eq!(judged(Some(0.5), Some(0.5)).verdict, Verdict::Pass, "at the limit");
+        assert_eq!(judged(Some(0.4), Some(0.5)).verdict, Verdict::Pass);
+        let above = judged(Some(0.51), Some(0.5));
+        assert_eq!(above.verdict, Verdict::Fail);
+        assert_eq!(above.reasons[0].rule, "synthetic");
+        assert_eq!(judged(Some(0.9), None).verdict, Verdict::Pass, "no limit");
+        assert_eq!(judged(None, Some(0.1)).verdict, Verdict::Pass, "no score");
+    }
+
+    #[test]
     fn shards_cover_every_path_exactly_once() {
         let shards: Vec<Shard> = (0..4).map(|i| format!("{i}/4").parse().unwrap()).collect();
         for n in 0..2000 {

@@ -228,6 +228,40 @@ mod tests {
     }
 
     #[test]
+    fn signer_pins_are_eight_or_more_hex_digits() {
+        for pin in ["ab", "ab:cd:ef", "abcdef0", "abcdefgh", "ab:cd:ef:0g", "ab cd ef 01"] {
+            let err = parse(&format!("signer_fingerprints = [\"{pin}\"]")).unwrap_err().to_string();
+            assert!(err.contains("not 8 or more hex digits"), "{pin}: {err}");
+        }
+        let full = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+        for pin in ["abcdef01", "AB:CD:EF:01", full] {
+            let policy = parse(&format!("signer_fingerprints = [\"{pin}\"]"));
+            assert!(policy.is_ok(), "{pin}: {:?}", policy.err());
+        }
+    }
+
+    #[test]
+    fn only_a_synthetic_ceiling_turns_detection_on() {
+        assert!(!parse("require_c2pa = \"trusted\"\nrequire_anchor = \"any\"").unwrap().needs_detection());
+        assert!(parse("max_synthetic_score = 0.0").unwrap().needs_detection());
+        for edge in ["0.0", "1.0"] {
+            assert!(parse(&format!("max_synthetic_score = {edge}")).is_ok(), "{edge}");
+        }
+        for outside in ["-0.01", "1.01"] {
+            assert!(parse(&format!("max_synthetic_score = {outside}")).is_err(), "{outside}");
+        }
+    }
+
+    #[test]
+    fn an_empty_policy_selects_every_file_and_exclude_wins_over_include() {
+        let all = parse("").unwrap();
+        assert!(all.selects(Path::new("any/where.bin")));
+        let both = parse("include = [\"*.jpg\"]\nexclude = [\"secret.jpg\"]").unwrap();
+        assert!(both.selects(Path::new("a/open.jpg")));
+        assert!(!both.selects(Path::new("a/secret.jpg")));
+    }
+
+    #[test]
     fn a_misspelt_value_is_refused_naming_field_value_and_choices() {
         for (text, expected) in [
             ("refused_source_types = [\"trainedAlgoritmicMedia\"]", "refused_source_types: `trainedAlgoritmicMedia`"),

@@ -139,6 +139,31 @@ mod tests {
     }
 
     #[test]
+    fn each_vocabulary_names_only_its_own_types() {
+        // A C2PA name under the IPTC URI, or the reverse, is no type at all.
+        assert_eq!(resolve(&format!("{IPTC}trainedAlgorithmicData")), None);
+        assert_eq!(resolve(&format!("{C2PA}digitalCapture")), None);
+        assert_eq!(resolve(&format!("{C2PA}trainedAlgorithmicData")).unwrap(), format!("{C2PA}trainedAlgorithmicData"));
+        assert_eq!(
+            resolve("https://CV.IPTC.ORG/newscodes/digitalsourcetype/digitalCapture"),
+            None,
+            "https is another URI"
+        );
+        assert_eq!(
+            resolve("http://CV.IPTC.ORG/NEWSCODES/DIGITALSOURCETYPE/digitalCapture").unwrap(),
+            format!("{IPTC}digitalCapture")
+        );
+        // A URI shorter than the vocabulary's prefix, or the bare prefix, names nothing.
+        assert_eq!(resolve("http://cv.iptc.org/"), None);
+        assert_eq!(resolve(IPTC), None);
+        assert!(!same("made-up", "made-up"), "two unknown values are not the same type");
+        assert!(!may_be("digitalCapture", "trainedAlgorithmicMedia"));
+        assert_eq!(name_of("digitalCapture"), "digitalCapture");
+        assert_eq!(synthetic_words("algorithmicMedia"), Some("synthetic content"));
+        assert_eq!(synthetic_words("trained_algorithmic_data"), Some("AI-generated content"));
+    }
+
+    #[test]
     fn ai_and_synthetic_declarations_are_told_apart_from_captures() {
         assert_eq!(synthetic_words(&format!("{IPTC}trainedAlgorithmicMedia")), Some("AI-generated content"));
         assert_eq!(synthetic_words("compositeWithTrainedAlgorithmicMedia"), Some("AI-generated content"));

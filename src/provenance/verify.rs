@@ -704,3 +704,76 @@ fn failure_code(e: &c2pa::Error) -> &'static str {
         _ => "general.error",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const AI: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
+
+    fn actions(label: &str, source_type: &str) -> Value {
+        json!({ "label": label, "data": { "actions": [ { "action": "c2pa.created", "digitalSourceType": source_type } ] } })
+    }
+
+    #[test]
+    fn both_actions_assertion_versions_declare_a_source_type() {
+        for label in ["c2pa.actions", "c2pa.actions.v2"] {
+            let store = json!({ "manifests": { "m": { "assertions": [ actions(label, AI) ] } } });
+            let history = History::walk(&store, "m");
+            assert_eq!(history.declared_sources.len(), 1, "{label}");
+            assert_eq!(history.declared_sources[0].source_type, AI);
+            assert_eq!(history.declared_sources[0].action, "c2pa.created");
+        }
+        // Other assertions that happen to hold an `actions` list declare nothing.
+        for label in ["c2pa.actionsx", "stds.schema-org.CreativeWork", "c2pa.action"] {
+            let store = json!({ "manifests": { "m": { "assertions": [ actions(label, AI) ] } } });
+            assert!(History::walk(&store, "m").declared_sources.is_empty(), "{label}");
+        }
+    }
+
+    #[test]
+    fn history_walks_every_ingredient_once_and_keeps_recorded_failures() {
+        let store = json!({ "manifests": {
+            "top": { "assertions": [], "ingredients": [
+                { "title": "parent.jpg", "active_manifest": "parent",
+                  "validation_results": { "activeManifest": { "failure": [
+                      { "code": "assertion.dataHash.mismatch" },
+                      { "code": "assertion.dataHash.mismatch" } ] } } } ] },
+            "parent": { "assertions": [ actions("c2pa.actions.v2", AI) ], "ingredients": [
+                { "title": "loop", "active_manifest": "top",
+                  "validation_status": [ { "code": "signingCredential.untrusted" } ] } ] }
+        } });
+        let history = History::walk(&store, "top");
+        assert_eq!(history.declared_sources.len(), 1);
+        assert_eq!(history.declared_sources[0].manifest, "parent");
+        assert_eq!(history.invalid_ingredients.len(), 1, "an untrusted signer is not a failure");
+        assert_eq!(history.invalid_ingredients[0].title.as_deref(), Some("parent.jpg"));
+        assert_eq!(history.invalid_ingredients[0].codes, ["assertion.dataHash.mismatch"]);
+    }
+
+    #[test]
+    fn a_recorded_ingredient_state_follows_its_codes() {
+        let trusted = json!({ "validation_results": { "activeManifest": {
+            "success": [ { "code": "signingCredential.trusted" } ] } } });
+        assert_eq!(recorded_state(&trusted, &[]), C2paState::Trusted);
+        assert_eq!(recorded_state(&json!({}), &[]), C2paState::Valid);
+        assert_eq!(recorded_state(&trusted, &["claimSignature.mismatch".into()]), C2paState::Invalid);
+        let legacy = json!({ "validation_status": [
+            { "code": "claimSignature.validated" }, { "code": "claimSignature.mismatch" } ] });
+        assert_eq!(recorded_failures(&legacy), ["claimSignature.mismatch"]);
+    }
+
+    #[test]
+    fn an_unparseable_manifest_is_invalid_with_its_code_and_reason() {
+        let report = unparseable(&c2pa::Error::JumbfBoxNotFound);
+        assert_eq!(report.state, C2paState::Invalid);
+        assert_eq!(report.codes, ["manifest.malformed"]);
+        assert!(report.reason.as_deref().is_some_and(|r| !r.is_empty()));
+        assert!(!report.sidecar);
+        assert_eq!(failure_code(&c2pa::Error::ClaimMissing { label: "x".into() }), "claim.missing");
+        assert_eq!(failure_code(&c2pa::Error::RemoteManifestUrl("u".into())), "manifest.inaccessible");
+        assert_eq!(failure_code(&c2pa::Error::NotFound), "general.error");
+    }
+}
