@@ -901,25 +901,12 @@ fn merkle_paths_and_receipts_at_the_size_limits() {
 /// after, or cannot be checked, or the policy turns the rule off.
 #[test]
 fn an_anchor_inside_an_expired_certificates_validity_is_proof_of_time() {
-    let faketime = Path::new("/usr/bin/faketime");
-    if !faketime.is_file() {
-        eprintln!("SKIP: faketime is absent (run `make deps`)");
-        return;
-    }
+    let Some(faketime) = faketime() else { return };
     // Genesis on 2020-01-05: blocks can then be dated in January 2020.
     let Some(anvil) = Anvil::start_with(&["--timestamp", "1578182400"]) else { return };
     let world = World::new();
-    let vouch = assert_cmd::cargo::cargo_bin("vouch");
-    let at = |when: &str| {
-        let mut cmd = Std::new(faketime);
-        cmd.arg(when).arg(&vouch).env("VOUCH_HOME", world.home());
-        cmd
-    };
-    let made = at("2020-01-01 00:00:00")
-        .args(["identity", "new", "--name", "Old Reporter", "--org", "Planet", "--days", "30"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let at = |when: &str| world.at(&faketime, when);
+    world.expired_identity(&faketime);
     let sign = |name: &str| {
         let out = world.path(name);
         let signed =

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command as Std, Stdio};
 
 use common::*;
@@ -58,14 +58,6 @@ fn tsa_pki(world: &World, at: Option<&str>) -> Pki {
 fn c2pa_of(world: &World, file: &Path, extra: &[&std::ffi::OsStr]) -> (serde_json::Value, Option<i32>) {
     let out = world.vouch().arg("verify").arg(file).arg("--json").args(extra).output().unwrap();
     (json_lines(&out.stdout)[0]["c2pa"].clone(), out.status.code())
-}
-
-fn faketime() -> Option<PathBuf> {
-    let found = Some(PathBuf::from("/usr/bin/faketime")).filter(|p| p.is_file());
-    if found.is_none() {
-        skip("faketime is absent (run `make deps`)");
-    }
-    found
 }
 
 #[test]
@@ -176,18 +168,9 @@ fn attack_an_authority_that_answers_garbage_or_is_down_is_exit_2_with_nothing_wr
 fn a_signer_expired_after_a_trusted_timestamp_stays_trusted_and_without_trust_in_the_tsa_does_not() {
     let (Some(python), Some(faketime)) = (python(), faketime()) else { return };
     let world = World::new();
-    let vouch = assert_cmd::cargo::cargo_bin("vouch");
-    let at = |when: &str| {
-        let mut cmd = Std::new(&faketime);
-        cmd.arg(when).arg(&vouch).env("VOUCH_HOME", world.home());
-        cmd
-    };
+    let at = |when: &str| world.at(&faketime, when);
     // A 30-day signing certificate and an authority, both of January 2020.
-    let made = at("2020-01-01 00:00:00")
-        .args(["identity", "new", "--name", "Old Reporter", "--org", "Planet", "--days", "30"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    world.expired_identity(&faketime);
     let pki = tsa_pki(&world, Some("2019-12-01 00:00:00"));
     let tsa = Tsa::start(&python, &pki, None, Some("2020-01-10 12:00:00"));
     let signed = world.path("signed");

@@ -11,30 +11,13 @@ use std::process::Command as Std;
 
 use common::*;
 
-fn faketime() -> Option<std::path::PathBuf> {
-    let found = ["/usr/bin/faketime"].iter().map(std::path::PathBuf::from).find(|p| p.is_file());
-    if found.is_none() {
-        skip("faketime is absent (run `make deps`)");
-    }
-    found
-}
-
 #[test]
 fn a_signer_certificate_expired_now_without_a_timestamp_is_never_trusted() {
     let Some(faketime) = faketime() else { return };
     let world = World::new();
-    let vouch = assert_cmd::cargo::cargo_bin("vouch");
-    let at = |when: &str| {
-        let mut cmd = Std::new(&faketime);
-        cmd.arg(when).arg(&vouch).env("VOUCH_HOME", world.home());
-        cmd
-    };
+    let at = |when: &str| world.at(&faketime, when);
     // A 30-day certificate, used while it was valid, in January 2020.
-    let made = at("2020-01-01 00:00:00")
-        .args(["identity", "new", "--name", "Old Reporter", "--org", "Planet", "--days", "30"])
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    world.expired_identity(&faketime);
     let signed = world.path("signed");
     let out = at("2020-01-10 12:00:00").arg("sign").arg(fixture("photo.jpg")).arg("-o").arg(&signed).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -134,6 +134,35 @@ pub fn python() -> Option<PathBuf> {
     }
 }
 
+/// faketime (Debian, `make deps`), for tests that sign in the past. `None`,
+/// with the reason printed, when it is absent.
+pub fn faketime() -> Option<PathBuf> {
+    let found = Some(PathBuf::from("/usr/bin/faketime")).filter(|p| p.is_file());
+    if found.is_none() {
+        skip("faketime is absent (run `make deps`)");
+    }
+    found
+}
+
+impl World {
+    /// The real binary run by faketime at `when`, in this world's home.
+    pub fn at(&self, faketime: &Path, when: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(faketime);
+        cmd.arg(when).arg(assert_cmd::cargo::cargo_bin("vouch")).env("VOUCH_HOME", self.home());
+        cmd
+    }
+
+    /// A 30-day signing identity made on 2020-01-01, long expired today.
+    pub fn expired_identity(&self, faketime: &Path) {
+        let made = self
+            .at(faketime, "2020-01-01 00:00:00")
+            .args(["identity", "new", "--name", "Old Reporter", "--org", "Planet", "--days", "30"])
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    }
+}
+
 /// Says why a test skips. Under `VOUCH_NO_SKIP=1` (set by `make mutants`)
 /// a skip is a failure: a mutant must never survive because a test that
 /// would have killed it quietly did nothing.
