@@ -157,6 +157,60 @@ impl TrustAnchors {
     }
 }
 
+/// Where one certificate of the anchors sits: among the local anchors
+/// (`list: None`) or in a public list (`list: Some(index into public)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot {
+    pub list: Option<usize>,
+    pub index: usize,
+}
+
+/// Narrowing the anchors to those that can matter for one file (see
+/// `provenance::Validator`, which gives c2pa only those).
+impl TrustAnchors {
+    /// Every certificate of the anchors with its slot and, for a public
+    /// list, the list's name.
+    pub fn slots(&self) -> impl Iterator<Item = (Slot, Option<lists::ListName>, &[u8])> + '_ {
+        let local = self
+            .local_ders
+            .iter()
+            .enumerate()
+            .map(|(index, (_, der))| (Slot { list: None, index }, None, der.as_slice()));
+        let public = self.public.iter().enumerate().flat_map(|(list, l)| {
+            l.certs
+                .iter()
+                .enumerate()
+                .map(move |(index, c)| (Slot { list: Some(list), index }, Some(l.name), c.der.as_slice()))
+        });
+        local.chain(public)
+    }
+
+    /// The same anchors holding only the certificates in `keep`. Every public
+    /// list stays (possibly empty), so the rules that come with having
+    /// public lists at all (the signer EKUs) are unchanged.
+    pub fn subset(&self, keep: &[Slot]) -> TrustAnchors {
+        let mut narrowed = TrustAnchors { public: self.public.clone(), ..TrustAnchors::default() };
+        for (index, (sha, der)) in self.local_ders.iter().enumerate() {
+            if keep.contains(&Slot { list: None, index }) {
+                narrowed.pem.push_str(&identity::to_pem(std::slice::from_ref(der)));
+                narrowed.local_ders.push((sha.clone(), der.clone()));
+                if let Some(anchor) = self.anchors.iter().find(|a| a.cert.sha256 == *sha) {
+                    narrowed.anchors.push(anchor.clone());
+                }
+            }
+        }
+        for (list, l) in narrowed.public.iter_mut().enumerate() {
+            let mut index = 0;
+            l.certs.retain(|_| {
+                index += 1;
+                keep.contains(&Slot { list: Some(list), index: index - 1 })
+            });
+            l.count = l.certs.len();
+        }
+        narrowed
+    }
+}
+
 fn source(list: &str, cert: &identity::CertSummary) -> TrustSource {
     TrustSource {
         list: list.into(),

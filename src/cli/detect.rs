@@ -38,7 +38,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     let model_name = model.name().to_string();
     let mut detector = Detector::new(model, faces, options)?.with_face_probe(probe);
     let caveat = report::detect_caveat(&model_name, &limits, &detector.band());
-    let context = vouch::provenance::context(None, false)?;
+    let context = vouch::provenance::Validator::without_trust()?;
 
     let mut printer = Printer::new(a.json);
     let mut files: Vec<PathBuf> = Vec::new();
@@ -144,7 +144,7 @@ pub(crate) fn face_models(
 /// their validity (see [`vouch::detect::declared::from_c2pa`]).
 pub(crate) fn c2pa_declarations(
     path: &std::path::Path,
-    context: &std::sync::Arc<c2pa::Context>,
+    context: &vouch::provenance::Validator,
 ) -> Result<Vec<vouch::detect::declared::Declared>, String> {
     if vouch::media::Format::from_path(path).is_none() {
         return Ok(Vec::new());

@@ -274,7 +274,7 @@ fn check_output_collisions(files: &[MediaFile], output: &SignOutput) -> Result<(
 /// The c2pa context of a verifying run and the anchors it trusts (to name
 /// the anchor of each `trusted` verdict).
 struct VerifyContext {
-    c2pa: std::sync::Arc<c2pa::Context>,
+    c2pa: std::sync::Arc<provenance::Validator>,
     anchors: trust_store::TrustAnchors,
     /// Whether a confirmed anchor may stand in for a timestamp (vouch's rule).
     anchor_time_evidence: bool,
@@ -289,8 +289,9 @@ fn verify_context(
     let id_dir = identity_dir(identity);
     let lists = public_trust.then(home::trust_lists_dir);
     let anchors = trust_store::gather(trust, &home::trust_dir(), Some(&id_dir), lists.as_deref())?;
-    let c2pa = provenance::context(anchors.c2pa_settings(), allow_remote)
-        .context("cannot configure c2pa with these trust anchors")?;
+    let c2pa = provenance::Validator::new(anchors.clone(), allow_remote)
+        .context("cannot configure c2pa with these trust anchors")?
+        .into();
     Ok(VerifyContext { c2pa, anchors, anchor_time_evidence: true })
 }
 
@@ -764,7 +765,7 @@ pub fn inspect(a: InspectArgs) -> Result<Outcome> {
     Ok(outcome)
 }
 
-fn inspect_media(a: &InspectArgs, path: &Path, context: &std::sync::Arc<c2pa::Context>) -> Result<Outcome> {
+fn inspect_media(a: &InspectArgs, path: &Path, context: &provenance::Validator) -> Result<Outcome> {
     let file = media::probe(path)?;
     let mut printer = Printer::new(a.json);
     match provenance::inspect::inspect_file(&file, context)? {

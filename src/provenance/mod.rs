@@ -8,6 +8,7 @@
 pub mod inspect;
 pub mod sign;
 pub mod source_type;
+pub mod validator;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 pub use c2pa::Context;
 
 pub use sign::{sign_file, SignOptions, SignOutput, Signed};
+pub use validator::Validator;
 pub use verify::{verify_file, C2paReport, C2paState, DeclaredSource, InvalidIngredient};
 
 /// Why a file could not be signed or read. Verification *results* (invalid,
@@ -79,6 +81,21 @@ pub fn context(trust: Option<serde_json::Value>, allow_remote: bool) -> Result<A
     if let Some(trust) = trust {
         settings["trust"] = trust;
     }
+    Ok(Arc::new(Context::new().with_settings(settings)?))
+}
+
+/// A context that only parses manifest stores: no hashing, no signature or
+/// trust checks, nothing fetched. Its readers say what a store holds (the
+/// certificates above all), never whether it holds.
+pub(crate) fn parse_only_context() -> Result<Arc<Context>, c2pa::Error> {
+    let settings = serde_json::json!({
+        "verify": {
+            "remote_manifest_fetch": false,
+            "ocsp_fetch": false,
+            "verify_trust": false,
+            "verify_after_reading": false,
+        },
+    });
     Ok(Arc::new(Context::new().with_settings(settings)?))
 }
 

@@ -1,15 +1,13 @@
 //! Verification: what a file's Content Credentials say, and whether they hold.
 
-use std::fs::File;
-use std::path::Path;
-use std::sync::Arc;
-
-use c2pa::{Context, Reader, ValidationState};
+use c2pa::{Reader, ValidationState};
 use serde::Serialize;
 use serde_json::Value;
+use std::fs::File;
+use std::path::Path;
 
 use super::sign::find_sidecar;
-use super::{is_no_manifest, ProvenanceError};
+use super::{is_no_manifest, ProvenanceError, Validator};
 use crate::media::MediaFile;
 
 /// The verdict on a file's C2PA manifest.
@@ -248,19 +246,25 @@ pub(crate) struct Opened {
 pub(crate) fn open_store(
     file: &MediaFile,
     sidecar: Option<&Path>,
-    context: &Arc<Context>,
+    validator: &Validator,
 ) -> Result<Opened, ProvenanceError> {
     let io = |source| ProvenanceError::Io { path: file.path.clone(), source };
     let mime = file.format.mime();
-    let stream = File::open(&file.path).map_err(io)?;
-    let result = match sidecar {
+    let manifest = match sidecar {
         Some(sidecar) => {
-            let manifest =
-                std::fs::read(sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.to_path_buf(), source })?;
-            Reader::from_shared_context(context).with_manifest_data_and_stream(&manifest, mime, stream)
+            Some(std::fs::read(sidecar).map_err(|source| ProvenanceError::Io { path: sidecar.to_path_buf(), source })?)
         }
-        None => Reader::from_shared_context(context).with_stream(mime, stream),
+        None => None,
     };
+    let result = validator.read(|context| {
+        let stream = File::open(&file.path)?;
+        match &manifest {
+            Some(manifest) => {
+                Reader::from_shared_context(context).with_manifest_data_and_stream(manifest, mime, stream)
+            }
+            None => Reader::from_shared_context(context).with_stream(mime, stream),
+        }
+    });
     match result {
         Ok(reader) => Ok(Opened { reader: Some(reader), failure: None }),
         Err(e) if is_no_manifest(&e) => Ok(Opened { reader: None, failure: None }),
@@ -274,13 +278,13 @@ pub(crate) fn open_store(
 
 /// Opens the store a person means by "the file's credentials": the embedded
 /// one, or the sidecar's when nothing is embedded. The flag says which.
-pub(crate) fn read_store(file: &MediaFile, context: &Arc<Context>) -> Result<(Opened, bool), ProvenanceError> {
-    let embedded = open_store(file, None, context)?;
+pub(crate) fn read_store(file: &MediaFile, validator: &Validator) -> Result<(Opened, bool), ProvenanceError> {
+    let embedded = open_store(file, None, validator)?;
     if embedded.reader.is_some() || embedded.failure.is_some() {
         return Ok((embedded, false));
     }
     match find_sidecar(&file.path) {
-        Some(sidecar) => Ok((open_store(file, Some(&sidecar), context)?, true)),
+        Some(sidecar) => Ok((open_store(file, Some(&sidecar), validator)?, true)),
         None => Ok((embedded, false)),
     }
 }
@@ -291,10 +295,10 @@ pub(crate) fn read_store(file: &MediaFile, context: &Arc<Context>) -> Result<(Op
 /// the embedded verdict stands, the sidecar's is reported beside it, and a
 /// sidecar that does not hold is a warning (`vouch.sidecar.mismatch`), so
 /// neither can hide the other.
-pub fn verify_file(file: &MediaFile, context: &Arc<Context>) -> Result<C2paReport, ProvenanceError> {
-    let embedded = report_of_opened(open_store(file, None, context)?, false);
+pub fn verify_file(file: &MediaFile, validator: &Validator) -> Result<C2paReport, ProvenanceError> {
+    let embedded = report_of_opened(open_store(file, None, validator)?, false);
     let Some(sidecar) = find_sidecar(&file.path) else { return Ok(embedded) };
-    let beside = report_of_opened(open_store(file, Some(&sidecar), context)?, true);
+    let beside = report_of_opened(open_store(file, Some(&sidecar), validator)?, true);
     if embedded.state == C2paState::Absent && embedded.reason.is_none() {
         return Ok(beside);
     }
@@ -649,7 +653,7 @@ fn recorded_state(ingredient: &Value, failures: &[String]) -> C2paState {
 }
 
 /// The DER certificates of a PEM chain, in order.
-fn chain_der(pem_chain: &str) -> Vec<Vec<u8>> {
+pub(crate) fn chain_der(pem_chain: &str) -> Vec<Vec<u8>> {
     x509_parser::pem::Pem::iter_from_buffer(pem_chain.as_bytes())
         .map_while(Result::ok)
         .filter(|p| p.label == "CERTIFICATE")

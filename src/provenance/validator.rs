@@ -1,0 +1,199 @@
+//! The c2pa contexts one verification run reads manifests with.
+//!
+//! c2pa re-parses every trust anchor it is given for each manifest store it
+//! opens: with the public lists that is some 160 certificates, about a
+//! millisecond a file, more than validating the file itself. So each file is
+//! read twice: first parse-only (no hashing, no trust), to learn which
+//! certificates its manifests carry; then validated against only the anchors
+//! that could vouch for them. c2pa ties a chain to an anchor by exactly one
+//! rule, an anchor whose subject is the issuer of a certificate in the chain
+//! (whose signature it then checks), and accepts an end-entity certificate
+//! from the allowed list by its exact bytes; the anchors kept are those,
+//! every time-stamping authority and every local anchor (the first read does
+//! not see a timestamp's chain, and a local anchor may be a TSA's root). The
+//! verdict is therefore the one the full set gives. Files whose candidates
+//! are the same share one context.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use c2pa::{Context, Reader};
+
+use crate::trust::{lists::ListName, Slot, TrustAnchors};
+
+/// Reads and validates manifests against a run's trust anchors.
+pub struct Validator {
+    anchors: TrustAnchors,
+    allow_remote: bool,
+    /// Validates against every anchor: used when the first read fails, so
+    /// errors are c2pa's own, and for remote manifests (fetched once).
+    full: Arc<Context>,
+    parse_only: Arc<Context>,
+    /// Each anchor certificate's slot, what decides whether it is kept, and
+    /// its subject (raw DER), parsed once.
+    candidates: Vec<(Slot, Keep, Vec<u8>)>,
+    narrowed: Mutex<HashMap<Vec<Slot>, Arc<Context>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    /// A CA: kept when it names the issuer of a certificate the file carries.
+    IssuerOf,
+    /// An allowed end-entity certificate: kept when the file carries it.
+    Exact,
+    /// A time-stamping authority or a local anchor: always kept (the
+    /// timestamp's chain is not among the certificates the first read sees,
+    /// and a local anchor may be a TSA's root; local anchors are few).
+    Always,
+}
+
+impl Validator {
+    pub fn new(anchors: TrustAnchors, allow_remote: bool) -> Result<Self, c2pa::Error> {
+        let full = super::context(anchors.c2pa_settings(), allow_remote)?;
+        let parse_only = super::parse_only_context()?;
+        let candidates = anchors
+            .slots()
+            .map(|(slot, list, der)| {
+                let keep = match list {
+                    Some(ListName::InterimAllowed) => Keep::Exact,
+                    Some(ListName::Tsa) | None => Keep::Always,
+                    _ => Keep::IssuerOf,
+                };
+                let subject = match keep {
+                    Keep::IssuerOf => subject_of(der).unwrap_or_default(),
+                    _ => der.to_vec(),
+                };
+                (slot, keep, subject)
+            })
+            .collect();
+        Ok(Validator { anchors, allow_remote, full, parse_only, candidates, narrowed: Mutex::new(HashMap::new()) })
+    }
+
+    /// A validator with no trust anchors at all (every signer at best `valid`).
+    pub fn without_trust() -> Result<Self, c2pa::Error> {
+        Self::new(TrustAnchors::default(), false)
+    }
+
+    pub fn anchors(&self) -> &TrustAnchors {
+        &self.anchors
+    }
+
+    /// Opens a manifest store (`open` builds the reader from a context) and
+    /// validates it against the anchors that can matter for it.
+    pub(crate) fn read(&self, open: impl Fn(&Arc<Context>) -> c2pa::Result<Reader>) -> c2pa::Result<Reader> {
+        if self.allow_remote || self.candidates.is_empty() {
+            return open(&self.full);
+        }
+        let Ok(parsed) = open(&self.parse_only) else { return open(&self.full) };
+        let carried: Vec<Vec<u8>> = parsed
+            .iter_manifests()
+            .filter_map(|m| m.signature_info())
+            .flat_map(|info| super::verify::chain_der(info.cert_chain()))
+            .collect();
+        let context = self.context_for(&carried)?;
+        open(&context)
+    }
+
+    /// The slots of the anchors that can vouch for a file carrying these
+    /// certificates (DER).
+    fn keep_for(&self, carried: &[Vec<u8>]) -> Vec<Slot> {
+        let issuers: Vec<Vec<u8>> = carried.iter().filter_map(|der| issuer_of(der)).collect();
+        self.candidates
+            .iter()
+            .filter(|(_, keep, bytes)| match keep {
+                Keep::IssuerOf => issuers.contains(bytes),
+                Keep::Exact => carried.contains(bytes),
+                Keep::Always => true,
+            })
+            .map(|(slot, _, _)| *slot)
+            .collect()
+    }
+
+    fn context_for(&self, carried: &[Vec<u8>]) -> c2pa::Result<Arc<Context>> {
+        let keep = self.keep_for(carried);
+        let mut cache = self.narrowed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(context) = cache.get(&keep) {
+            return Ok(context.clone());
+        }
+        let context = super::context(self.anchors.subset(&keep).c2pa_settings(), false)?;
+        cache.insert(keep, context.clone());
+        Ok(context)
+    }
+}
+
+fn subject_of(der: &[u8]) -> Option<Vec<u8>> {
+    x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c.subject().as_raw().to_vec())
+}
+
+fn issuer_of(der: &[u8]) -> Option<Vec<u8>> {
+    x509_parser::parse_x509_certificate(der).ok().map(|(_, c)| c.issuer().as_raw().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::lists;
+
+    fn shipped() -> Validator {
+        let mut anchors = TrustAnchors::default();
+        anchors.public = lists::load_all(std::path::Path::new("/nonexistent")).expect("the shipped lists");
+        Validator::new(anchors, false).expect("a validator")
+    }
+
+    fn slots_of(v: &Validator, name: ListName) -> Vec<Slot> {
+        v.anchors.slots().filter(|(_, n, _)| *n == Some(name)).map(|(s, _, _)| s).collect()
+    }
+
+    fn cert_at(v: &Validator, slot: Slot) -> Vec<u8> {
+        v.anchors.slots().find(|(s, _, _)| *s == slot).map(|(_, _, d)| d.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn only_anchors_named_as_an_issuer_are_kept_with_every_time_stamping_authority() {
+        let v = shipped();
+        let tsa = slots_of(&v, ListName::Tsa);
+        assert!(!tsa.is_empty());
+        // Nothing carried: only the time-stamping authorities.
+        assert_eq!(v.keep_for(&[]), tsa);
+        // A root of the C2PA list, carried: it and every anchor with its
+        // subject (c2pa would try each), and the TSAs; no other signer anchor.
+        let c2pa = slots_of(&v, ListName::C2pa);
+        let root_slot = *c2pa
+            .iter()
+            .find(|s| {
+                let der = cert_at(&v, **s);
+                subject_of(&der) == issuer_of(&der)
+            })
+            .expect("a self-issued root in the C2PA list");
+        let root = cert_at(&v, root_slot);
+        let subject = subject_of(&root).unwrap();
+        let same_subject: Vec<Slot> = v
+            .candidates
+            .iter()
+            .filter(|(_, keep, bytes)| *keep == Keep::IssuerOf && *bytes == subject)
+            .map(|(s, _, _)| *s)
+            .collect();
+        assert!(same_subject.contains(&root_slot));
+        let kept_for_root = v.keep_for(&[root.clone()]);
+        for slot in &kept_for_root {
+            assert!(same_subject.contains(slot) || tsa.contains(slot), "{slot:?} kept without reason");
+        }
+        assert!(same_subject.iter().all(|s| kept_for_root.contains(s)));
+        assert!(kept_for_root.len() < v.candidates.len() / 2, "narrowing kept most anchors");
+        // Files with the same candidates share one context.
+        let first = v.context_for(&[root.clone()]).unwrap();
+        let again = v.context_for(&[root]).unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert!(!Arc::ptr_eq(&first, &v.context_for(&[]).unwrap()));
+    }
+
+    #[test]
+    fn an_allowed_end_entity_certificate_is_kept_only_when_carried() {
+        let v = shipped();
+        let allowed = slots_of(&v, ListName::InterimAllowed);
+        let slot = allowed[0];
+        let cert = cert_at(&v, slot);
+        assert!(v.keep_for(&[cert]).contains(&slot));
+        assert!(!v.keep_for(&[]).contains(&slot));
+    }
+}
