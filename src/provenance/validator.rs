@@ -174,14 +174,14 @@ mod tests {
             .map(|(s, _, _)| *s)
             .collect();
         assert!(same_subject.contains(&root_slot));
-        let kept_for_root = v.keep_for(&[root.clone()]);
+        let kept_for_root = v.keep_for(std::slice::from_ref(&root));
         for slot in &kept_for_root {
             assert!(same_subject.contains(slot) || tsa.contains(slot), "{slot:?} kept without reason");
         }
         assert!(same_subject.iter().all(|s| kept_for_root.contains(s)));
         assert!(kept_for_root.len() < v.candidates.len() / 2, "narrowing kept most anchors");
         // Files with the same candidates share one context.
-        let first = v.context_for(&[root.clone()]).unwrap();
+        let first = v.context_for(std::slice::from_ref(&root)).unwrap();
         let again = v.context_for(&[root]).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
         assert!(!Arc::ptr_eq(&first, &v.context_for(&[]).unwrap()));
