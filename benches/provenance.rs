@@ -49,7 +49,7 @@ struct Fixture {
     dir: tempfile::TempDir,
     identity: SigningIdentity,
     sign_context: Arc<c2pa::Context>,
-    verify_context: Arc<c2pa::Context>,
+    verify_context: provenance::Validator,
 }
 
 impl Fixture {
@@ -59,12 +59,11 @@ impl Fixture {
         let request = NewIdentity { name: "Bench Signer".into(), org: None, email: None, days: 30 };
         identity::create(&id_dir, &request, None).expect("create identity");
         let identity = identity::load(&id_dir, None).expect("load identity");
-        let root = std::fs::read_to_string(id_dir.join(identity::ROOT_CERT)).expect("read root.pem");
+        let anchors = vouch::trust::gather(&[], &dir.path().join("no-store"), Some(&id_dir), None).expect("anchors");
         Self {
             identity,
             sign_context: provenance::context(None, false).expect("sign context"),
-            verify_context: provenance::context(Some(serde_json::json!({ "user_anchors": root })), false)
-                .expect("verify context"),
+            verify_context: provenance::Validator::new(anchors, false).expect("verify context"),
             dir,
         }
     }
