@@ -182,6 +182,7 @@ pub fn sign_staged(
             // (not memory: videos can be large) and is discarded.
             let mut scratch = tempfile::tempfile().map_err(io_err(&dest))?;
             let manifest = builder.sign(signer, mime, &mut source, &mut scratch).map_err(|e| classify(file, e))?;
+            check_sidecar_binds(file, context, &manifest, &mut source)?;
             let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
             staged.set_mode(0o644).map_err(io_err(&dest))?;
             std::io::Write::write_all(staged.file(), &manifest).map_err(io_err(&dest))?;
@@ -204,6 +205,41 @@ pub fn sign_staged(
         declared_sources: parent.map(|p| p.declared_sources).unwrap_or_default(),
     };
     Ok((signed, staged))
+}
+
+/// Refuses a sidecar that does not bind to the file it was made for. c2pa
+/// 0.91.6 writes such sidecars for some formats (PDF and MP3: its data hash
+/// then covers bytes the original does not have, and every validator calls
+/// the file `invalid`), and c2pa's check after signing does not hash the
+/// asset, so the binding is checked here, before anything is written.
+fn check_sidecar_binds(
+    file: &MediaFile,
+    context: &Arc<Context>,
+    manifest: &[u8],
+    source: &mut File,
+) -> Result<(), ProvenanceError> {
+    source.seek(SeekFrom::Start(0)).map_err(io_err(&file.path))?;
+    let reader = Reader::from_shared_context(context)
+        .with_manifest_data_and_stream(manifest, file.format.mime(), &mut *source)
+        .map_err(|e| sign_err(file, e))?;
+    let report = super::verify::report_of(&reader, true);
+    let unbound: Vec<&str> = report
+        .codes
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with("assertion.") && c.ends_with("Hash.mismatch"))
+        .collect();
+    if unbound.is_empty() {
+        return Ok(());
+    }
+    Err(ProvenanceError::Sign {
+        path: file.path.clone(),
+        reason: format!(
+            "c2pa cannot write a sidecar that binds to this {} file ({}); nothing was written (sign a copy with -o instead)",
+            file.format.mime(),
+            unbound.join(", ")
+        ),
+    })
 }
 
 fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
