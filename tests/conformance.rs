@@ -180,4 +180,15 @@ fn a_sidecar_c2pa_cannot_bind_to_the_file_is_refused_with_nothing_written() {
         world.vouch().arg("sign").arg(&file).arg("-o").arg(&out).assert().success();
         world.vouch().arg("verify").arg(out.join(name)).assert().success();
     }
+    // Nor can it bind one to a file that already has embedded credentials.
+    let signed = world.signed("photo.jpg");
+    world
+        .vouch()
+        .arg("sign")
+        .arg(&signed)
+        .arg("--sidecar")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot write a sidecar that binds"));
+    assert!(!signed.with_extension("c2pa").exists());
 }

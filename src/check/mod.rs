@@ -148,6 +148,7 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
         }
         judge_declared_sources(c2pa, rules, &mut add);
     }
+    judge_signals(c2pa.filter(|c| c.state.passes()), rules, &mut add);
 
     // The history: a manifest recorded as invalid when it became an
     // ingredient stays a fact about the file, however well the newest
@@ -253,6 +254,36 @@ fn judge_declared_sources(c2pa: &C2paReport, rules: &Policy, add: &mut impl FnMu
         };
         if said.insert(message.clone()) {
             add("source-type", verdict, message);
+        }
+    }
+}
+
+/// Judges the official provenance signals over the whole history, as
+/// source types are: a refused signal fails the file wherever it shows (an
+/// AI inception in an ingredient counts), and each required signal must
+/// show in some manifest. Only credentials that hold are read.
+fn judge_signals(c2pa: Option<&C2paReport>, rules: &Policy, add: &mut impl FnMut(&'static str, Verdict, String)) {
+    let history = c2pa.map(|c| &c.signals[..]).unwrap_or_default();
+    let active = c2pa.and_then(|c| c.manifest.as_deref());
+    let mut said = std::collections::HashSet::new();
+    for manifest in history {
+        let place = if Some(manifest.manifest.as_str()) == active { "" } else { " in its history" };
+        for signal in manifest.all().filter(|s| rules.refused_signals.contains(&s.name)) {
+            let message =
+                format!("shows \"{}\" ({}){place}, which the policy refuses", signal.report_text, signal.name);
+            if said.insert(message.clone()) {
+                add("signal", Verdict::Fail, message);
+            }
+        }
+    }
+    for required in &rules.required_signals {
+        if !history.iter().flat_map(|m| m.all()).any(|s| &s.name == required) {
+            let words = crate::provenance::signals::report_text(required).unwrap_or(required);
+            add(
+                "signal",
+                Verdict::Fail,
+                format!("the policy requires \"{words}\" ({required}), which no manifest in its history shows"),
+            );
         }
     }
 }

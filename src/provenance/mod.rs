@@ -3,10 +3,12 @@
 //! Entry points: [`sign::sign_file`] embeds (or writes beside the file) a
 //! manifest signed with a vouch identity; [`verify::verify_file`] reads one
 //! back into a [`verify::C2paReport`]; [`inspect::inspect_file`] gives the
-//! whole manifest store for a person.
+//! whole manifest store for a person (or its crJSON, for the C2PA asset
+//! rubrics); [`signals::signals_of`] gives the official provenance signals.
 
 pub mod inspect;
 pub mod sign;
+pub mod signals;
 pub mod source_type;
 pub mod verify;
 

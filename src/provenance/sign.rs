@@ -208,10 +208,11 @@ pub fn sign_staged(
 }
 
 /// Refuses a sidecar that does not bind to the file it was made for. c2pa
-/// 0.91.6 writes such sidecars for some formats (PDF and MP3: its data hash
-/// then covers bytes the original does not have, and every validator calls
-/// the file `invalid`), and c2pa's check after signing does not hash the
-/// asset, so the binding is checked here, before anything is written.
+/// 0.91.6 writes such sidecars for PDF and MP3, and for any file that
+/// already has embedded credentials (its data hash then covers bytes the
+/// original does not have, and every validator calls the sidecar
+/// `invalid`); c2pa's check after signing does not hash the asset, so the
+/// binding is checked here, before anything is written.
 fn check_sidecar_binds(
     file: &MediaFile,
     context: &Arc<Context>,

@@ -139,6 +139,11 @@ pub struct C2paReport {
     /// the file existed while its since-expired signing certificate was valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_evidence: Option<TimeEvidence>,
+    /// The C2PA Conformance Program's provenance signals of the active
+    /// manifest and of every ingredient manifest in the store, as the
+    /// official signals rubric reports them on the file's crJSON.
+    #[serde(default)]
+    pub signals: Vec<super::signals::ManifestSignals>,
     /// The signer's certificate chain (DER, leaf first), to name its anchor.
     #[serde(skip)]
     pub signer_chain: Vec<Vec<u8>>,
@@ -227,6 +232,7 @@ impl C2paReport {
             sidecar: false,
             sidecar_manifest: None,
             reason: None,
+            signals: Vec::new(),
             trust: None,
             timestamp: None,
             time_evidence: None,
@@ -417,6 +423,7 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         sidecar,
         sidecar_manifest: None,
         reason,
+        signals: reader.to_crjson_value().map(|crjson| super::signals::signals_of(&crjson)).unwrap_or_default(),
         trust: None,
         timestamp,
         time_evidence: None,
