@@ -357,4 +357,12 @@ fn text_and_html_show_the_signals_in_the_rubrics_words() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<div class=\"signals\">"), "no signals in the HTML report");
     assert!(page.contains("signals: Contains Fully GenAI Media"), "no signal words in the HTML report");
+
+    // Merged from JSON Lines by `vouch report`, the signals are still said.
+    let records = world.path("shard.jsonl");
+    let out = world.vouch().arg("check").arg(&render).args(["--format", "json"]).output().unwrap();
+    std::fs::write(&records, &out.stdout).unwrap();
+    let merged = world.vouch().arg("report").arg(&records).output().unwrap();
+    let merged = String::from_utf8_lossy(&merged.stdout);
+    assert!(merged.contains("signals: Contains Fully GenAI Media"), "{merged}");
 }

@@ -86,6 +86,9 @@ pub struct InvalidIngredient {
     pub title: Option<String>,
     /// Label of the manifest that lists the ingredient.
     pub manifest: String,
+    /// Label of the ingredient's own manifest, when it has one in the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingredient_manifest: Option<String>,
     pub codes: Vec<String>,
 }
 
@@ -586,6 +589,7 @@ impl History {
                     history.invalid_ingredients.push(InvalidIngredient {
                         title: ingredient["title"].as_str().map(str::to_string),
                         manifest: label.clone(),
+                        ingredient_manifest: ingredient["active_manifest"].as_str().map(str::to_string),
                         codes,
                     });
                 }
