@@ -215,15 +215,17 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
     let Some(rubrics) = Rubrics::find() else { return };
     let Some(python) = python() else { return };
     let world = World::with_identity();
-    let actions = |label: &str, actions: Value, complete: bool| {
+    let actions = |label: &str, actions: Value, complete: Option<bool>| {
         let mut data = json!({ "actions": actions });
-        if complete {
-            data["allActionsIncluded"] = json!(true);
+        if let Some(complete) = complete {
+            data["allActionsIncluded"] = json!(complete);
         }
         json!({
             "claim_generator_info": [{"name": "c2pa-python-interop", "version": "1"}],
             "title": "crafted",
-            "assertions": [{"label": label, "data": data}],
+            // A created assertion, as a conformant generator writes it (a
+            // gathered actions assertion is ambiguous whatever it says).
+            "assertions": [{"label": label, "data": data, "created": true}],
         })
     };
     let cases = [
@@ -235,7 +237,7 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
                 {"action": "c2pa.edited", "digitalSourceType": format!("{IPTC}trainedAlgorithmicMedia")},
                 {"action": "c2pa.transcoded"},
             ]),
-            true,
+            Some(true),
         ),
         // A custom action, and a list not said to be complete.
         actions(
@@ -245,13 +247,19 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
                 {"action": "com.example.retouch"},
                 {"action": "c2pa.color_adjustments", "digitalSourceType": format!("{IPTC}composite")},
             ]),
-            false,
+            None,
+        ),
+        // A capture whose list says it is incomplete.
+        actions(
+            "c2pa.actions.v2",
+            json!([{"action": "c2pa.created", "digitalSourceType": format!("{IPTC}screenCapture")}]),
+            Some(false),
         ),
         // Legacy v1 actions: the rubric reads only c2pa.actions.v2.
         actions(
             "c2pa.actions",
             json!([{"action": "c2pa.created", "digitalSourceType": format!("{IPTC}trainedAlgorithmicMedia")}]),
-            false,
+            None,
         ),
     ];
     let mut all = Vec::new();
@@ -260,7 +268,9 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
         all.push(names(&assert_same_signals(&world, &rubrics, &file)));
     }
     assert!(all[0].contains(&"transformation:signal_perceptibleGenAI".to_string()), "{all:?}");
+    assert!(!all[0].contains(&"transformation:signal_ambiguousActions".to_string()), "{all:?}");
     assert!(all[1].contains(&"transformation:signal_ambiguousActions".to_string()), "{all:?}");
+    assert!(all[2].contains(&"transformation:signal_ambiguousActions".to_string()), "{all:?}");
 }
 
 const REFUSE_AI_SIGNALS: &str =
