@@ -262,8 +262,18 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
             None,
         ),
     ];
+    // A composite whose AI-made part has no credentials of its own, only a
+    // source type its ingredient records: the evaluator's pseudo manifest.
+    let flat = json!({
+        "claim_generator_info": [{"name": "c2pa-python-interop", "version": "1"}],
+        "title": "composite",
+        "ingredients": [{"title": "sky (AI).png", "format": "image/png", "relationship": "componentOf",
+            "instance_id": "xmp.iid:sky-1", "digital_source_type": format!("{IPTC}trainedAlgorithmicMedia")}],
+        "assertions": [{"label": "c2pa.actions.v2", "created": true, "data": {"allActionsIncluded": true,
+            "actions": [{"action": "c2pa.created", "digitalSourceType": format!("{IPTC}composite")}]}}],
+    });
     let mut all = Vec::new();
-    for (n, definition) in cases.into_iter().enumerate() {
+    for (n, definition) in cases.into_iter().chain([flat]).enumerate() {
         let file = c2pa_python_signed(&world, &python, n, definition);
         all.push(names(&assert_same_signals(&world, &rubrics, &file)));
     }
@@ -271,6 +281,21 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
     assert!(!all[0].contains(&"transformation:signal_ambiguousActions".to_string()), "{all:?}");
     assert!(all[1].contains(&"transformation:signal_ambiguousActions".to_string()), "{all:?}");
     assert!(all[2].contains(&"transformation:signal_ambiguousActions".to_string()), "{all:?}");
+    assert_eq!(
+        all[4],
+        [
+            "inception:signal_compositionMayContainGenAI",
+            "inception:signal_mediaUnknownProvenance",
+            "inception:signal_fullyGenAIMedia"
+        ],
+        "{all:?}"
+    );
+    let record = verify_json(&world, &world.path("python4.jpg"));
+    assert_eq!(record["c2pa"]["signals"][1]["pseudo"], true, "{record}");
+    // The AI part counts for a policy as any ingredient does.
+    let (code, out) = check(&world, &world.path("python4.jpg"), REFUSE_AI_SIGNALS, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("(inception:signal_fullyGenAIMedia) in its history, which the policy refuses"), "{out}");
 }
 
 const REFUSE_AI_SIGNALS: &str =
