@@ -373,7 +373,9 @@ fn source_type_and_author_are_recorded() {
     let active = &store["manifests"][store["active_manifest"].as_str().unwrap()];
     let text = active.to_string();
     assert!(text.contains("trainedAlgorithmicMedia"), "{text}");
-    assert!(text.contains("\"name\":\"Ada\""), "{text}");
+    // The author as CAWG metadata (`stds.schema-org.CreativeWork` is deprecated since C2PA 2.2).
+    assert!(text.contains("\"dc:creator\":[\"Ada\"]"), "{text}");
+    assert!(!text.contains("stds.schema-org"), "{text}");
     assert!(active["claim_generator_info"][0]["name"] == "vouch");
 }
 

@@ -5,51 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command as Std, Stdio};
+use std::process::Command as Std;
 
 use common::*;
 use predicates::prelude::*;
-
-/// A time-stamping authority process, killed when the test ends.
-struct Tsa {
-    child: Child,
-    url: String,
-}
-
-impl Tsa {
-    /// Serves timestamps signed by `pki`'s leaf; `lie` as tsa.py takes it;
-    /// `at` runs it (and openssl under it) with the clock at that time.
-    fn start(python: &Path, pki: &Pki, lie: Option<&str>, at: Option<&str>) -> Self {
-        let mut cmd = Std::new(python);
-        if let Some(at) = at {
-            // libfaketime preloaded into the server itself (not through the
-            // faketime wrapper, which would outlive a kill) and its openssl.
-            cmd.env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").env("FAKETIME", at);
-        }
-        cmd.arg(fixture("../tests/interop/tsa.py"))
-            .arg("--cert")
-            .arg(&pki.leaf)
-            .arg("--key")
-            .arg(&pki.key)
-            .arg("--chain")
-            .arg(&pki.ica);
-        if let Some(lie) = lie {
-            cmd.args(["--lie", lie]);
-        }
-        let mut child = cmd.stdout(Stdio::piped()).spawn().expect("start the test TSA");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        let port = line.trim().strip_prefix("listening ").expect("the TSA announces its port").to_string();
-        Self { child, url: format!("http://127.0.0.1:{port}") }
-    }
-}
-
-impl Drop for Tsa {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn tsa_pki(world: &World, at: Option<&str>) -> Pki {
     Pki::made_at(&world.path("tsa-pki"), "Test TSA Root", "Test Time Authority", "critical,timeStamping", at)

@@ -148,6 +148,7 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
         }
         judge_declared_sources(c2pa, rules, &mut add);
     }
+    judge_signals(c2pa.filter(|c| c.state.passes()), rules, &mut add);
 
     // The history: a manifest recorded as invalid when it became an
     // ingredient stays a fact about the file, however well the newest
@@ -253,6 +254,42 @@ fn judge_declared_sources(c2pa: &C2paReport, rules: &Policy, add: &mut impl FnMu
         };
         if said.insert(message.clone()) {
             add("source-type", verdict, message);
+        }
+    }
+}
+
+/// Judges the official provenance signals over the whole history, as
+/// source types are: a refused signal fails the file wherever it shows (an
+/// AI inception in an ingredient counts), and each required signal must
+/// show in some manifest. Only credentials that hold are read.
+fn judge_signals(c2pa: Option<&C2paReport>, rules: &Policy, add: &mut impl FnMut(&'static str, Verdict, String)) {
+    let history = c2pa.map(|c| &c.signals[..]).unwrap_or_default();
+    let active = c2pa.and_then(|c| c.manifest.as_deref());
+    let mut said = std::collections::HashSet::new();
+    for manifest in history {
+        let place = if Some(manifest.manifest.as_str()) == active { "" } else { " in its history" };
+        for signal in manifest.all().filter(|s| rules.refused_signals.contains(&s.name)) {
+            let message =
+                format!("shows \"{}\" ({}){place}, which the policy refuses", signal.report_text, signal.name);
+            if said.insert(message.clone()) {
+                add("signal", Verdict::Fail, message);
+            }
+        }
+    }
+    // A required signal counts only from a manifest that held: one recorded
+    // as invalid when it became an ingredient vouches for nothing.
+    let invalid: Vec<&str> = c2pa
+        .map(|c| c.invalid_ingredients.iter().filter_map(|i| i.ingredient_manifest.as_deref()).collect())
+        .unwrap_or_default();
+    let held = || history.iter().filter(|m| !invalid.contains(&m.manifest.as_str()));
+    for required in &rules.required_signals {
+        if !held().flat_map(|m| m.all()).any(|s| &s.name == required) {
+            let words = crate::provenance::signals::report_text(required).unwrap_or(required);
+            add(
+                "signal",
+                Verdict::Fail,
+                format!("the policy requires \"{words}\" ({required}), which no manifest in its history shows"),
+            );
         }
     }
 }
@@ -540,6 +577,69 @@ mod tests {
             declared: Vec::new(),
             detection: None,
         }
+    }
+
+    /// A trusted file whose active manifest `top` edited an ingredient
+    /// manifest `parent` that shows `parent_signal`.
+    fn with_signals(parent_signal: &str, parent_invalid: bool) -> C2paReport {
+        use crate::provenance::signals::{ManifestSignals, Signal};
+        let signal = |name: &str| Signal {
+            name: name.to_string(),
+            report_text: crate::provenance::signals::report_text(name).unwrap().to_string(),
+        };
+        let mut c2pa = c2pa(C2paState::Trusted, None);
+        c2pa.manifest = Some("top".into());
+        c2pa.signals = vec![
+            ManifestSignals {
+                manifest: "top".into(),
+                inceptions: vec![],
+                transformations: vec![signal("transformation:signal_perceptibleNonGenAI")],
+                pseudo: false,
+            },
+            ManifestSignals {
+                manifest: "parent".into(),
+                inceptions: vec![signal(parent_signal)],
+                transformations: vec![],
+                pseudo: false,
+            },
+        ];
+        if parent_invalid {
+            c2pa.invalid_ingredients.push(crate::provenance::InvalidIngredient {
+                title: Some("parent.jpg".into()),
+                manifest: "top".into(),
+                ingredient_manifest: Some("parent".into()),
+                codes: vec!["assertion.dataHash.mismatch".into()],
+            });
+        }
+        c2pa
+    }
+
+    #[test]
+    fn signals_are_judged_over_the_history_and_only_manifests_that_held_satisfy_a_requirement() {
+        let refuse = Policy { refused_signals: vec!["inception:signal_fullyGenAIMedia".into()], ..Policy::default() };
+        let ai = judge(report(Some(with_signals("inception:signal_fullyGenAIMedia", false)), vec![]), Some(&refuse));
+        assert_eq!(ai.verdict, Verdict::Fail);
+        assert_eq!(ai.reasons[0].rule, "signal");
+        assert!(ai.reasons[0]
+            .message
+            .contains("\"Contains Fully GenAI Media\" (inception:signal_fullyGenAIMedia) in its history"));
+        let capture = judge(report(Some(with_signals("inception:signal_capturedMedia", false)), vec![]), Some(&refuse));
+        assert_eq!(capture.verdict, Verdict::Pass, "{:?}", capture.reasons);
+
+        let require = Policy { required_signals: vec!["inception:signal_capturedMedia".into()], ..Policy::default() };
+        let held = judge(report(Some(with_signals("inception:signal_capturedMedia", false)), vec![]), Some(&require));
+        assert_eq!(held.verdict, Verdict::Pass, "{:?}", held.reasons);
+        let broken = judge(report(Some(with_signals("inception:signal_capturedMedia", true)), vec![]), Some(&require));
+        assert!(
+            broken.reasons.iter().any(|r| r.rule == "signal" && r.verdict == Verdict::Fail),
+            "{:?}",
+            broken.reasons
+        );
+        // Invalid credentials show no signal that counts.
+        let mut invalid = with_signals("inception:signal_capturedMedia", false);
+        invalid.state = C2paState::Invalid;
+        let invalid = judge(report(Some(invalid), vec![]), Some(&require));
+        assert!(invalid.reasons.iter().any(|r| r.rule == "signal"), "{:?}", invalid.reasons);
     }
 
     fn strict() -> Policy {

@@ -6,7 +6,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use super::CheckError;
-use crate::provenance::source_type;
+use crate::provenance::{signals, source_type};
 
 /// How much C2PA a file must carry.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -61,6 +61,13 @@ pub struct Policy {
     /// Digital source types refused, e.g. `trainedAlgorithmicMedia` for news photos.
     #[serde(default)]
     pub refused_source_types: Vec<String>,
+    /// Signals of the C2PA signals rubric refused anywhere in the history,
+    /// by their official names (`inception:signal_fullyGenAIMedia`).
+    #[serde(default)]
+    pub refused_signals: Vec<String>,
+    /// Signals of the C2PA signals rubric some manifest of the history must show.
+    #[serde(default)]
+    pub required_signals: Vec<String>,
     /// Only files matching one of these globs are checked (all when empty).
     #[serde(default)]
     pub include: Vec<String>,
@@ -119,6 +126,18 @@ impl LoadedPolicy {
         ] {
             if let Some(value) = values.iter().find(|v| source_type::resolve(v).is_none()) {
                 return Err(bad(format!("{field}: {}", source_type::unknown(value))));
+            }
+        }
+        // Likewise a misspelt signal: checked against the rubric's vocabulary.
+        for (field, values) in
+            [("refused_signals", &rules.refused_signals), ("required_signals", &rules.required_signals)]
+        {
+            if let Some(value) = values.iter().find(|v| !signals::is_signal(v)) {
+                let known: Vec<&str> = signals::VOCABULARY.iter().map(|(name, _)| *name).collect();
+                return Err(bad(format!(
+                    "{field}: `{value}` is not a signal of the C2PA signals rubric (one of {})",
+                    known.join(", ")
+                )));
             }
         }
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -315,6 +334,17 @@ pub const FIELDS: &[(&str, &str)] = &[
     ),
     ("refused_source_types", "IPTC digital source types refused, e.g. \"trainedAlgorithmicMedia\" for news photos."),
     (
+        "refused_signals",
+        "Provenance signals of the C2PA Conformance Program's signals rubric refused anywhere in the history (the \
+         active manifest or any ingredient's), by their official names, e.g. \"inception:signal_fullyGenAIMedia\" or \
+         \"transformation:signal_perceptibleGenAI\".",
+    ),
+    (
+        "required_signals",
+        "Signals of that rubric that some manifest of the history must show, e.g. \
+         \"inception:signal_capturedMedia\"; a file without valid Content Credentials shows none.",
+    ),
+    (
         "include",
         "Globs of the files the policy applies to (matched against the path and the file name); all by default.",
     ),
@@ -363,6 +393,8 @@ mod documentation {
                     || [
                         "signer_fingerprints",
                         "allowed_source_types",
+                        "refused_signals",
+                        "required_signals",
                         "allow_invalid_ingredients",
                         "public_trust",
                         "anchor_time_evidence"

@@ -177,12 +177,14 @@ pub struct SignArgs {
     /// Title recorded in the manifest [default: the file name].
     #[arg(long, value_name = "T")]
     pub title: Option<String>,
-    /// Author recorded as a schema.org CreativeWork assertion.
+    /// Author recorded as `dc:creator` in a CAWG metadata assertion.
     #[arg(long, value_name = "NAME")]
     pub author: Option<String>,
-    /// IPTC digital source type of new content, e.g. digital-capture,
-    /// composite, trained-algorithmic-media, algorithmically-enhanced,
-    /// digital-creation, minor-human-edits, screen-capture, or a full IPTC URI.
+    /// IPTC digital source type of the content signed (on `c2pa.created`, or
+    /// on `c2pa.edited` for a file that already has credentials), e.g.
+    /// digital-capture, composite, trained-algorithmic-media,
+    /// algorithmically-enhanced, digital-creation, minor-human-edits,
+    /// screen-capture, or a full IPTC URI.
     #[arg(long, value_name = "TYPE", default_value = "digital-capture", value_parser = parse_source_type)]
     pub source_type: String,
     /// Overwrite outputs that already exist.
@@ -512,7 +514,7 @@ pub enum AnchorCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("view").args(["json", "tree"])))]
+#[command(group(ArgGroup::new("view").args(["json", "tree", "crjson"])))]
 pub struct InspectArgs {
     /// Media files to inspect, or OpenTimestamps proofs (FILE.ots).
     #[arg(required = true, value_name = "FILE")]
@@ -523,6 +525,10 @@ pub struct InspectArgs {
     /// Print only the tree of manifests and ingredients.
     #[arg(long)]
     pub tree: bool,
+    /// Print the crJSON of each file (c2pa's serialisation with its validation
+    /// results), the document the C2PA asset rubrics are evaluated on.
+    #[arg(long)]
+    pub crjson: bool,
     /// Root certificate (PEM) to trust when reporting the state. Repeatable.
     #[arg(long, value_name = "ROOT.pem")]
     pub trust: Vec<PathBuf>,

@@ -768,12 +768,28 @@ pub fn inspect(a: InspectArgs) -> Result<Outcome> {
 fn inspect_media(a: &InspectArgs, path: &Path, context: &provenance::Validator) -> Result<Outcome> {
     let file = media::probe(path)?;
     let mut printer = Printer::new(a.json);
+    if a.crjson {
+        return inspect_crjson(&file, context, printer);
+    }
     match provenance::inspect::inspect_file(&file, context)? {
         Some(store) if a.json => printer.line(&serde_json::to_string_pretty(&store)?),
         Some(store) => printer.line(report::inspect_text(&store, a.tree).trim_end()),
         None if a.json => printer.line("null"),
         None => {
             printer.line(&format!("{}: no Content Credentials", file.path.display()));
+            return Ok(Outcome::CheckFailed);
+        }
+    }
+    Ok(printer.outcome)
+}
+
+/// The crJSON of one file on stdout; a file without credentials prints
+/// nothing there (a rubric cannot be run on it) and is said on stderr.
+fn inspect_crjson(file: &media::MediaFile, context: &provenance::Validator, mut printer: Printer) -> Result<Outcome> {
+    match provenance::inspect::crjson_file(file, context)? {
+        Some(crjson) => printer.line(&serde_json::to_string_pretty(&crjson)?),
+        None => {
+            eprintln!("vouch: {}: no Content Credentials", report::printable_str(&file.path.display().to_string()));
             return Ok(Outcome::CheckFailed);
         }
     }

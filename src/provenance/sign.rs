@@ -161,19 +161,15 @@ pub fn sign_staged(
     let has_manifest = parent.is_some();
     source.seek(SeekFrom::Start(0)).map_err(io_err(&file.path))?;
 
+    let source_type: DigitalSourceType = serde_json::from_value(options.source_type.clone().into())
+        .map_err(|e| sign_err(file, c2pa::Error::BadParam(e.to_string())))?;
+    let action = if has_manifest { "c2pa.edited" } else { "c2pa.created" };
     let mut builder = Builder::from_shared_context(context)
-        .with_definition(definition(file, options))
+        .with_definition(definition(file, options, action))
         .map_err(|e| sign_err(file, e))?;
-    let action = if has_manifest {
-        builder.set_intent(BuilderIntent::Edit);
-        builder.add_action(serde_json::json!({ "action": "c2pa.edited" })).map_err(|e| sign_err(file, e))?;
-        "c2pa.edited"
-    } else {
-        let source_type: DigitalSourceType = serde_json::from_value(options.source_type.clone().into())
-            .map_err(|e| sign_err(file, c2pa::Error::BadParam(e.to_string())))?;
-        builder.set_intent(BuilderIntent::Create(source_type));
-        "c2pa.created"
-    };
+    // Under the edit intent c2pa puts `c2pa.opened` (with the parent
+    // ingredient) first in the actions assertion vouch placed first.
+    builder.set_intent(if has_manifest { BuilderIntent::Edit } else { BuilderIntent::Create(source_type) });
 
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -186,6 +182,7 @@ pub fn sign_staged(
             // (not memory: videos can be large) and is discarded.
             let mut scratch = tempfile::tempfile().map_err(io_err(&dest))?;
             let manifest = builder.sign(signer, mime, &mut source, &mut scratch).map_err(|e| classify(file, e))?;
+            check_sidecar_binds(file, context, &manifest, &mut source)?;
             let mut staged = StagedFile::new(&dest).map_err(io_err(&dest))?;
             staged.set_mode(0o644).map_err(io_err(&dest))?;
             std::io::Write::write_all(staged.file(), &manifest).map_err(io_err(&dest))?;
@@ -208,6 +205,42 @@ pub fn sign_staged(
         declared_sources: parent.map(|p| p.declared_sources).unwrap_or_default(),
     };
     Ok((signed, staged))
+}
+
+/// Refuses a sidecar that does not bind to the file it was made for. c2pa
+/// 0.91.6 writes such sidecars for PDF and MP3, and for any file that
+/// already has embedded credentials (its data hash then covers bytes the
+/// original does not have, and every validator calls the sidecar
+/// `invalid`); c2pa's check after signing does not hash the asset, so the
+/// binding is checked here, before anything is written.
+fn check_sidecar_binds(
+    file: &MediaFile,
+    context: &Arc<Context>,
+    manifest: &[u8],
+    source: &mut File,
+) -> Result<(), ProvenanceError> {
+    source.seek(SeekFrom::Start(0)).map_err(io_err(&file.path))?;
+    let reader = Reader::from_shared_context(context)
+        .with_manifest_data_and_stream(manifest, file.format.mime(), &mut *source)
+        .map_err(|e| sign_err(file, e))?;
+    let report = super::verify::report_of(&reader, true);
+    let unbound: Vec<&str> = report
+        .codes
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.starts_with("assertion.") && c.ends_with("Hash.mismatch"))
+        .collect();
+    if unbound.is_empty() {
+        return Ok(());
+    }
+    Err(ProvenanceError::Sign {
+        path: file.path.clone(),
+        reason: format!(
+            "c2pa cannot write a sidecar that binds to this {} file ({}); nothing was written (sign a copy with -o instead)",
+            file.format.mime(),
+            unbound.join(", ")
+        ),
+    })
 }
 
 fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
@@ -245,26 +278,42 @@ fn classify(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
     }
 }
 
-fn definition(file: &MediaFile, options: &SignOptions) -> serde_json::Value {
+/// The manifest vouch writes, shaped as the C2PA Conformance Program
+/// requires (spec 2.4): the actions assertion is a *created* assertion and
+/// the first one, holding the inception action first and
+/// `allActionsIncluded` (set from the context's settings, see
+/// [`super::context`]); `claim_generator_info` carries `specVersion`. The
+/// action vouch records carries the `--source-type`: a perceptible
+/// transformation (`c2pa.edited`) must say what kind of content it yields.
+fn definition(file: &MediaFile, options: &SignOptions, action: &str) -> serde_json::Value {
     let title = options
         .title
         .clone()
         .unwrap_or_else(|| file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    let mut assertions = Vec::new();
+    let mut assertions = vec![serde_json::json!({
+        "label": "c2pa.actions.v2",
+        "created": true,
+        "data": {
+            "actions": [{ "action": action, "digitalSourceType": options.source_type }],
+            "allActionsIncluded": true,
+        },
+    })];
     if let Some(author) = &options.author {
+        // The CAWG metadata assertion, not schema.org CreativeWork (`stds.*`
+        // assertions are deprecated since C2PA 2.2).
         assertions.push(serde_json::json!({
-            "label": "stds.schema-org.CreativeWork",
+            "label": "cawg.metadata",
+            "kind": "Json",
             "data": {
-                "@context": "https://schema.org",
-                "@type": "CreativeWork",
-                "author": [{ "@type": "Person", "name": author }],
+                "@context": { "dc": "http://purl.org/dc/elements/1.1/" },
+                "dc:creator": [author],
             },
         }));
     }
     serde_json::json!({
         "title": title,
         "format": file.format.mime(),
-        "claim_generator_info": [{ "name": "vouch", "version": env!("CARGO_PKG_VERSION") }],
+        "claim_generator_info": [super::claim_generator_info()],
         "assertions": assertions,
     })
 }

@@ -84,6 +84,9 @@ pub struct InvalidIngredient {
     pub title: Option<String>,
     /// Label of the manifest that lists the ingredient.
     pub manifest: String,
+    /// Label of the ingredient's own manifest, when it has one in the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingredient_manifest: Option<String>,
     pub codes: Vec<String>,
 }
 
@@ -137,6 +140,11 @@ pub struct C2paReport {
     /// the file existed while its since-expired signing certificate was valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_evidence: Option<TimeEvidence>,
+    /// The C2PA Conformance Program's provenance signals of the active
+    /// manifest and of every ingredient manifest in the store, as the
+    /// official signals rubric reports them on the file's crJSON.
+    #[serde(default)]
+    pub signals: Vec<super::signals::ManifestSignals>,
     /// The signer's certificate chain (DER, leaf first), to name its anchor.
     #[serde(skip)]
     pub signer_chain: Vec<Vec<u8>>,
@@ -225,6 +233,7 @@ impl C2paReport {
             sidecar: false,
             sidecar_manifest: None,
             reason: None,
+            signals: Vec::new(),
             trust: None,
             timestamp: None,
             time_evidence: None,
@@ -421,6 +430,7 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         sidecar,
         sidecar_manifest: None,
         reason,
+        signals: reader.to_crjson_value().map(|crjson| super::signals::signals_of(&crjson)).unwrap_or_default(),
         trust: None,
         timestamp,
         time_evidence: None,
@@ -583,6 +593,7 @@ impl History {
                     history.invalid_ingredients.push(InvalidIngredient {
                         title: ingredient["title"].as_str().map(str::to_string),
                         manifest: label.clone(),
+                        ingredient_manifest: ingredient["active_manifest"].as_str().map(str::to_string),
                         codes,
                     });
                 }

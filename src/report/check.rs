@@ -47,7 +47,16 @@ pub fn check_text(record: &CheckRecord, colour: bool) -> String {
         })
     });
     let reasons = record.reasons.iter().map(|r| (r.rule, r.message.as_str()));
-    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer.as_deref(), reasons, colour)
+    let signals =
+        record.report.c2pa.as_ref().map(|c| super::signal_lines(&c.signals, c.manifest.as_deref())).unwrap_or_default();
+    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer.as_deref(), reasons, &signals, colour)
+}
+
+/// The signals a record read back from JSON carries, in words.
+fn signals_of_value(value: &serde_json::Value) -> Vec<String> {
+    let signals: Vec<crate::provenance::signals::ManifestSignals> =
+        value.pointer("/c2pa/signals").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default();
+    super::signal_lines(&signals, value.pointer("/c2pa/manifest").and_then(|m| m.as_str()))
 }
 
 /// [`check_text`] for a record read back from JSON Lines (`vouch report`):
@@ -61,7 +70,7 @@ pub fn record_text(
 ) -> String {
     let signer = value.pointer("/c2pa/signer").and_then(|s| s.as_str());
     let reasons = reasons.iter().map(|(rule, _, message)| (rule.as_str(), message.as_str()));
-    verdict_text(verdict, path, signer, reasons, colour)
+    verdict_text(verdict, path, signer, reasons, &signals_of_value(value), colour)
 }
 
 fn verdict_text<'a>(
@@ -69,6 +78,7 @@ fn verdict_text<'a>(
     path: &str,
     signer: Option<&str>,
     reasons: impl Iterator<Item = (&'a str, &'a str)>,
+    signals: &[String],
     colour: bool,
 ) -> String {
     let word = verdict.as_str().to_uppercase();
@@ -88,6 +98,9 @@ fn verdict_text<'a>(
     }
     for (rule, message) in reasons {
         let _ = write!(line, "\n      {rule}: {}", super::printable_str(message));
+    }
+    for signals in signals {
+        let _ = write!(line, "\n      {signals}");
     }
     line
 }
@@ -120,6 +133,8 @@ pub struct Row {
     pub signer: Option<String>,
     /// For the HTML report: one line per anchor (kind, state, chain, block, time).
     pub anchors: Vec<String>,
+    /// For the HTML report: the official provenance signals, in the rubric's words.
+    pub signals: Vec<String>,
     /// For the HTML report: a small JPEG of the file, as a data URI.
     pub thumbnail: Option<String>,
     /// For the HTML report: detection scores over time `(seconds, score)` and the threshold.
@@ -172,6 +187,12 @@ impl Row {
                 .collect(),
             signer: signer.map(|s| super::printable_str(&s)),
             anchors,
+            signals: record
+                .report
+                .c2pa
+                .as_ref()
+                .map(|c| super::signal_lines(&c.signals, c.manifest.as_deref()))
+                .unwrap_or_default(),
             thumbnail: None,
             timeline: None,
             skipped: None,
@@ -234,6 +255,7 @@ impl Row {
             reasons: reasons.iter().map(|(rule, v, m)| (rule.clone(), *v, super::printable_str(m))).collect(),
             signer,
             anchors,
+            signals: signals_of_value(value),
             thumbnail: None,
             timeline,
             skipped: None,
@@ -257,6 +279,7 @@ impl Row {
             reasons: vec![("error".into(), Verdict::Fail, super::printable_str(message))],
             signer: None,
             anchors: Vec::new(),
+            signals: Vec::new(),
             thumbnail: None,
             timeline: None,
             skipped: None,
@@ -343,6 +366,11 @@ const RULES: &[(&str, &str)] = &[
     ("ingredient", "No manifest in the file's history may have been invalid when it was used"),
     ("anchor", "Anchors must be true and, where required, confirmed on chain"),
     ("declared", "The file's metadata must not declare AI origin the policy does not allow"),
+    (
+        "signal",
+        "No manifest in the file's history may show a C2PA provenance signal the policy refuses, and some must show \
+         each one it requires",
+    ),
     (
         "synthetic",
         "The detector must not flag the file (or its score exceed the policy's maximum), and the file must not \

@@ -60,7 +60,13 @@ pub fn check_html(rows: &[Row], tally: &Tally, title: &str, generated: &str) -> 
             html.push_str(&timeline_svg(points, *threshold));
         }
         html.push_str("</td>");
-        let _ = write!(html, "<td>{}</td>", row.signer.as_deref().map(escape).unwrap_or_default());
+        let _ = write!(html, "<td>{}", row.signer.as_deref().map(escape).unwrap_or_default());
+        if !row.signals.is_empty() {
+            html.push_str("<div class=\"signals\">");
+            list(&mut html, row.signals.iter().map(|s| escape(s)));
+            html.push_str("</div>");
+        }
+        html.push_str("</td>");
         html.push_str("<td>");
         list(&mut html, row.anchors.iter().map(|a| escape(a)));
         html.push_str("</td><td class=\"reasons\">");

@@ -132,6 +132,28 @@ fn needs_escape(c: char) -> bool {
 }
 
 /// One value as one line of JSON.
+/// The official provenance signals in the rubric's own words, one line per
+/// manifest that shows any: the active manifest's first, then those in its
+/// history (an ingredient without credentials said as such).
+pub fn signal_lines(signals: &[crate::provenance::signals::ManifestSignals], active: Option<&str>) -> Vec<String> {
+    let mut ordered: Vec<_> = signals.iter().filter(|m| m.all().next().is_some()).collect();
+    ordered.sort_by_key(|m| Some(m.manifest.as_str()) != active);
+    ordered
+        .into_iter()
+        .map(|m| {
+            let words: Vec<&str> = m.all().map(|s| s.report_text.as_str()).collect();
+            let place = if Some(m.manifest.as_str()) == active {
+                "signals"
+            } else if m.pseudo {
+                "signals of an ingredient without credentials"
+            } else {
+                "signals in its history"
+            };
+            printable_str(&format!("{place}: {}", words.join("; ")))
+        })
+        .collect()
+}
+
 pub fn json_line<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"))
 }

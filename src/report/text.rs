@@ -96,6 +96,9 @@ fn c2pa_line(report: &FileReport) -> String {
         let _ = write!(line, "\n         {}", super::printable_str(&words));
     }
     history_lines(&mut line, c2pa);
+    for signals in super::signal_lines(&c2pa.signals, c2pa.manifest.as_deref()) {
+        let _ = write!(line, "\n         {signals}");
+    }
     line
 }
 

@@ -364,3 +364,107 @@ impl Pki {
         }
     }
 }
+
+/// A time-stamping authority process (OpenSSL's `openssl ts -reply` behind
+/// tests/interop/tsa.py) on 127.0.0.1, killed when the test ends.
+pub struct Tsa {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Tsa {
+    /// Serves timestamps signed by `pki`'s leaf; `lie` as tsa.py takes it;
+    /// `at` runs it (and openssl under it) with the clock at that time.
+    pub fn start(python: &Path, pki: &Pki, lie: Option<&str>, at: Option<&str>) -> Self {
+        let mut cmd = std::process::Command::new(python);
+        if let Some(at) = at {
+            // libfaketime preloaded into the server itself (not through the
+            // faketime wrapper, which would outlive a kill) and its openssl.
+            cmd.env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").env("FAKETIME", at);
+        }
+        cmd.arg(fixture("../tests/interop/tsa.py"))
+            .arg("--cert")
+            .arg(&pki.leaf)
+            .arg("--key")
+            .arg(&pki.key)
+            .arg("--chain")
+            .arg(&pki.ica);
+        if let Some(lie) = lie {
+            cmd.args(["--lie", lie]);
+        }
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().expect("start the test TSA");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port = line.trim().strip_prefix("listening ").expect("the TSA announces its port").to_string();
+        Self { child, url: format!("http://127.0.0.1:{port}") }
+    }
+}
+
+impl Drop for Tsa {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The C2PA Conformance Program's official rubric evaluators
+/// (`$VOUCH_SHARED/c2pa-rubrics/evaluate`, run by the Python of `make deps`,
+/// which has PyYAML). `None`, with the reason printed, when either is absent.
+pub struct Rubrics {
+    evaluate: PathBuf,
+    python: PathBuf,
+}
+
+impl Rubrics {
+    pub fn find() -> Option<Self> {
+        let dir = shared("c2pa-rubrics")?;
+        let python = python()?;
+        Some(Self { evaluate: dir.join("evaluate"), python })
+    }
+
+    /// The evaluator's report for `rubric` (`conformance`, `integrity`,
+    /// `signals`) on a crJSON file.
+    pub fn evaluate(&self, rubric: &str, crjson: &Path) -> serde_json::Value {
+        let out = std::process::Command::new(&self.evaluate)
+            .arg(rubric)
+            .arg(crjson)
+            .env("PYTHON", &self.python)
+            .output()
+            .expect("run the official evaluator");
+        assert!(
+            out.status.success(),
+            "evaluate {rubric} {}: {}",
+            crjson.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("evaluate {rubric}: not JSON ({e})"))
+    }
+}
+
+/// The traits a conformance or integrity report puts under `outcome`
+/// (`"true"`, `"false"`, `"warning"`), over all its groups.
+pub fn traits(report: &serde_json::Value, outcome: &str) -> Vec<String> {
+    report[outcome]
+        .as_object()
+        .map(|groups| {
+            groups
+                .values()
+                .flat_map(|g| g.as_array().cloned().unwrap_or_default())
+                .filter_map(|t| t["trait"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl World {
+    /// `vouch inspect --crjson FILE`, written to `<work>/crjson/<n>.json`.
+    pub fn crjson(&self, file: &Path, extra: &[&std::ffi::OsStr]) -> PathBuf {
+        let out = self.vouch().arg("inspect").arg("--crjson").arg(file).args(extra).output().unwrap();
+        assert!(out.status.success(), "inspect --crjson {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+        let dir = self.path("crjson");
+        std::fs::create_dir_all(&dir).unwrap();
+        let dest = dir.join(format!("{}.json", std::fs::read_dir(&dir).unwrap().count()));
+        std::fs::write(&dest, &out.stdout).unwrap();
+        dest
+    }
+}
