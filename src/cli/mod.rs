@@ -404,12 +404,15 @@ fn verify_one(
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
     if let Some(report) = c2pa.as_mut() {
         if context.anchor_time_evidence {
-            let confirmed: Vec<(&str, Option<u64>, &str)> = anchors
+            let confirmed: Vec<provenance::verify::ConfirmedAnchor> = anchors
                 .iter()
                 .filter(|a| a.state == anchor::AnchorState::Confirmed)
-                .filter_map(|a| a.time.as_deref().map(|t| (a.kind, a.block, t)))
+                .filter_map(|a| {
+                    let time = a.time.as_deref()?;
+                    Some(provenance::verify::ConfirmedAnchor { kind: a.kind, block: a.block, time })
+                })
                 .collect();
-            provenance::verify::apply_anchor_time_evidence(report, &confirmed);
+            provenance::verify::apply_anchor_time_evidence(report, &confirmed, &context.anchors);
         }
         provenance::verify::attribute_trust(report, &context.anchors);
     }
