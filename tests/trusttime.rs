@@ -260,3 +260,46 @@ fn a_sidecar_manifest_is_not_covered_by_the_anchor_of_the_media() {
     assert!(record["c2pa"]["sidecar"].as_bool().unwrap(), "{record}");
     assert_expired_and_untrusted(code, &record);
 }
+
+#[test]
+fn attack_an_expired_self_signed_signer_listed_as_an_anchor_gains_nothing_from_an_anchor() {
+    // A self-signed signer vouches only for itself (see trust_decisions.rs):
+    // a block time inside its validity must not make it trusted either.
+    let Some(python) = python() else { return };
+    let Some(faketime) = faketime() else { return };
+    let Some(anvil) = Anvil::start_with(&["--timestamp", GENESIS]) else { return };
+    let world = World::new();
+    let (cert, key) = (world.path("self.pem"), world.path("self.key"));
+    let made = std::process::Command::new(&faketime)
+        .args(["2020-01-01 00:00:00", "openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30"])
+        .args(["-subj", "/CN=Self Signer/O=Nobody", "-addext", "keyUsage=critical,digitalSignature"])
+        .args(["-addext", "extendedKeyUsage=emailProtection", "-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let photo = world.path("self-signed.jpg");
+    let signed = std::process::Command::new(&faketime)
+        .arg("2020-01-10 12:00:00")
+        .arg(&python)
+        .arg(fixture("../tests/interop/c2pa_python.py"))
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg(&photo)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    anchor_evm_at(&world, &anvil, &photo, IN_TIME);
+    let (code, record) = verify(&world, &photo, &["--rpc", &anvil.url, "--trust", cert.to_str().unwrap()]);
+    assert_eq!(record["anchors"][0]["state"], "confirmed", "{record}");
+    assert_ne!(record["c2pa"]["state"], "trusted", "{record}");
+    assert!(record["c2pa"]["time_evidence"].is_null(), "{record}");
+    assert_eq!(code, Some(1));
+}

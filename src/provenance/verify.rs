@@ -461,8 +461,9 @@ pub struct ConfirmedAnchor<'a> {
 /// which is what a trusted timestamp proves under C2PA's rule.
 ///
 /// It applies only to a manifest embedded in the anchored bytes (not a
-/// sidecar, nor one fetched from elsewhere), and only when the validator's
-/// sole objections are the expiry and the untrusted-now that follows from it.
+/// sidecar, nor one fetched from elsewhere), only when the validator's sole
+/// objections are the expiry and the untrusted-now that follows from it,
+/// and never to a self-signed signer.
 pub fn apply_anchor_time_evidence(
     report: &mut C2paReport,
     anchors: &[ConfirmedAnchor<'_>],
@@ -476,7 +477,8 @@ pub fn apply_anchor_time_evidence(
         || timestamped
         || !report.claim_signature_validated
         || !report.in_anchored_bytes
-        || report.signer_chain.is_empty()
+        // A self-signed signer vouches only for itself, at any time.
+        || report.signer_chain.first().is_none_or(|leaf| is_self_issued(leaf))
     {
         return;
     }
