@@ -38,6 +38,19 @@ pub enum Command {
     /// table (`beyond_checkpoints`) the target is only checked to be reachable.
     /// Attestations are judged one by one: any true one confirms, false ones
     /// are listed beside it.
+    ///
+    /// A signer is `trusted` when its chain reaches an anchor of the C2PA
+    /// Trust List, of the interim Content Credentials list (its anchors, or
+    /// its end-entity certificates allowed one by one) or a local anchor
+    /// (--trust, `vouch trust add`, your identity's root); `trust` names
+    /// which. A signature timestamped by an authority of the C2PA TSA Trust
+    /// List (or a local anchor) stays trusted after its certificate expires,
+    /// as C2PA rules. vouch's own rule, beyond C2PA: without a trusted
+    /// timestamp, a confirmed anchor of the file's exact bytes whose block
+    /// time falls inside the validity of the signer's whole chain does the
+    /// same (`time_evidence`), for a manifest embedded in the file (not a
+    /// sidecar) and a signer that is not self-signed. A policy turns it off
+    /// with `anchor_time_evidence = false`.
     Verify(VerifyArgs),
     /// One verdict per file (pass, warn, fail) against a policy: credentials,
     /// signer, anchors; as text, JSON Lines, JUnit, SARIF or HTML.
