@@ -161,6 +161,14 @@ fn an_evm_anchor_after_the_expiry_proves_nothing_even_with_a_forged_receipt_time
     let Some(reporter) = Reporter::new() else { return };
     let Some(anvil) = Anvil::start_with(&["--timestamp", GENESIS]) else { return };
     let world = &reporter.world;
+    // An hour before the expiry (2020-01-31 00:00): a block may be made
+    // later than its recorded time, so that is too close to count.
+    let edge = reporter.signed("edge");
+    anchor_evm_at(world, &anvil, &edge, 1580425200);
+    let (code, record) = verify(world, &edge, &["--rpc", &anvil.url]);
+    assert_eq!(record["anchors"][0]["time"], "2020-01-30T23:00:00Z", "{record}");
+    assert_expired_and_untrusted(code, &record);
+
     let photo = reporter.signed("too-late");
     anchor_evm_at(world, &anvil, &photo, TOO_LATE);
     let (code, record) = verify(world, &photo, &["--rpc", &anvil.url]);

@@ -506,17 +506,36 @@ pub fn apply_anchor_time_evidence(
         Some(TimeEvidence { kind: kind.to_string(), block: anchor.block, time: anchor.time.to_string() });
 }
 
-/// Whether c2pa's checks accept the signer chain (DER, leaf first) at Unix
-/// time `at`: each certificate valid then, the chain reaching an anchor of
-/// `policy` then, and the leaf meeting the certificate profile.
-fn signer_acceptable_at(chain: &[Vec<u8>], policy: &c2pa::crypto::cose::CertificateTrustPolicy, at: i64) -> bool {
-    let Ok(when) = x509_parser::time::ASN1Time::from_timestamp(at) else { return false };
+/// How long after its recorded time a block may have been made: a Bitcoin
+/// block's time need only exceed the median of the eleven before it, so
+/// it can trail the real time by an hour or more. A file in that block may
+/// have been signed up to then.
+pub const BLOCK_TIME_LAG_SECS: i64 = 2 * 60 * 60;
+
+/// Whether c2pa's checks accept the signer chain (DER, leaf first) for a
+/// signature that existed in a block dated `block_time` (Unix): every
+/// certificate valid from then until [`BLOCK_TIME_LAG_SECS`] later (the
+/// signature was made before the block, which may be that much younger
+/// than its time), the chain reaching an anchor of `policy` then, and the
+/// leaf meeting the certificate profile.
+fn signer_acceptable_at(
+    chain: &[Vec<u8>],
+    policy: &c2pa::crypto::cose::CertificateTrustPolicy,
+    block_time: i64,
+) -> bool {
+    let latest = block_time.saturating_add(BLOCK_TIME_LAG_SECS);
+    let (Ok(from), Ok(to)) =
+        (x509_parser::time::ASN1Time::from_timestamp(block_time), x509_parser::time::ASN1Time::from_timestamp(latest))
+    else {
+        return false;
+    };
     // c2pa checks validity itself, except for a certificate allowed one by
     // one (it returns before looking at the time): checked here for all.
-    let all_valid = chain
-        .iter()
-        .all(|der| x509_parser::parse_x509_certificate(der).is_ok_and(|(_, cert)| cert.validity().is_valid_at(when)));
-    if !all_valid || policy.check_certificate_trust(&chain[1..], &chain[0], Some(at)).is_err() {
+    let all_valid = chain.iter().all(|der| {
+        x509_parser::parse_x509_certificate(der)
+            .is_ok_and(|(_, cert)| cert.validity().is_valid_at(from) && cert.validity().is_valid_at(to))
+    });
+    if !all_valid || policy.check_certificate_trust(&chain[1..], &chain[0], Some(latest)).is_err() {
         return false;
     }
     // c2pa's profile check stops at an expired certificate before its other
@@ -885,7 +904,10 @@ mod tests {
         let (chain, root, (not_before, not_after)) = identity();
         let policy = policy_anchored_at(&root);
         assert!(signer_acceptable_at(&chain, &policy, not_before + 60));
-        assert!(signer_acceptable_at(&chain, &policy, not_after));
+        assert!(signer_acceptable_at(&chain, &policy, not_after - BLOCK_TIME_LAG_SECS));
+        // The block may be younger than its time: a time just before the
+        // expiry does not prove the signature came before it.
+        assert!(!signer_acceptable_at(&chain, &policy, not_after - BLOCK_TIME_LAG_SECS + 1), "within the lag");
         assert!(!signer_acceptable_at(&chain, &policy, not_after + 1), "after the expiry");
         assert!(!signer_acceptable_at(&chain, &policy, not_before - 1), "before the certificate existed");
         let unanchored = c2pa::crypto::cose::CertificateTrustPolicy::default();
