@@ -47,9 +47,11 @@ pub enum Command {
     /// List (or a local anchor) stays trusted after its certificate expires,
     /// as C2PA rules. vouch's own rule, beyond C2PA: without a trusted
     /// timestamp, a confirmed anchor of the file's exact bytes whose block
-    /// time falls inside the validity of the signer's whole chain does the
-    /// same (`time_evidence`), for a manifest embedded in the file (not a
-    /// sidecar) and a signer that is not self-signed. A policy turns it off
+    /// time falls inside the validity of the signer's whole chain, at least
+    /// two hours before it ends, does the same (`time_evidence`), for a
+    /// manifest embedded in the file (not a sidecar) and a signer that is not
+    /// self-signed. A block time is only as good as its chain: name nodes and
+    /// networks you would believe about time. A policy turns the rule off
     /// with `anchor_time_evidence = false`.
     Verify(VerifyArgs),
     /// One verdict per file (pass, warn, fail) against a policy: credentials,
