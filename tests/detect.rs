@@ -667,6 +667,21 @@ fn a_card_that_names_a_face_model_implies_faces() {
     assert_eq!(faces["limits"]["task"], "face-swap");
     assert!(faces["notes"].as_array().unwrap().is_empty(), "a face-swap model needs no face-swap note: {faces}");
 
+    // Both at once, either order: each model is fed as it would be alone
+    // (whole frames, face crops), from one decoding of the image.
+    for (first, second) in [(&card, &with_faces), (&with_faces, &card)] {
+        let mut cmd = world.vouch();
+        cmd.args(["detect", "--json", "--model"]).arg(first).arg("--model").arg(second).arg(&image);
+        let out = cmd.output().unwrap();
+        assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        let both = json_lines(&out.stdout).remove(0);
+        let models = both["models"].as_array().unwrap();
+        let by_faces = |on_faces: bool| models.iter().find(|m| m["faces"] == on_faces).unwrap();
+        assert_eq!(by_faces(false)["score"], whole["score"], "{both}");
+        assert_eq!(by_faces(true)["score"], faces["score"], "{both}");
+        assert_eq!(both["frames"][0]["faces"].is_null(), first == &card, "the first model's frames: {both}");
+    }
+
     // A face model that is not there is an error naming the card.
     let missing = card.with_file_name("meso4-missing.toml");
     std::fs::write(&missing, format!("{}\nface_model = \"nowhere.toml\"\n{}", &text[..at], &text[at..])).unwrap();
