@@ -761,6 +761,23 @@ fn two_models_score_in_one_pass_and_the_file_is_flagged_if_either_flags_it() {
     assert!(text.contains("tiny-logit: not_flagged 0.269") && text.contains("tiny-eager: flagged 0.269"), "{text}");
     assert_eq!(text.matches("A score is").count(), 2, "{text}");
 
+    // `check` takes the same models and fails the file for the one that flags it.
+    let out = world
+        .vouch()
+        .args(["check", "--detect", "--json", "--model"])
+        .arg(&logit)
+        .arg("--model")
+        .arg(&eager)
+        .arg(&blue)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let record = json_lines(&out.stdout).remove(0);
+    let reasons: Vec<String> = record["reasons"].as_array().unwrap().iter().map(|r| r["message"].to_string()).collect();
+    assert!(reasons.iter().any(|r| r.contains("flagged by tiny-eager")), "{reasons:?}");
+    assert!(!reasons.iter().any(|r| r.contains("tiny-logit")), "tiny-logit does not flag it: {reasons:?}");
+    assert_eq!(record["detection"]["models"].as_array().unwrap().len(), 2);
+
     // A second --model that cannot be loaded is an error before anything runs.
     let out =
         world.vouch().arg("detect").arg("--model").arg(&logit).args(["--model", "no-such-model"]).arg(&blue).output();

@@ -333,8 +333,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub detect: bool,
     /// Detector for --detect: a card name in the models folder or a CARD.toml.
+    /// Repeatable, as for `vouch detect`: any model that flags a file fails it.
     #[arg(long, value_name = "NAME|CARD.toml", default_value = vouch::detect::DEFAULT_MODEL)]
-    pub model: String,
+    pub model: Vec<String>,
     /// With --detect: score faces instead of whole frames (as `vouch detect --faces`).
     #[arg(long)]
     pub faces: bool,

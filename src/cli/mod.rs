@@ -484,10 +484,7 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     }
     let mut detector = if a.detect || a.faces || policy.as_ref().is_some_and(|p| p.needs_detection()) {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let model = vouch::detect::load_model(&a.model, vouch::detect::card::Task::Frame, threads)?;
-        detect::warn_runtime(&model);
-        let (faces, probe) = detect::face_models(a.faces, &a.face_model, &model, threads)?;
-        Some(vouch::detect::Detector::new(model, faces, vouch::detect::Options::default())?.with_face_probe(probe))
+        Some(detect::detector(&a.model, a.faces, &a.face_model, vouch::detect::Options::default(), threads)?)
     } else {
         None
     };
