@@ -917,6 +917,23 @@ mod tests {
     }
 
     #[test]
+    fn a_signer_outside_the_c2pa_profile_is_never_acceptable() {
+        // fixtures/certs/README.md: two 30-day signers of January 2020 under
+        // one root, the second with keyUsage keyEncipherment only.
+        let der = |pem: &str| chain_der(pem).remove(0);
+        let root = der(include_str!("../../fixtures/certs/profile-root.pem"));
+        let good = der(include_str!("../../fixtures/certs/profile-good-leaf.pem"));
+        let bad = der(include_str!("../../fixtures/certs/profile-keyencipherment-leaf.pem"));
+        let policy = policy_anchored_at(&root);
+        let jan_10 = 1578614400;
+        assert!(signer_acceptable_at(&[good.clone(), root.clone()], &policy, jan_10));
+        assert!(!signer_acceptable_at(&[good, root.clone()], &policy, jan_10 + 30 * 86400), "expired by then");
+        // The chain holds and the time is right, but the profile refuses it.
+        assert!(policy.check_certificate_trust(std::slice::from_ref(&root), &bad, Some(jan_10)).is_ok());
+        assert!(!signer_acceptable_at(&[bad, root], &policy, jan_10));
+    }
+
+    #[test]
     fn a_widened_copy_differs_from_the_certificate_only_in_its_validity() {
         let (chain, _, _) = identity();
         let leaf = &chain[0];
