@@ -128,6 +128,15 @@ fn an_evm_anchor_inside_the_expired_certificates_validity_keeps_the_file_trusted
         cmd
     };
     check().assert().code(0);
+    let html = world.path("report.html");
+    check().args(["--format", "html", "--out"]).arg(&html).assert().code(0);
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        html.contains("(vouch&#39;s rule, beyond C2PA)") || html.contains("(vouch's rule, beyond C2PA)"),
+        "HTML says it"
+    );
+    let out = check().output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("time evidence: evm block"), "check's text says it");
     std::fs::write(&policy, "require_c2pa = \"trusted\"\nanchor_time_evidence = false\n").unwrap();
     check().assert().code(1);
     let out = check().arg("--json").output().unwrap();
