@@ -287,8 +287,8 @@ fn attack_an_expired_self_signed_signer_listed_as_an_anchor_gains_nothing_from_a
     let Some(anvil) = Anvil::start_with(&["--timestamp", GENESIS]) else { return };
     let world = World::new();
     let (cert, key) = (world.path("self.pem"), world.path("self.key"));
-    let made = std::process::Command::new(&faketime)
-        .args(["2020-01-01 00:00:00", "openssl", "req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30"])
+    let made = faked(&faketime, "openssl", "2020-01-01 00:00:00")
+        .args(["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30"])
         .args(["-subj", "/CN=Self Signer/O=Nobody", "-addext", "keyUsage=critical,digitalSignature"])
         .args(["-addext", "extendedKeyUsage=emailProtection", "-addext", "basicConstraints=critical,CA:FALSE"])
         .arg("-keyout")
@@ -299,9 +299,7 @@ fn attack_an_expired_self_signed_signer_listed_as_an_anchor_gains_nothing_from_a
         .unwrap();
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let photo = world.path("self-signed.jpg");
-    let signed = std::process::Command::new(&faketime)
-        .arg("2020-01-10 12:00:00")
-        .arg(&python)
+    let signed = faked(&faketime, &python, "2020-01-10 12:00:00")
         .arg(fixture("../tests/interop/c2pa_python.py"))
         .arg("sign")
         .arg(fixture("photo.jpg"))

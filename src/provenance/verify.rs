@@ -150,6 +150,11 @@ pub struct C2paReport {
     /// sidecar nor fetched from elsewhere): what an anchor of the file covers.
     #[serde(skip)]
     pub in_anchored_bytes: bool,
+    /// Whether the validator's only objections are the active manifest's
+    /// expired signer (and the untrusted-now that follows), none about any
+    /// ingredient.
+    #[serde(skip)]
+    pub only_signer_expired: bool,
 }
 
 /// A public chain's block time that stands in for a trusted timestamp.
@@ -237,6 +242,7 @@ impl C2paReport {
             signer_chain: Vec::new(),
             claim_signature_validated: false,
             in_anchored_bytes: false,
+            only_signer_expired: false,
         }
     }
 }
@@ -431,6 +437,7 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
             .and_then(|r| r.active_manifest())
             .is_some_and(|a| a.success().iter().any(|s| s.code() == "claimSignature.validated")),
         in_anchored_bytes: !sidecar && reader.is_embedded() && reader.remote_url().is_none(),
+        only_signer_expired: only_signer_expired(reader),
     }
 }
 
@@ -439,6 +446,20 @@ pub const EXPIRED_CODE: &str = "signingCredential.expired";
 /// The failure code c2pa adds when a signer does not chain to an anchor
 /// *now*: an expired certificate always gets it beside [`EXPIRED_CODE`].
 const UNTRUSTED_CODE: &str = "signingCredential.untrusted";
+
+/// Whether the validator objects only to the active manifest's signer
+/// having expired (and so being untrusted now): no other failure there, and
+/// none in any ingredient.
+fn only_signer_expired(reader: &Reader) -> bool {
+    let Some(results) = reader.validation_results() else { return false };
+    let Some(active) = results.active_manifest() else { return false };
+    let codes: Vec<&str> = active.failure().iter().map(|s| s.code()).collect();
+    let ingredients_clean =
+        results.ingredient_deltas().into_iter().flatten().all(|d| d.validation_deltas().failure().is_empty());
+    ingredients_clean
+        && codes.contains(&EXPIRED_CODE)
+        && codes.iter().all(|c| *c == EXPIRED_CODE || *c == UNTRUSTED_CODE)
+}
 
 /// A confirmed anchor of a file's exact bytes, as the time-evidence rule
 /// takes it.
@@ -469,7 +490,10 @@ pub fn apply_anchor_time_evidence(
     anchors: &[ConfirmedAnchor<'_>],
     trust: &crate::trust::TrustAnchors,
 ) {
-    let only_expired = report.codes.iter().any(|c| c == EXPIRED_CODE)
+    // Checked on the report's codes too: vouch's own (an invalid ingredient
+    // in the history, a sidecar that does not hold) are objections as well.
+    let only_expired = report.only_signer_expired
+        && report.codes.iter().any(|c| c == EXPIRED_CODE)
         && report.codes.iter().all(|c| c == EXPIRED_CODE || c == UNTRUSTED_CODE);
     let timestamped = report.timestamp.as_ref().is_some_and(|t| t.trusted);
     if report.state != C2paState::Invalid

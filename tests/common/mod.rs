@@ -144,11 +144,30 @@ pub fn faketime() -> Option<PathBuf> {
     found
 }
 
-impl World {
-    /// The real binary run by faketime at `when`, in this world's home.
-    pub fn at(&self, faketime: &Path, when: &str) -> std::process::Command {
+/// `program` run with its clock starting at `when` ("2020-01-10 12:00:00"),
+/// libfaketime preloaded directly: the `faketime` wrapper names a shared
+/// semaphore after its pid, and one left behind by a killed run makes a
+/// later wrapper with the same pid fail ("sem_open: File exists").
+pub fn faked(faketime: &Path, program: impl AsRef<std::ffi::OsStr>, when: &str) -> std::process::Command {
+    const LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    let mut cmd = if Path::new(LIB).is_file() {
+        let mut cmd = std::process::Command::new(program);
+        cmd.env("LD_PRELOAD", LIB).env("FAKETIME", format!("@{when}"));
+        cmd
+    } else {
         let mut cmd = std::process::Command::new(faketime);
-        cmd.arg(when).arg(assert_cmd::cargo::cargo_bin("vouch")).env("VOUCH_HOME", self.home());
+        cmd.arg(when).arg(program);
+        cmd
+    };
+    cmd.env_remove("FAKETIME_SHARED");
+    cmd
+}
+
+impl World {
+    /// The real binary run at `when` (see [`faked`]), in this world's home.
+    pub fn at(&self, faketime: &Path, when: &str) -> std::process::Command {
+        let mut cmd = faked(faketime, assert_cmd::cargo::cargo_bin("vouch"), when);
+        cmd.env("VOUCH_HOME", self.home());
         cmd
     }
 
