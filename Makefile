@@ -101,7 +101,7 @@ test: deps
 	cargo test --all-targets $(CARGO_FLAGS)
 	cargo clippy --all-targets $(CARGO_FLAGS) -- -D warnings
 
-## demo: create an identity, sign a photo, verify it, print the verdict
+## demo: create an identity, sign a photo, verify it, sign with a timestamp from a local TSA (no network), print the verdict
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 

@@ -44,6 +44,20 @@ pub struct TrustAnchors {
     pub public: Vec<lists::TrustList>,
 }
 
+/// One set of anchors as c2pa takes it.
+struct AnchorSet {
+    uri: &'static str,
+    kind: SetKind,
+    pem: String,
+    /// End-entity certificates trusted one by one.
+    allowed: Option<String>,
+}
+
+enum SetKind {
+    Signer,
+    TimeStamping,
+}
+
 /// Which anchor made a signer trusted, and from which list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrustSource {
@@ -85,28 +99,88 @@ impl TrustAnchors {
         (!self.pem.is_empty()).then_some(self.pem.as_str())
     }
 
-    /// The `trust` section of c2pa's settings: public lists as
-    /// `trust_anchors` (the TSA list among them, since c2pa checks
-    /// timestamps against the same anchors, requiring the time-stamping
-    /// EKU there), local anchors as `user_anchors`, the interim allowed
-    /// certificates as `allowed_list`, the signer EKUs as `trust_config`.
-    pub fn c2pa_settings(&self) -> Option<serde_json::Value> {
-        let mut trust = serde_json::Map::new();
+    /// The anchor sets c2pa validates against, one per list: the C2PA and
+    /// interim lists as signer anchors (the interim allowed certificates
+    /// beside the interim anchors, as c2pa 0.91 takes them), the TSA list
+    /// as time-stamping anchors, and the local anchors.
+    fn anchor_sets(&self) -> Vec<AnchorSet> {
+        use lists::ListName::*;
+        let pem_of = |name| self.public.iter().filter(|l| l.name == name).map(|l| l.pem()).collect::<String>();
+        let mut sets = Vec::new();
+        let c2pa = pem_of(C2pa);
+        if !c2pa.is_empty() {
+            sets.push(AnchorSet { uri: "c2pa", kind: SetKind::Signer, pem: c2pa, allowed: None });
+        }
+        let interim = pem_of(Interim);
+        let allowed = pem_of(InterimAllowed);
+        if !interim.is_empty() || !allowed.is_empty() {
+            let allowed = (!allowed.is_empty()).then_some(allowed);
+            sets.push(AnchorSet { uri: "interim", kind: SetKind::Signer, pem: interim, allowed });
+        }
+        let tsa = pem_of(Tsa);
+        if !tsa.is_empty() {
+            sets.push(AnchorSet { uri: "tsa", kind: SetKind::TimeStamping, pem: tsa, allowed: None });
+        }
         if let Some(pem) = self.pem_bundle() {
-            trust.insert("user_anchors".into(), pem.into());
+            sets.push(AnchorSet { uri: "local", kind: SetKind::Signer, pem: pem.to_string(), allowed: None });
         }
-        let anchors: String =
-            self.public.iter().filter(|l| l.name != lists::ListName::InterimAllowed).map(|l| l.pem()).collect();
-        if !anchors.is_empty() {
-            trust.insert("trust_anchors".into(), anchors.into());
+        sets
+    }
+
+    /// The `trust` section of c2pa's settings: each list an entry of
+    /// `anchors` (c2pa 0.91 reads the interim allowed certificates only
+    /// there, as the interim entry's `allowed_list`; a top-level
+    /// `allowed_list` is ignored), the signer EKUs as `trust_config`.
+    /// c2pa checks signers and timestamps against every set alike; vouch
+    /// refuses a signer anchored only in the TSA list afterwards.
+    pub fn c2pa_settings(&self) -> Option<serde_json::Value> {
+        let sets = self.anchor_sets();
+        if sets.is_empty() {
+            return None;
         }
-        if let Some(allowed) = self.public.iter().find(|l| l.name == lists::ListName::InterimAllowed) {
-            trust.insert("allowed_list".into(), allowed.pem().into());
-        }
+        let anchors: Vec<serde_json::Value> = sets
+            .iter()
+            .map(|set| {
+                serde_json::json!({
+                    "trust_anchors": set.pem,
+                    "trust_uri": set.uri,
+                    "trust_kind": match set.kind { SetKind::Signer => "manifest", SetKind::TimeStamping => "tsa" },
+                    "allowed_list": set.allowed,
+                })
+            })
+            .collect();
+        let mut trust = serde_json::Map::new();
+        trust.insert("anchors".into(), anchors.into());
         if !self.public.is_empty() {
             trust.insert("trust_config".into(), lists::SIGNER_EKUS.into());
         }
-        (!trust.is_empty()).then_some(serde_json::Value::Object(trust))
+        Some(serde_json::Value::Object(trust))
+    }
+
+    /// c2pa's certificate trust policy over the same sets as
+    /// [`Self::c2pa_settings`], for checking a signer at a time other than
+    /// now (vouch's anchor-time rule).
+    pub fn certificate_policy(&self) -> c2pa::crypto::cose::CertificateTrustPolicy {
+        use c2pa::crypto::cose::{CertificateTrustPolicy, TrustAnchorType};
+        // `default()` holds c2pa's own signer EKUs, as the validator's policy does.
+        let mut policy = CertificateTrustPolicy::default();
+        for set in self.anchor_sets() {
+            let kind = match set.kind {
+                SetKind::Signer => TrustAnchorType::Manifest,
+                SetKind::TimeStamping => TrustAnchorType::TSA,
+            };
+            // The lists were parsed when loaded: these cannot fail.
+            if !set.pem.is_empty() {
+                let _ = policy.add_trust_anchors(set.pem.as_bytes(), set.uri, kind, None);
+            }
+            if let Some(allowed) = &set.allowed {
+                let _ = policy.add_end_entity_credentials(allowed.as_bytes());
+            }
+        }
+        if !self.public.is_empty() {
+            policy.add_valid_ekus(lists::SIGNER_EKUS.as_bytes());
+        }
+        policy
     }
 
     /// Which anchor a signer's chain (leaf first, DER) reaches: local

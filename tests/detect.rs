@@ -667,9 +667,122 @@ fn a_card_that_names_a_face_model_implies_faces() {
     assert_eq!(faces["limits"]["task"], "face-swap");
     assert!(faces["notes"].as_array().unwrap().is_empty(), "a face-swap model needs no face-swap note: {faces}");
 
+    // Both at once, either order: each model is fed as it would be alone
+    // (whole frames, face crops), from one decoding of the image.
+    for (first, second) in [(&card, &with_faces), (&with_faces, &card)] {
+        let mut cmd = world.vouch();
+        cmd.args(["detect", "--json", "--model"]).arg(first).arg("--model").arg(second).arg(&image);
+        let out = cmd.output().unwrap();
+        assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        let both = json_lines(&out.stdout).remove(0);
+        let models = both["models"].as_array().unwrap();
+        let by_faces = |on_faces: bool| models.iter().find(|m| m["faces"] == on_faces).unwrap();
+        assert_eq!(by_faces(false)["score"], whole["score"], "{both}");
+        assert_eq!(by_faces(true)["score"], faces["score"], "{both}");
+        assert_eq!(both["frames"][0]["faces"].is_null(), first == &card, "the first model's frames: {both}");
+    }
+
     // A face model that is not there is an error naming the card.
     let missing = card.with_file_name("meso4-missing.toml");
     std::fs::write(&missing, format!("{}\nface_model = \"nowhere.toml\"\n{}", &text[..at], &text[at..])).unwrap();
     let out = world.vouch().args(["detect", "--model"]).arg(&missing).arg(&image).output().unwrap();
     assert_one_line_error(&out, "meso4-missing.toml");
+}
+
+/// tiny-logit's weights under another card: a low threshold, so it flags
+/// what tiny-logit does not.
+fn eager_card(world: &World) -> PathBuf {
+    let dir = world.path("eager");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("models/tiny-logit.onnx"), dir.join("tiny-logit.onnx")).unwrap();
+    let card = std::fs::read_to_string(tiny("tiny-logit"))
+        .unwrap()
+        .replace("name = \"tiny-logit\"", "name = \"tiny-eager\"")
+        .replace("threshold = 0.5", "threshold = 0.15");
+    let path = dir.join("tiny-eager.toml");
+    std::fs::write(&path, card).unwrap();
+    path
+}
+
+#[test]
+fn two_models_score_in_one_pass_and_the_file_is_flagged_if_either_flags_it() {
+    let world = World::new();
+    let (blue, grey, red) = (fixture("models/blue.png"), fixture("models/grey.png"), fixture("models/red.png"));
+    let eager = eager_card(&world);
+    let run = |models: &[&Path], image: &Path| {
+        let mut cmd = world.vouch();
+        cmd.args(["detect", "--json"]);
+        for model in models {
+            cmd.arg("--model").arg(model);
+        }
+        let out = cmd.arg(image).output().unwrap();
+        let code = out.status.code();
+        assert!(code == Some(0) || code == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        (code, json_lines(&out.stdout).remove(0))
+    };
+    let (logit, embed) = (tiny("tiny-logit"), tiny("tiny-embed"));
+
+    // Blue: tiny-logit 0.269 (not flagged), the eager card flags the same
+    // score (its line is 0.15 + margin 0.1): flagged, exit 1.
+    let (code, record) = run(&[&logit, &eager], &blue);
+    assert_eq!(code, Some(1));
+    assert_eq!(record["verdict"], "flagged", "{record}");
+    let models = record["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    assert_eq!((models[0]["model"].as_str(), models[0]["verdict"].as_str()), (Some("tiny-logit"), Some("not_flagged")));
+    assert_eq!((models[1]["model"].as_str(), models[1]["verdict"].as_str()), (Some("tiny-eager"), Some("flagged")));
+    assert!((models[1]["threshold"].as_f64().unwrap() - 0.15).abs() < 1e-6);
+    // The record's own score, frames and model stay the first model's.
+    assert_eq!(record["model"], "tiny-logit");
+    assert!(close(record["score"].as_f64().unwrap(), 0.268941, 1e-6));
+
+    // Each model's score is the one it gives alone.
+    for (model, image) in [(&logit, &blue), (&embed, &blue), (&logit, &grey), (&embed, &grey), (&embed, &red)] {
+        let (_, alone) = run(&[model], image);
+        assert!(alone["models"].is_null(), "one model, no `models`: {alone}");
+        let (_, both) = run(&[&logit, &embed], image);
+        let name = alone["model"].as_str().unwrap();
+        let mine = both["models"].as_array().unwrap().iter().find(|m| m["model"] == name).unwrap().clone();
+        assert_eq!(mine["score"], alone["score"], "{name} on {}", image.display());
+        assert_eq!(mine["verdict"], alone["verdict"]);
+    }
+
+    // Grey: tiny-logit 0.5 is inconclusive, tiny-embed 0.378 is not flagged:
+    // inconclusive, exit 0. Blue for both: not_flagged.
+    let (code, record) = run(&[&logit, &embed], &grey);
+    assert_eq!((code, record["verdict"].as_str()), (Some(0), Some("inconclusive")), "{record}");
+    let (code, record) = run(&[&logit, &embed], &blue);
+    assert_eq!((code, record["verdict"].as_str()), (Some(0), Some("not_flagged")), "{record}");
+
+    // Text says each model's label and prints a caveat line per model.
+    let out =
+        world.vouch().arg("detect").arg("--model").arg(&logit).arg("--model").arg(&eager).arg(&blue).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("tiny-logit: not_flagged 0.269") && text.contains("tiny-eager: flagged 0.269"), "{text}");
+    assert_eq!(text.matches("A score is").count(), 2, "{text}");
+
+    // `check` takes the same models and fails the file for the one that flags it.
+    let out = world
+        .vouch()
+        .args(["check", "--detect", "--json", "--model"])
+        .arg(&logit)
+        .arg("--model")
+        .arg(&eager)
+        .arg(&blue)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let record = json_lines(&out.stdout).remove(0);
+    let reasons: Vec<String> = record["reasons"].as_array().unwrap().iter().map(|r| r["message"].to_string()).collect();
+    assert!(reasons.iter().any(|r| r.contains("flagged by tiny-eager")), "{reasons:?}");
+    assert!(!reasons.iter().any(|r| r.contains("tiny-logit")), "tiny-logit does not flag it: {reasons:?}");
+    assert_eq!(record["detection"]["models"].as_array().unwrap().len(), 2);
+
+    // A second --model that cannot be loaded is an error before anything runs.
+    let out =
+        world.vouch().arg("detect").arg("--model").arg(&logit).args(["--model", "no-such-model"]).arg(&blue).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-model"));
 }

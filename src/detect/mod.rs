@@ -106,6 +106,45 @@ pub struct Detection {
     /// Smoothed frame scores, parallel to `frames`.
     #[serde(skip)]
     pub smoothed: Vec<Option<f32>>,
+    /// With several models (`--model A --model B`, one decode pass): each
+    /// model's own result, the first model's included. The file's `verdict`
+    /// then combines them: `flagged` if any model flags the file, else
+    /// `inconclusive` if any is inconclusive, else `not_flagged` (and
+    /// `declared_synthetic` overrides all). `score`, `threshold`, `frames`
+    /// and `segments` above stay the first model's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<ModelResult>,
+}
+
+/// One model's result on a file scored by several.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelResult {
+    pub model: String,
+    pub model_sha256: String,
+    pub limits: Limits,
+    /// Whether it scored face crops (`--faces`, or a card naming a face model).
+    pub faces: bool,
+    pub frames_scored: usize,
+    pub score: Option<f32>,
+    /// This model's own label (never `declared_synthetic`).
+    pub verdict: Verdict,
+    pub threshold: f32,
+    pub margin: f32,
+    pub not_flagged_below: f32,
+    pub notes: Vec<String>,
+}
+
+/// The verdict of several models on one file: `flagged` if any flags it,
+/// else `inconclusive` if any is, else `not_flagged`.
+pub fn combined_verdict(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict {
+    let verdicts: Vec<Verdict> = verdicts.into_iter().collect();
+    if verdicts.iter().any(|v| v.fails()) {
+        Verdict::Flagged
+    } else if verdicts.iter().all(|v| *v == Verdict::NotFlagged) && !verdicts.is_empty() {
+        Verdict::NotFlagged
+    } else {
+        Verdict::Inconclusive
+    }
 }
 
 /// Where model cards live: `$VOUCH_MODELS`, else `models/` of the checkout
@@ -211,15 +250,28 @@ impl Detection {
 pub const NO_FACE_SWAPS: &str =
     "this model looks for AI-generated images, not face swaps: a face-swap deepfake can score low";
 
-/// A frame model, an optional face detector and the run's options.
+/// How one frame model is fed: its preprocessing, and whether it scores
+/// face crops or whole frames.
+#[derive(Debug)]
+struct Feed {
+    preprocess: Preprocess,
+    faces: bool,
+}
+
+/// One or more frame models scored on the same decoded frames, an optional
+/// face detector and the run's options.
 #[derive(Debug)]
 pub struct Detector {
+    /// The first model decides the record's `score`, `frames` and segments.
     model: Model,
+    /// Further models (`--model A --model B`), scored in the same pass.
+    more: Vec<Model>,
+    /// One per model, the first model's first.
+    feeds: Vec<Feed>,
     faces: Option<FaceFinder>,
     /// A face detector that only counts the faces in the first frame, so
     /// the record can say when the model does not look for face swaps.
     probe: Option<FaceFinder>,
-    preprocess: Preprocess,
     options: Options,
     runtime: String,
 }
@@ -241,9 +293,28 @@ impl Detector {
                 return Err(DetectError::WrongTask { card: m.card.path.clone(), found: m.card.card.task, wanted });
             }
         }
-        let preprocess = Preprocess::new(&model.card.card.input);
+        let feeds = vec![Feed { preprocess: Preprocess::new(&model.card.card.input), faces: faces.is_some() }];
         let runtime = infer::runtime_version()?;
-        Ok(Self { model, faces: faces.map(FaceFinder::new), probe: None, preprocess, options, runtime })
+        Ok(Self { model, more: Vec::new(), feeds, faces: faces.map(FaceFinder::new), probe: None, options, runtime })
+    }
+
+    /// Adds a model scored on the same decoded frames: on face crops when
+    /// `faces`, else whole frames. `finder` is the face detector to use
+    /// when the run has none yet (the models before score as they did).
+    pub fn with_model(mut self, model: Model, faces: bool, finder: Option<Model>) -> Result<Self, DetectError> {
+        for (m, want) in [(Some(&model), Task::Frame), (finder.as_ref(), Task::Face)] {
+            if let Some(m) = m.filter(|m| m.card.card.task != want) {
+                let wanted = if want == Task::Frame { "a frame model" } else { "a face detector" };
+                return Err(DetectError::WrongTask { card: m.card.path.clone(), found: m.card.card.task, wanted });
+            }
+        }
+        if self.faces.is_none() {
+            self.faces = finder.map(FaceFinder::new);
+        }
+        let faces = faces && self.faces.is_some();
+        self.feeds.push(Feed { preprocess: Preprocess::new(&model.card.card.input), faces });
+        self.more.push(model);
+        Ok(self)
     }
 
     /// Counts faces in each file's first frame with `probe` when the frame
@@ -256,6 +327,20 @@ impl Detector {
 
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// Whether the run has a face detector (for `--faces` or a card's face model).
+    pub fn finds_faces(&self) -> bool {
+        self.faces.is_some()
+    }
+
+    /// Each model of the run, the first first: its name, documented limits
+    /// and the band its labels are cut with.
+    pub fn described(&self) -> Vec<(String, Limits, card::Band)> {
+        std::iter::once(&self.model)
+            .chain(&self.more)
+            .map(|m| (m.name().to_string(), m.card.card.limits(), m.card.card.band(self.options.threshold)))
+            .collect()
     }
 
     pub fn threshold(&self) -> f32 {
@@ -274,9 +359,9 @@ impl Detector {
         let mut sampler = Sampler::new(self.options.sampling, self.options.max_frames);
         let frame_queue = queue::ByteQueue::<Frame>::new(queue::FRAME_BYTES);
         let frames = &frame_queue;
-        let (batch_tx, batch_rx) = sync_channel::<Result<Prepared, DetectError>>(2);
-        let Self { model, faces, probe, preprocess, .. } = self;
-        let preprocess = &*preprocess;
+        let (batch_tx, batch_rx) = sync_channel::<Result<Vec<Prepared>, DetectError>>(2);
+        let Self { model, more, feeds, faces, probe, .. } = self;
+        let feeds = &*feeds;
         let mut probed = None;
         let probed_faces = &mut probed;
 
@@ -299,9 +384,10 @@ impl Detector {
             });
             let preparer = scope.spawn(move || {
                 let finders = Finders { faces: faces.as_mut(), probe: probe.as_mut(), probed: probed_faces };
-                prepare_stage(path, frames, batch_tx, finders, preprocess, batch)
+                prepare_stage(path, frames, batch_tx, finders, feeds, batch)
             });
-            let scores = infer_stage(batch_rx, model, batch);
+            let mut models: Vec<&mut Model> = std::iter::once(model).chain(more.iter_mut()).collect();
+            let scores = infer_stage(batch_rx, &mut models, batch);
             (decoder.join(), preparer.join(), scores)
         });
         let panicked =
@@ -310,16 +396,55 @@ impl Detector {
         // starves the later stages), so it comes first.
         decoded.map_err(|_| panicked("decoding"))??;
         prepared.map_err(|_| panicked("preprocessing"))?;
-        let frames = scores?;
+        let mut per_model = scores?.into_iter();
+        let frames = per_model.next().unwrap_or_default();
         let mut detection = self.judge(path, kind, frames, probed);
+        if !self.more.is_empty() {
+            let models = std::iter::once(&self.model).chain(&self.more);
+            let mut results = vec![self.model_result(&self.model, &self.feeds[0], &detection)];
+            for ((model, feed), frames) in models.zip(&self.feeds).skip(1).zip(per_model) {
+                let alone = self.judge_with(model, path, kind, frames, probed);
+                results.push(self.model_result(model, feed, &alone));
+            }
+            detection.verdict = combined_verdict(results.iter().map(|r| r.verdict));
+            detection.models = results;
+        }
         // An unreadable file has failed decoding above; metadata is read
         // after, so this sees the same bytes the model scored.
         detection.declare(declared::read_file(path).unwrap_or_default());
         Ok(detection)
     }
 
+    fn model_result(&self, model: &Model, feed: &Feed, alone: &Detection) -> ModelResult {
+        ModelResult {
+            model: model.name().to_string(),
+            model_sha256: model.sha256().to_string(),
+            limits: alone.limits.clone(),
+            faces: feed.faces,
+            frames_scored: alone.frames_scored,
+            score: alone.score,
+            verdict: alone.verdict,
+            threshold: alone.threshold,
+            margin: alone.margin,
+            not_flagged_below: alone.not_flagged_below,
+            notes: alone.notes.clone(),
+        }
+    }
+
     fn judge(&self, path: &Path, kind: Kind, frames: Vec<FrameScore>, probed: Option<usize>) -> Detection {
-        let band = self.band();
+        self.judge_with(&self.model, path, kind, frames, probed)
+    }
+
+    /// `model`'s verdict on its frames, as a record of its own.
+    fn judge_with(
+        &self,
+        model: &Model,
+        path: &Path,
+        kind: Kind,
+        frames: Vec<FrameScore>,
+        probed: Option<usize>,
+    ) -> Detection {
+        let band = model.card.card.band(self.options.threshold);
         let threshold = band.threshold;
         let smoothed = aggregate::smooth(&frames);
         let segments = match kind {
@@ -327,7 +452,7 @@ impl Detector {
             Kind::Image => Vec::new(),
         };
         let score = aggregate::file_score(&frames);
-        let card = &self.model.card.card;
+        let card = &model.card.card;
         let faces_seen = probed.is_some_and(|n| n > 0) || frames.iter().any(|f| f.faces.is_some_and(|n| n > 0));
         let mut notes = Vec::new();
         if card.detects == Some(Detects::AiImage) && (faces_seen || kind == Kind::Video) {
@@ -336,8 +461,8 @@ impl Detector {
         Detection {
             path: path.to_path_buf(),
             kind,
-            model: self.model.name().to_string(),
-            model_sha256: self.model.sha256().to_string(),
+            model: model.name().to_string(),
+            model_sha256: model.sha256().to_string(),
             limits: card.limits(),
             runtime: self.runtime.clone(),
             frames_scored: frames.iter().filter(|f| f.score.is_some()).count(),
@@ -351,6 +476,7 @@ impl Detector {
             segments,
             frames,
             smoothed,
+            models: Vec::new(),
         }
     }
 }
@@ -369,9 +495,9 @@ struct Finders<'a> {
 fn prepare_stage(
     path: &Path,
     frames: &queue::ByteQueue<Frame>,
-    out: SyncSender<Result<Prepared, DetectError>>,
+    out: SyncSender<Result<Vec<Prepared>, DetectError>>,
     finders: Finders<'_>,
-    preprocess: &Preprocess,
+    feeds: &[Feed],
     batch: usize,
 ) {
     let _gone = frames.receiver();
@@ -392,7 +518,7 @@ fn prepare_stage(
                 None => break,
             }
         }
-        let result = prepare(path, &group, faces.as_deref_mut(), preprocess);
+        let result = prepare(path, &group, faces.as_deref_mut(), feeds);
         let failed = result.is_err();
         if out.send(result).is_err() || failed {
             return;
@@ -400,78 +526,105 @@ fn prepare_stage(
     }
 }
 
+/// Each model's images for one group of frames: whole frames, or the face
+/// crops of each frame for models that score faces (faces are found once
+/// for all of them).
 fn prepare(
     path: &Path,
     group: &[Frame],
     faces: Option<&mut FaceFinder>,
-    preprocess: &Preprocess,
-) -> Result<Prepared, DetectError> {
-    let len = preprocess.len();
+    feeds: &[Feed],
+) -> Result<Vec<Prepared>, DetectError> {
     let pre_err = |source| DetectError::Preprocess { path: path.to_path_buf(), source };
-    let Some(finder) = faces else {
-        let mut tensor = vec![0.0; group.len() * len];
-        tensor
-            .par_chunks_mut(len)
-            .zip(group.par_iter())
-            .try_for_each(|(out, frame)| preprocess.run(&frame.image, out).map(drop))
-            .map_err(pre_err)?;
-        return Ok(Prepared {
-            frames: group.iter().map(|f| (f.index, f.time_s, None)).collect(),
-            owners: (0..group.len()).collect(),
-            tensor,
-        });
+    let found = match faces.filter(|_| feeds.iter().any(|f| f.faces)) {
+        Some(finder) => {
+            let mut found = Vec::with_capacity(group.len());
+            for frame in group {
+                found.push(finder.find(&frame.image).map_err(|e| match e {
+                    FaceError::Infer(e) => DetectError::Infer(e),
+                    FaceError::Preprocess(e) => pre_err(e),
+                })?);
+            }
+            Some(found)
+        }
+        None => None,
     };
-    let mut metas = Vec::with_capacity(group.len());
-    let mut crops = Vec::new();
-    for (slot, frame) in group.iter().enumerate() {
-        let found = finder.find(&frame.image).map_err(|e| match e {
-            FaceError::Infer(e) => DetectError::Infer(e),
-            FaceError::Preprocess(e) => pre_err(e),
-        })?;
-        metas.push((frame.index, frame.time_s, Some(found.len())));
-        crops.extend(faces::crops(&frame.image, &found).into_iter().map(|crop| (slot, crop)));
+    let crops: Vec<(usize, image::RgbImage)> = found
+        .iter()
+        .flat_map(|found| {
+            group.iter().zip(found).enumerate().flat_map(|(slot, (frame, boxes))| {
+                faces::crops(&frame.image, boxes).into_iter().map(move |crop| (slot, crop))
+            })
+        })
+        .collect();
+    let mut prepared = Vec::with_capacity(feeds.len());
+    for feed in feeds {
+        let len = feed.preprocess.len();
+        if let (true, Some(found)) = (feed.faces, &found) {
+            let mut tensor = vec![0.0; crops.len() * len];
+            tensor
+                .par_chunks_mut(len.max(1))
+                .zip(crops.par_iter())
+                .try_for_each(|(out, (_, crop))| feed.preprocess.run(crop, out).map(drop))
+                .map_err(pre_err)?;
+            prepared.push(Prepared {
+                frames: group.iter().zip(found).map(|(f, boxes)| (f.index, f.time_s, Some(boxes.len()))).collect(),
+                owners: crops.iter().map(|(slot, _)| *slot).collect(),
+                tensor,
+            });
+        } else {
+            let mut tensor = vec![0.0; group.len() * len];
+            tensor
+                .par_chunks_mut(len)
+                .zip(group.par_iter())
+                .try_for_each(|(out, frame)| feed.preprocess.run(&frame.image, out).map(drop))
+                .map_err(pre_err)?;
+            prepared.push(Prepared {
+                frames: group.iter().map(|f| (f.index, f.time_s, None)).collect(),
+                owners: (0..group.len()).collect(),
+                tensor,
+            });
+        }
     }
-    let mut tensor = vec![0.0; crops.len() * len];
-    tensor
-        .par_chunks_mut(len.max(1))
-        .zip(crops.par_iter())
-        .try_for_each(|(out, (_, crop))| preprocess.run(crop, out).map(drop))
-        .map_err(pre_err)?;
-    Ok(Prepared { frames: metas, owners: crops.iter().map(|(slot, _)| *slot).collect(), tensor })
+    Ok(prepared)
 }
 
-/// Runs the model over each batch; a frame's score is the highest of its
-/// images' (its most synthetic-looking face).
+/// Runs each model over its images of each batch; a frame's score is the
+/// highest of its images' (its most synthetic-looking face). One list of
+/// frame scores per model, in the models' order.
 fn infer_stage(
-    batches: Receiver<Result<Prepared, DetectError>>,
-    model: &mut Model,
+    batches: Receiver<Result<Vec<Prepared>, DetectError>>,
+    models: &mut [&mut Model],
     batch: usize,
-) -> Result<Vec<FrameScore>, DetectError> {
-    let len = model.input_len();
-    let chunk = model.max_batch().map_or(batch, |max| batch.min(max)).max(1);
-    let mut scored = Vec::new();
+) -> Result<Vec<Vec<FrameScore>>, DetectError> {
+    let mut scored: Vec<Vec<FrameScore>> = models.iter().map(|_| Vec::new()).collect();
     for prepared in batches {
-        let prepared = prepared?;
-        let images = prepared.owners.len();
-        let mut frame_scores: Vec<Option<f32>> = vec![None; prepared.frames.len()];
-        let mut start = 0;
-        while start < images {
-            let n = chunk.min(images - start);
-            let scores = model.score(&prepared.tensor[start * len..(start + n) * len], n)?;
-            for (owner, score) in prepared.owners[start..start + n].iter().zip(scores) {
-                let slot = &mut frame_scores[*owner];
-                *slot = Some(slot.map_or(score, |s: f32| s.max(score)));
-            }
-            start += n;
+        for ((prepared, model), scored) in prepared?.into_iter().zip(models.iter_mut()).zip(&mut scored) {
+            scored.extend(score_batch(prepared, model, batch)?);
         }
-        scored.extend(
-            prepared.frames.into_iter().zip(frame_scores).map(|((index, time_s, faces), score)| FrameScore {
-                index,
-                time_s,
-                score,
-                faces,
-            }),
-        );
     }
     Ok(scored)
+}
+
+fn score_batch(prepared: Prepared, model: &mut Model, batch: usize) -> Result<Vec<FrameScore>, DetectError> {
+    let len = model.input_len();
+    let chunk = model.max_batch().map_or(batch, |max| batch.min(max)).max(1);
+    let images = prepared.owners.len();
+    let mut frame_scores: Vec<Option<f32>> = vec![None; prepared.frames.len()];
+    let mut start = 0;
+    while start < images {
+        let n = chunk.min(images - start);
+        let scores = model.score(&prepared.tensor[start * len..(start + n) * len], n)?;
+        for (owner, score) in prepared.owners[start..start + n].iter().zip(scores) {
+            let slot = &mut frame_scores[*owner];
+            *slot = Some(slot.map_or(score, |s: f32| s.max(score)));
+        }
+        start += n;
+    }
+    Ok(prepared
+        .frames
+        .into_iter()
+        .zip(frame_scores)
+        .map(|((index, time_s, faces), score)| FrameScore { index, time_s, score, faces })
+        .collect())
 }

@@ -148,10 +148,19 @@ pub struct C2paReport {
     /// The signer's certificate chain (DER, leaf first), to name its anchor.
     #[serde(skip)]
     pub signer_chain: Vec<Vec<u8>>,
-    /// Whether the validator found the signer chains to an anchor (even if
-    /// its certificate has expired).
+    /// Whether the validator found the claim signature itself holds
+    /// (`claimSignature.validated`), whatever it says of the certificate.
     #[serde(skip)]
-    pub signer_chain_trusted: bool,
+    pub claim_signature_validated: bool,
+    /// Whether the manifest sits in the file's own bytes (embedded, not a
+    /// sidecar nor fetched from elsewhere): what an anchor of the file covers.
+    #[serde(skip)]
+    pub in_anchored_bytes: bool,
+    /// Whether the validator's only objections are the active manifest's
+    /// expired signer (and the untrusted-now that follows), none about any
+    /// ingredient.
+    #[serde(skip)]
+    pub only_signer_expired: bool,
 }
 
 /// A public chain's block time that stands in for a trusted timestamp.
@@ -238,7 +247,9 @@ impl C2paReport {
             timestamp: None,
             time_evidence: None,
             signer_chain: Vec::new(),
-            signer_chain_trusted: false,
+            claim_signature_validated: false,
+            in_anchored_bytes: false,
+            only_signer_expired: false,
         }
     }
 }
@@ -435,50 +446,177 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         timestamp,
         time_evidence: None,
         signer_chain,
-        signer_chain_trusted: reader
+        claim_signature_validated: reader
             .validation_results()
             .and_then(|r| r.active_manifest())
-            .is_some_and(|a| a.success().iter().any(|s| s.code() == "signingCredential.trusted")),
+            .is_some_and(|a| a.success().iter().any(|s| s.code() == "claimSignature.validated")),
+        in_anchored_bytes: !sidecar && reader.is_embedded() && reader.remote_url().is_none(),
+        only_signer_expired: only_signer_expired(reader),
     }
 }
 
 /// The failure code of a signing certificate that has expired.
 pub const EXPIRED_CODE: &str = "signingCredential.expired";
+/// The failure code c2pa adds when a signer does not chain to an anchor
+/// *now*: an expired certificate always gets it beside [`EXPIRED_CODE`].
+const UNTRUSTED_CODE: &str = "signingCredential.untrusted";
 
-/// vouch's rule, beyond C2PA: a file whose only failure is that its signing
-/// certificate has since expired, with no trusted timestamp, but whose
-/// signer the validator found chaining to an anchor, is `trusted` when a
-/// confirmed anchor of the file's exact bytes falls inside the
-/// certificate's validity: the chain's block time proves the signature
-/// existed while the certificate was valid. `anchors` are (kind, block,
-/// RFC 3339 time) of confirmed anchors.
-pub fn apply_anchor_time_evidence(report: &mut C2paReport, anchors: &[(&str, Option<u64>, &str)]) {
-    let only_expired = report.codes.len() == 1 && report.codes[0] == EXPIRED_CODE;
-    let timestamped = report.timestamp.as_ref().is_some_and(|t| t.trusted);
-    if report.state != C2paState::Invalid || !only_expired || timestamped || !report.signer_chain_trusted {
-        return;
-    }
-    let Some((not_before, not_after)) = report.signer_chain.first().and_then(|der| validity(der)) else { return };
-    let inside = anchors.iter().find(|(_, _, time)| {
-        chrono::DateTime::parse_from_rfc3339(time)
-            .is_ok_and(|t| t.timestamp() >= not_before && t.timestamp() <= not_after)
-    });
-    if let Some((kind, block, time)) = inside {
-        let kind = if *kind == "ots" { "bitcoin" } else { *kind };
-        report.state = C2paState::Trusted;
-        report.codes.clear();
-        report.reason = Some(format!(
-            "vouch's rule, beyond C2PA: the signing certificate has expired and no trusted timestamp says when it \
-             signed, but a confirmed {kind} anchor of this file at {time} falls inside its validity"
-        ));
-        report.time_evidence = Some(TimeEvidence { kind: kind.to_string(), block: *block, time: time.to_string() });
-    }
+/// Whether the validator objects only to the active manifest's signer
+/// having expired (and so being untrusted now): no other failure there, and
+/// none in any ingredient.
+fn only_signer_expired(reader: &Reader) -> bool {
+    let Some(results) = reader.validation_results() else { return false };
+    let Some(active) = results.active_manifest() else { return false };
+    let codes: Vec<&str> = active.failure().iter().map(|s| s.code()).collect();
+    let ingredients_clean =
+        results.ingredient_deltas().into_iter().flatten().all(|d| d.validation_deltas().failure().is_empty());
+    ingredients_clean
+        && codes.contains(&EXPIRED_CODE)
+        && codes.iter().all(|c| *c == EXPIRED_CODE || *c == UNTRUSTED_CODE)
 }
 
-/// A certificate's validity as Unix seconds.
-fn validity(der: &[u8]) -> Option<(i64, i64)> {
+/// A confirmed anchor of a file's exact bytes, as the time-evidence rule
+/// takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfirmedAnchor<'a> {
+    /// `ots` or `evm`, as receipts name them.
+    pub kind: &'a str,
+    pub block: Option<u64>,
+    /// The block's time, RFC 3339.
+    pub time: &'a str,
+}
+
+/// vouch's rule, beyond C2PA: a file whose signature holds but whose
+/// signing certificate has since expired, with no trusted timestamp, is
+/// `trusted` when a confirmed anchor of the file's exact bytes has a block
+/// time at which c2pa's own checks accept the signer: every certificate of
+/// the chain valid then, the chain (signatures, CA constraints, EKUs)
+/// reaching one of `trust`'s anchors, and the certificate profile met. The
+/// block proves the bytes — manifest and signature included — existed then,
+/// which is what a trusted timestamp proves under C2PA's rule.
+///
+/// It applies only to a manifest embedded in the anchored bytes (not a
+/// sidecar, nor one fetched from elsewhere), only when the validator's sole
+/// objections are the expiry and the untrusted-now that follows from it,
+/// and never to a self-signed signer.
+pub fn apply_anchor_time_evidence(
+    report: &mut C2paReport,
+    anchors: &[ConfirmedAnchor<'_>],
+    trust: &crate::trust::TrustAnchors,
+) {
+    // Checked on the report's codes too: vouch's own (an invalid ingredient
+    // in the history, a sidecar that does not hold) are objections as well.
+    let only_expired = report.only_signer_expired
+        && report.codes.iter().any(|c| c == EXPIRED_CODE)
+        && report.codes.iter().all(|c| c == EXPIRED_CODE || c == UNTRUSTED_CODE);
+    let timestamped = report.timestamp.as_ref().is_some_and(|t| t.trusted);
+    if report.state != C2paState::Invalid
+        || !only_expired
+        || timestamped
+        || !report.claim_signature_validated
+        || !report.in_anchored_bytes
+        // A self-signed signer vouches only for itself, at any time.
+        || report.signer_chain.first().is_none_or(|leaf| is_self_issued(leaf))
+    {
+        return;
+    }
+    let mut dated: Vec<(i64, &ConfirmedAnchor<'_>)> = anchors
+        .iter()
+        .filter_map(|a| chrono::DateTime::parse_from_rfc3339(a.time).ok().map(|t| (t.timestamp(), a)))
+        .collect();
+    // The earliest block that proves enough is the one to name.
+    dated.sort_by_key(|(t, _)| *t);
+    let policy = trust.certificate_policy();
+    let Some((_, anchor)) = dated.into_iter().find(|(t, _)| signer_acceptable_at(&report.signer_chain, &policy, *t))
+    else {
+        return;
+    };
+    let kind = if anchor.kind == "ots" { "bitcoin" } else { anchor.kind };
+    report.state = C2paState::Trusted;
+    report.codes.clear();
+    report.reason = Some(format!(
+        "vouch's rule, beyond C2PA: the signing certificate has expired and no trusted timestamp says when it \
+         signed, but a confirmed {kind} anchor of this file's bytes at {} falls inside the validity of its \
+         certificate chain",
+        anchor.time
+    ));
+    report.time_evidence =
+        Some(TimeEvidence { kind: kind.to_string(), block: anchor.block, time: anchor.time.to_string() });
+}
+
+/// How long after its recorded time a block may have been made: a Bitcoin
+/// block's time need only exceed the median of the eleven before it, so
+/// it can trail the real time by an hour or more. A file in that block may
+/// have been signed up to then.
+pub const BLOCK_TIME_LAG_SECS: i64 = 2 * 60 * 60;
+
+/// Whether c2pa's checks accept the signer chain (DER, leaf first) for a
+/// signature that existed in a block dated `block_time` (Unix): every
+/// certificate valid from then until [`BLOCK_TIME_LAG_SECS`] later (the
+/// signature was made before the block, which may be that much younger
+/// than its time), the chain reaching an anchor of `policy` then, and the
+/// leaf meeting the certificate profile.
+fn signer_acceptable_at(
+    chain: &[Vec<u8>],
+    policy: &c2pa::crypto::cose::CertificateTrustPolicy,
+    block_time: i64,
+) -> bool {
+    let latest = block_time.saturating_add(BLOCK_TIME_LAG_SECS);
+    let (Ok(from), Ok(to)) =
+        (x509_parser::time::ASN1Time::from_timestamp(block_time), x509_parser::time::ASN1Time::from_timestamp(latest))
+    else {
+        return false;
+    };
+    // c2pa checks validity itself, except for a certificate allowed one by
+    // one (it returns before looking at the time): checked here for all.
+    let all_valid = chain.iter().all(|der| {
+        x509_parser::parse_x509_certificate(der)
+            .is_ok_and(|(_, cert)| cert.validity().is_valid_at(from) && cert.validity().is_valid_at(to))
+    });
+    if !all_valid || policy.check_certificate_trust(&chain[1..], &chain[0], Some(latest)).is_err() {
+        return false;
+    }
+    // c2pa's profile check stops at an expired certificate before its other
+    // rules, and takes a signing time only from a timestamp. The validity is
+    // settled above, so the profile is checked on a copy of the leaf whose
+    // validity is widened to include now: every other byte is the leaf's.
+    let Some(widened) = with_validity_widened(&chain[0]) else { return false };
+    let mut log = c2pa::status_tracker::StatusTracker::default();
+    c2pa::crypto::cose::check_end_entity_certificate_profile(&widened, policy, &mut log, None).is_ok()
+}
+
+/// A copy of a certificate whose notBefore and notAfter are replaced by
+/// times of the same encoding and length (1950/2000 to 2049 for UTCTime,
+/// 0001 to 9999 for GeneralizedTime), so that no length around them
+/// changes. Its signature no longer holds: it is for profile checks only.
+/// `None` when the validity is not found in the plain DER form.
+fn with_validity_widened(der: &[u8]) -> Option<Vec<u8>> {
+    use x509_parser::prelude::FromDer;
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    Some((cert.validity().not_before.timestamp(), cert.validity().not_after.timestamp()))
+    let (not_before, not_after) = (cert.validity().not_before, cert.validity().not_after);
+    // The validity is the first SEQUENCE of two times that parses to the
+    // certificate's own: scan the DER for it.
+    let at = (0..der.len().saturating_sub(32)).find(|&i| {
+        der[i] == 0x30
+            && matches!(der.get(i + 2), Some(0x17 | 0x18))
+            && x509_parser::certificate::Validity::from_der(&der[i..])
+                .is_ok_and(|(_, v)| v.not_before == not_before && v.not_after == not_after)
+    })?;
+    let mut widened = der.to_vec();
+    let mut pos = at + 2;
+    for edge in 0..2 {
+        let (tag, len) = (*widened.get(pos)?, *widened.get(pos + 1)? as usize);
+        let replacement: &[u8] = match (tag, len, edge) {
+            (0x17, 13, 0) => b"000101000000Z",
+            (0x17, 13, _) => b"491231235959Z",
+            (0x18, 15, 0) => b"00010101000000Z",
+            (0x18, 15, _) => b"99991231235959Z",
+            _ => return None,
+        };
+        widened.get_mut(pos + 2..pos + 2 + len)?.copy_from_slice(replacement);
+        pos += 2 + len;
+    }
+    Some(widened)
 }
 
 /// What the validator said about the signature's timestamp, if it has one.
@@ -778,6 +916,81 @@ mod tests {
         let legacy = json!({ "validation_status": [
             { "code": "claimSignature.validated" }, { "code": "claimSignature.mismatch" } ] });
         assert_eq!(recorded_failures(&legacy), ["claimSignature.mismatch"]);
+    }
+
+    /// A fresh 30-day identity: (chain leaf first, root DER, leaf validity).
+    fn identity() -> (Vec<Vec<u8>>, Vec<u8>, (i64, i64)) {
+        let dir = tempfile::tempdir().unwrap();
+        let req = crate::identity::NewIdentity { name: "Unit Reporter".into(), org: None, email: None, days: 30 };
+        crate::identity::create(&dir.path().join("id"), &req, None).unwrap();
+        let read = |name: &str| std::fs::read(dir.path().join("id").join(name)).unwrap();
+        let chain = chain_der(&String::from_utf8(read("signer.pem")).unwrap());
+        let root = chain_der(&String::from_utf8(read("root.pem")).unwrap()).remove(0);
+        let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).unwrap();
+        let validity = (leaf.validity().not_before.timestamp(), leaf.validity().not_after.timestamp());
+        (chain, root, validity)
+    }
+
+    fn policy_anchored_at(root: &[u8]) -> c2pa::crypto::cose::CertificateTrustPolicy {
+        let mut policy = c2pa::crypto::cose::CertificateTrustPolicy::default();
+        let pem = crate::identity::to_pem(&[root.to_vec()]);
+        policy.add_trust_anchors(pem.as_bytes(), "local", c2pa::crypto::cose::TrustAnchorType::Manifest, None).unwrap();
+        policy
+    }
+
+    #[test]
+    fn a_signer_is_acceptable_only_inside_its_validity_and_under_an_anchor() {
+        let (chain, root, (not_before, not_after)) = identity();
+        let policy = policy_anchored_at(&root);
+        assert!(signer_acceptable_at(&chain, &policy, not_before + 60));
+        assert!(signer_acceptable_at(&chain, &policy, not_after - BLOCK_TIME_LAG_SECS));
+        // The block may be younger than its time: a time just before the
+        // expiry does not prove the signature came before it.
+        assert!(!signer_acceptable_at(&chain, &policy, not_after - BLOCK_TIME_LAG_SECS + 1), "within the lag");
+        assert!(!signer_acceptable_at(&chain, &policy, not_after + 1), "after the expiry");
+        assert!(!signer_acceptable_at(&chain, &policy, not_before - 1), "before the certificate existed");
+        let unanchored = c2pa::crypto::cose::CertificateTrustPolicy::default();
+        assert!(!signer_acceptable_at(&chain, &unanchored, not_before + 60), "no anchor");
+        let (_, other_root, _) = identity();
+        assert!(!signer_acceptable_at(&chain, &policy_anchored_at(&other_root), not_before + 60), "another root");
+    }
+
+    #[test]
+    fn a_signer_outside_the_c2pa_profile_is_never_acceptable() {
+        // fixtures/certs/README.md: two 30-day signers of January 2020 under
+        // one root, the second with keyUsage keyEncipherment only.
+        let der = |pem: &str| chain_der(pem).remove(0);
+        let root = der(include_str!("../../fixtures/certs/profile-root.pem"));
+        let good = der(include_str!("../../fixtures/certs/profile-good-leaf.pem"));
+        let bad = der(include_str!("../../fixtures/certs/profile-keyencipherment-leaf.pem"));
+        let policy = policy_anchored_at(&root);
+        let jan_10 = 1578614400;
+        assert!(signer_acceptable_at(&[good.clone(), root.clone()], &policy, jan_10));
+        assert!(!signer_acceptable_at(&[good, root.clone()], &policy, jan_10 + 30 * 86400), "expired by then");
+        // The chain holds and the time is right, but the profile refuses it.
+        assert!(policy.check_certificate_trust(std::slice::from_ref(&root), &bad, Some(jan_10)).is_ok());
+        assert!(!signer_acceptable_at(&[bad, root], &policy, jan_10));
+    }
+
+    #[test]
+    fn a_widened_copy_differs_from_the_certificate_only_in_its_validity() {
+        let (chain, _, _) = identity();
+        let leaf = &chain[0];
+        let widened = with_validity_widened(leaf).unwrap();
+        assert_eq!(widened.len(), leaf.len());
+        let (_, original) = x509_parser::parse_x509_certificate(leaf).unwrap();
+        let (_, copy) = x509_parser::parse_x509_certificate(&widened).unwrap();
+        assert!(copy.validity().is_valid(), "valid now");
+        assert!(copy.validity().not_before.timestamp() <= original.validity().not_before.timestamp());
+        assert!(copy.validity().not_after.timestamp() >= original.validity().not_after.timestamp());
+        assert_eq!(copy.subject(), original.subject());
+        assert_eq!(copy.extensions(), original.extensions());
+        assert_eq!(copy.public_key().raw, original.public_key().raw);
+        assert_eq!(copy.signature_value, original.signature_value);
+        // Only the two times changed: 26 bytes at most for UTCTime.
+        let changed = leaf.iter().zip(&widened).filter(|(a, b)| a != b).count();
+        assert!((1..=26).contains(&changed), "{changed} bytes changed");
+        assert_eq!(with_validity_widened(b"not a certificate"), None);
     }
 
     #[test]

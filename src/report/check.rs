@@ -41,9 +41,10 @@ impl Tally {
 pub fn check_text(record: &CheckRecord, colour: bool) -> String {
     // Who signed, and which anchor and list vouch for them.
     let signer = record.report.c2pa.as_ref().and_then(|c| {
-        c.signer.as_deref().map(|s| match c.trust_words() {
-            Some(words) => format!("{s} ({words})"),
-            None => s.to_string(),
+        c.signer.as_deref().map(|s| match (c.trust_words(), c.time_evidence_words()) {
+            (Some(words), Some(time)) => format!("{s} ({words}; {time})"),
+            (Some(words), None) => format!("{s} ({words})"),
+            _ => s.to_string(),
         })
     });
     let reasons = record.reasons.iter().map(|r| (r.rule, r.message.as_str()));
@@ -158,6 +159,9 @@ impl Row {
                 None => {
                     let _ = write!(who, ", {}", c.state.as_str());
                 }
+            }
+            if let Some(time) = c.time_evidence_words() {
+                let _ = write!(who, "; {time}");
             }
             who
         });

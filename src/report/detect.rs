@@ -24,6 +24,17 @@ pub fn detect_text(d: &Detection) -> String {
     if d.kind == Kind::Video && d.frames_scored == 0 {
         text.push_str("  (nothing scored: no faces found)");
     }
+    for m in &d.models {
+        let score = m.score.map_or_else(|| "-".to_string(), |s| format!("{s:.3}"));
+        let _ = write!(
+            text,
+            "\n  {}: {} {score} (flagged at {:.3}){}",
+            m.model,
+            m.verdict.as_str(),
+            m.threshold + m.margin,
+            if m.faces { ", on faces" } else { "" }
+        );
+    }
     for declared in &d.declared {
         let _ = write!(
             text,

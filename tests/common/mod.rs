@@ -144,11 +144,30 @@ pub fn faketime() -> Option<PathBuf> {
     found
 }
 
-impl World {
-    /// The real binary run by faketime at `when`, in this world's home.
-    pub fn at(&self, faketime: &Path, when: &str) -> std::process::Command {
+/// `program` run with its clock starting at `when` ("2020-01-10 12:00:00"),
+/// libfaketime preloaded directly: the `faketime` wrapper names a shared
+/// semaphore after its pid, and one left behind by a killed run makes a
+/// later wrapper with the same pid fail ("sem_open: File exists").
+pub fn faked(faketime: &Path, program: impl AsRef<std::ffi::OsStr>, when: &str) -> std::process::Command {
+    const LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    let mut cmd = if Path::new(LIB).is_file() {
+        let mut cmd = std::process::Command::new(program);
+        cmd.env("LD_PRELOAD", LIB).env("FAKETIME", format!("@{when}"));
+        cmd
+    } else {
         let mut cmd = std::process::Command::new(faketime);
-        cmd.arg(when).arg(assert_cmd::cargo::cargo_bin("vouch")).env("VOUCH_HOME", self.home());
+        cmd.arg(when).arg(program);
+        cmd
+    };
+    cmd.env_remove("FAKETIME_SHARED");
+    cmd
+}
+
+impl World {
+    /// The real binary run at `when` (see [`faked`]), in this world's home.
+    pub fn at(&self, faketime: &Path, when: &str) -> std::process::Command {
+        let mut cmd = faked(faketime, assert_cmd::cargo::cargo_bin("vouch"), when);
+        cmd.env("VOUCH_HOME", self.home());
         cmd
     }
 
@@ -467,4 +486,119 @@ impl World {
         std::fs::write(&dest, &out.stdout).unwrap();
         dest
     }
+}
+
+/// anvil's first well-known development account (public test key).
+pub const DEV_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+pub const DEV_ADDRESS: &str = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";
+pub const CHAIN_ID: u64 = 31337;
+
+/// The anvil binary that `make deps` installed (`$VOUCH_NPM_DIR`, default
+/// `.deps/npm`). `None`, with the reason printed, when absent.
+pub fn anvil_binary() -> Option<PathBuf> {
+    let npm = std::env::var_os("VOUCH_NPM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/npm"));
+    let packages = npm.join("node_modules/@foundry-rs");
+    let found = std::fs::read_dir(&packages).ok().and_then(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("bin/anvil"))
+            .find(|p| p.is_file() && p.parent().unwrap().parent().unwrap().to_string_lossy().contains("anvil-"))
+    });
+    if found.is_none() {
+        skip(&format!("no anvil under {} (run `make deps`)", packages.display()));
+    }
+    found
+}
+
+/// A local chain, killed when the test ends however it ends.
+pub struct Anvil {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Anvil {
+    pub fn start() -> Option<Self> {
+        Self::start_with(&[])
+    }
+
+    /// anvil with extra flags (`--timestamp` for a genesis in the past…).
+    pub fn start_with(extra: &[&str]) -> Option<Self> {
+        let binary = anvil_binary()?;
+        // Port 0: anvil binds a free port itself and says which, so no other
+        // test's server can take it between choosing and binding.
+        let mut child = std::process::Command::new(binary)
+            .args(["--host", "127.0.0.1", "--port", "0", "--chain-id", &CHAIN_ID.to_string()])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start anvil");
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+        let address = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("Listening on ").map(str::to_string))
+            .expect("anvil did not say where it listens");
+        // Drained so that anvil never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        let anvil = Self { child, url: format!("http://{}", address.trim()) };
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(address.trim()).is_err() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "anvil did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(anvil)
+    }
+
+    pub fn call(&self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        rpc_call(&self.url, method, params)
+    }
+
+    pub fn block_number(&self) -> u64 {
+        u64::from_str_radix(
+            self.call("eth_blockNumber", serde_json::json!([])).as_str().unwrap().trim_start_matches("0x"),
+            16,
+        )
+        .unwrap()
+    }
+
+    pub fn transactions_in_block(&self, number: u64) -> usize {
+        let block = self.call("eth_getBlockByNumber", serde_json::json!([format!("0x{number:x}"), false]));
+        block["transactions"].as_array().unwrap().len()
+    }
+
+    pub fn block_hash(&self, number: u64) -> String {
+        let block = self.call("eth_getBlockByNumber", serde_json::json!([format!("0x{number:x}"), false]));
+        block["hash"].as_str().unwrap().to_string()
+    }
+
+    /// Sends `data` from anvil's first (unlocked) account and returns the
+    /// transaction hash; anvil mines it into a block of its own.
+    pub fn send(&self, to: &str, data: &[u8]) -> String {
+        let tx = serde_json::json!({"from": DEV_ADDRESS, "to": to, "data": format!("0x{}", hex::encode(data)), "gas": "0x30000"});
+        self.call("eth_sendTransaction", serde_json::json!([tx])).as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One JSON-RPC call; its `result`.
+pub fn rpc_call(url: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let text = ureq::post(url)
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&text).expect("JSON-RPC reply");
+    reply["result"].clone()
 }

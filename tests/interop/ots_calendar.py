@@ -2,7 +2,7 @@
 """A local OpenTimestamps calendar for tests: the real HTTP protocol, with
 replies built by python-opentimestamps (the reference implementation).
 
-    ots_calendar.py [--height H] [--lie wrong-root|earlier]
+    ots_calendar.py [--height H] [--block-time UNIX] [--lie wrong-root|earlier]
 
 Prints `listening PORT` once ready on 127.0.0.1 (an ephemeral port). Routes:
     POST /digest            -> pending timestamp for the digest (counted)
@@ -10,7 +10,9 @@ Prints `listening PORT` once ready on 127.0.0.1 (an ephemeral port). Routes:
     POST /mine              -> puts every commitment so far into block H
     GET  /headers           -> `height header-hex` lines: the block before H, then
                                the blocks mined; regtest headers with real (regtest)
-                               proof of work, each on top of the one before
+                               proof of work, each on top of the one before;
+                               block H's time is UNIX (default 2015-06-06), one
+                               second more per block
     GET  /stats             -> JSON {"posts": N, "gets": N}
 With --lie, the calendar answers every commitment it knows, mined or not, with
 a Bitcoin attestation that is false: at block H through a path that does not
@@ -39,12 +41,12 @@ def block_hash(header):
     return hashlib.sha256(hashlib.sha256(header).digest()).digest()
 
 
-def regtest_header(prev_hash, merkle_root, height):
+def regtest_header(prev_hash, merkle_root, height, time_base):
     """A header meeting the regtest target, as a regtest node would mine it."""
     target = (REGTEST_BITS & 0xFFFFFF) << (8 * ((REGTEST_BITS >> 24) - 3))
     for nonce in range(1 << 32):
         header = struct.pack("<I", 0x20000000) + prev_hash + merkle_root
-        header += struct.pack("<III", 1432827678 + height, REGTEST_BITS, nonce)
+        header += struct.pack("<III", time_base + height, REGTEST_BITS, nonce)
         if int.from_bytes(block_hash(header), "little") <= target:
             return header
     raise RuntimeError("no nonce")
@@ -123,7 +125,7 @@ class Calendar(BaseHTTPRequestHandler):
             blocks[first] = hashlib.sha256(b"the block before").digest()
             prev = bytes(32)
             for height, merkle_root in sorted(blocks.items()):
-                header = regtest_header(prev, merkle_root, height)
+                header = regtest_header(prev, merkle_root, height, self.server.time_base)
                 prev = block_hash(header)
                 lines.append(f"{height} {header.hex()}")
             return self.reply(200, ("\n".join(lines) + "\n").encode(), "text/plain")
@@ -137,10 +139,12 @@ class Calendar(BaseHTTPRequestHandler):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--height", type=int, default=800000)
+    parser.add_argument("--block-time", type=int, help="Unix time of block H")
     parser.add_argument("--lie", choices=["wrong-root", "earlier"])
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Calendar)
     server.height = args.height
+    server.time_base = (args.block_time - args.height) if args.block_time else 1432827678
     server.lie = args.lie
     server.url = f"http://127.0.0.1:{server.server_port}"
     threading.Timer(600, server.shutdown).start()
