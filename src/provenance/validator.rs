@@ -193,7 +193,12 @@ mod tests {
         let allowed = slots_of(&v, ListName::InterimAllowed);
         let slot = allowed[0];
         let cert = cert_at(&v, slot);
-        assert!(v.keep_for(&[cert]).contains(&slot));
+        assert!(v.keep_for(std::slice::from_ref(&cert)).contains(&slot));
         assert!(!v.keep_for(&[]).contains(&slot));
+        // The interim entry may then hold allowed certificates and no anchor:
+        // c2pa must still take it.
+        let only_allowed = v.anchors.subset(&[slot]);
+        assert!(super::super::context(only_allowed.c2pa_settings(), false).is_ok());
+        assert!(v.context_for(&[cert]).is_ok());
     }
 }
