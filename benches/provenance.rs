@@ -93,7 +93,7 @@ impl Case {
             output: SignOutput::Dir(fx.path(&format!("signed-{label}"))),
             title: None,
             author: None,
-            source_type: DIGITAL_CAPTURE.into(),
+            source_type: Some(DIGITAL_CAPTURE.into()),
             force: true,
             allow_invalid_parent: false,
         };

@@ -68,6 +68,21 @@ fn every_format_vouch_signs_is_conformant_when_created_and_when_edited() {
             .success()
             .stdout(predicates::str::contains("c2pa.edited"));
         assert_conformant(&world, &rubrics, &edited.join(name), &format!("{name} edited {author:?}"), &[]);
+
+        // Re-signed without a source type: only `c2pa.opened`, still conformant.
+        if i % 3 == 0 {
+            let opened = world.path(&format!("opened-{i}"));
+            world
+                .vouch()
+                .arg("sign")
+                .arg(created.join(name))
+                .arg("-o")
+                .arg(&opened)
+                .assert()
+                .success()
+                .stdout(predicates::str::contains("c2pa.opened"));
+            assert_conformant(&world, &rubrics, &opened.join(name), &format!("{name} re-signed"), &[]);
+        }
     }
 }
 

@@ -336,7 +336,7 @@ fn signing_signed_media_records_an_edit_with_its_parent() {
         .arg(&signed)
         .arg("-o")
         .arg(&again)
-        .args(["--title", "Cropped for web", "--author", "Desk Editor"])
+        .args(["--title", "Cropped for web", "--author", "Desk Editor", "--source-type", "minor-human-edits"])
         .assert()
         .success()
         .stdout(predicate::str::contains("c2pa.edited"));
@@ -346,6 +346,29 @@ fn signing_signed_media_records_an_edit_with_its_parent() {
     assert_eq!(c2pa["title"], "Cropped for web");
     let actions = c2pa["actions"].as_array().unwrap();
     assert!(actions.iter().any(|a| a == "c2pa.opened") && actions.iter().any(|a| a == "c2pa.edited"), "{actions:?}");
+    assert_eq!(c2pa["digital_source_type"], "http://cv.iptc.org/newscodes/digitalsourcetype/minorHumanEdits", "{c2pa}");
+
+    // Re-signed without saying what an edit made, vouch claims no edit (and
+    // no capture): it records only that it opened the signed file.
+    let resigned = world.path("resigned");
+    world
+        .vouch()
+        .arg("sign")
+        .arg(&signed)
+        .arg("-o")
+        .arg(&resigned)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("c2pa.opened"));
+    let output = world.vouch().arg("verify").arg(resigned.join("photo.jpg")).arg("--json").output().unwrap();
+    let c2pa = &json_lines(&output.stdout)[0]["c2pa"];
+    assert_eq!(c2pa["state"], "trusted", "{c2pa}");
+    assert_eq!(c2pa["actions"], serde_json::json!(["c2pa.opened"]), "{c2pa}");
+    let declared: Vec<&serde_json::Value> = c2pa["declared_sources"].as_array().unwrap().iter().collect();
+    assert!(
+        declared.iter().all(|d| d["manifest"] != c2pa["manifest"]),
+        "the new manifest declares no source type of its own: {declared:?}"
+    );
     let parent = &c2pa["ingredients"][0];
     assert_eq!(parent["relationship"], "parentOf");
     assert_eq!(parent["has_manifest"], true);

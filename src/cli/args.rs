@@ -195,13 +195,15 @@ pub struct SignArgs {
     /// Author recorded as `dc:creator` in a CAWG metadata assertion.
     #[arg(long, value_name = "NAME")]
     pub author: Option<String>,
-    /// IPTC digital source type of the content signed (on `c2pa.created`, or
-    /// on `c2pa.edited` for a file that already has credentials), e.g.
-    /// digital-capture, composite, trained-algorithmic-media,
-    /// algorithmically-enhanced, digital-creation, minor-human-edits,
-    /// screen-capture, or a full IPTC URI.
-    #[arg(long, value_name = "TYPE", default_value = "digital-capture", value_parser = parse_source_type)]
-    pub source_type: String,
+    /// IPTC digital source type of the content signed, recorded on
+    /// `c2pa.created` [default: digital-capture]: e.g. digital-capture,
+    /// composite, trained-algorithmic-media, algorithmically-enhanced,
+    /// digital-creation, minor-human-edits, screen-capture, or a full IPTC
+    /// URI. For a file that already has credentials vouch records only
+    /// `c2pa.opened` (it did not edit the file) unless a type is given: then
+    /// `c2pa.edited` with it says what the edit made.
+    #[arg(long, value_name = "TYPE", value_parser = parse_source_type)]
+    pub source_type: Option<String>,
     /// Overwrite outputs that already exist.
     #[arg(long)]
     pub force: bool,
@@ -463,9 +465,11 @@ pub struct WatchArgs {
     /// Write the manifest to FILE.c2pa beside each capture, which stays byte-identical.
     #[arg(long)]
     pub sidecar: bool,
-    /// IPTC digital source type of the captures.
-    #[arg(long, value_name = "TYPE", default_value = "digital-capture", value_parser = parse_source_type)]
-    pub source_type: String,
+    /// IPTC digital source type of the captures [default: digital-capture]
+    /// (for a capture that already has credentials, as `vouch sign
+    /// --source-type`).
+    #[arg(long, value_name = "TYPE", value_parser = parse_source_type)]
+    pub source_type: Option<String>,
     /// Sign captures whose own Content Credentials are invalid (refused by default).
     #[arg(long)]
     pub allow_invalid_parent: bool,

@@ -30,8 +30,12 @@ pub struct SignOptions {
     pub output: SignOutput,
     pub title: Option<String>,
     pub author: Option<String>,
-    /// IPTC digital source type URI for `c2pa.created`.
-    pub source_type: String,
+    /// IPTC digital source type URI: of the content created (`c2pa.created`,
+    /// digital capture when `None`), or, for a file that already has
+    /// credentials, of what an edit made (`c2pa.edited`). With `None` there,
+    /// vouch records only `c2pa.opened`: it did not edit the file, and does
+    /// not know what any edit since the last manifest made.
+    pub source_type: Option<String>,
     pub force: bool,
     /// Sign an input whose own credentials are invalid (its failure is then
     /// recorded in the new manifest's history, where verification shows it).
@@ -43,8 +47,9 @@ pub struct SignOptions {
 pub struct Signed {
     pub path: PathBuf,
     pub output: PathBuf,
-    /// `c2pa.created` for a file without credentials, `c2pa.edited` when the
-    /// file already had a manifest (kept as the parent ingredient).
+    /// `c2pa.created` for a file without credentials; for a file that
+    /// already had a manifest (kept as the parent ingredient), `c2pa.opened`,
+    /// or `c2pa.edited` when the signer said what the edit made.
     pub action: &'static str,
     pub sidecar: bool,
     pub manifest_bytes: usize,
@@ -161,15 +166,24 @@ pub fn sign_staged(
     let has_manifest = parent.is_some();
     source.seek(SeekFrom::Start(0)).map_err(io_err(&file.path))?;
 
-    let source_type: DigitalSourceType = serde_json::from_value(options.source_type.clone().into())
-        .map_err(|e| sign_err(file, c2pa::Error::BadParam(e.to_string())))?;
-    let action = if has_manifest { "c2pa.edited" } else { "c2pa.created" };
+    let digital_capture = || format!("{}digitalCapture", super::source_type::IPTC);
+    let (action, recorded_type) = match (has_manifest, &options.source_type) {
+        (false, source_type) => ("c2pa.created", Some(source_type.clone().unwrap_or_else(digital_capture))),
+        (true, Some(source_type)) => ("c2pa.edited", Some(source_type.clone())),
+        (true, None) => ("c2pa.opened", None),
+    };
     let mut builder = Builder::from_shared_context(context)
-        .with_definition(definition(file, options, action))
+        .with_definition(definition(file, options, action, recorded_type.as_deref()))
         .map_err(|e| sign_err(file, e))?;
     // Under the edit intent c2pa puts `c2pa.opened` (with the parent
     // ingredient) first in the actions assertion vouch placed first.
-    builder.set_intent(if has_manifest { BuilderIntent::Edit } else { BuilderIntent::Create(source_type) });
+    builder.set_intent(if has_manifest {
+        BuilderIntent::Edit
+    } else {
+        let source_type: DigitalSourceType = serde_json::from_value(recorded_type.clone().unwrap_or_default().into())
+            .map_err(|e| sign_err(file, c2pa::Error::BadParam(e.to_string())))?;
+        BuilderIntent::Create(source_type)
+    });
 
     if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -283,9 +297,11 @@ fn classify(file: &MediaFile, e: c2pa::Error) -> ProvenanceError {
 /// the first one, holding the inception action first and
 /// `allActionsIncluded` (set from the context's settings, see
 /// [`super::context`]); `claim_generator_info` carries `specVersion`. The
-/// action vouch records carries the `--source-type`: a perceptible
+/// action vouch records carries the source type: a perceptible
 /// transformation (`c2pa.edited`) must say what kind of content it yields.
-fn definition(file: &MediaFile, options: &SignOptions, action: &str) -> serde_json::Value {
+/// For `c2pa.opened` vouch records nothing itself: c2pa adds the action,
+/// with the parent ingredient, under the edit intent.
+fn definition(file: &MediaFile, options: &SignOptions, action: &str, source_type: Option<&str>) -> serde_json::Value {
     let title = options
         .title
         .clone()
@@ -294,7 +310,10 @@ fn definition(file: &MediaFile, options: &SignOptions, action: &str) -> serde_js
         "label": "c2pa.actions.v2",
         "created": true,
         "data": {
-            "actions": [{ "action": action, "digitalSourceType": options.source_type }],
+            "actions": match source_type {
+                Some(source_type) if action != "c2pa.opened" => serde_json::json!([{ "action": action, "digitalSourceType": source_type }]),
+                _ => serde_json::json!([]),
+            },
             "allActionsIncluded": true,
         },
     })];
