@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::anchor::AnchorState;
 use crate::detect::Detection;
 use crate::provenance::{C2paReport, C2paState, DeclaredSource};
-use crate::report::FileReport;
+use crate::results::FileReport;
 pub use policy::{AnchorRequirement, C2paRequirement, LoadedPolicy, Policy};
 
 #[derive(Debug, thiserror::Error)]

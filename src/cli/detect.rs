@@ -1,16 +1,16 @@
-//! `vouch detect` and `vouch models`.
+//! `vouch detect`: synthetic-media scores per file, as text, JSON Lines or
+//! CSV, with timelines.
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
 use vouch::detect::card::Task;
-use vouch::detect::decode::MEDIA_EXTENSIONS;
 use vouch::detect::sample::Sampling;
 use vouch::detect::{self, Detector, Options};
 use vouch::report;
 
-use super::args::{DetectArgs, ModelsCommand};
+use super::args::DetectArgs;
 use super::{Outcome, Printer};
 
 pub fn detect(a: DetectArgs) -> Result<Outcome> {
@@ -42,7 +42,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
 
     let mut printer = Printer::new(a.json);
     let mut files: Vec<PathBuf> = Vec::new();
-    for found in super::all_files(&a.paths, &mut printer) {
+    for found in super::inputs::all_files(&a.paths, &mut printer) {
         if found.named || is_media(&found.path) {
             files.push(found.path);
         } else {
@@ -155,30 +155,5 @@ pub(crate) fn c2pa_declarations(
 }
 
 pub(crate) fn is_media(path: &std::path::Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-pub fn models(command: ModelsCommand) -> Result<Outcome> {
-    match command {
-        ModelsCommand::List { json } => {
-            let dir = detect::models_dir();
-            let mut printer = Printer::new(json);
-            for listing in detect::list_models(&dir)? {
-                match listing {
-                    Ok(m) => printer.record(&m, report::model_list_text, Outcome::Passed),
-                    Err(e) => printer.error(&dir, &e),
-                }
-            }
-            Ok(printer.outcome)
-        }
-        ModelsCommand::Check { card, json } => {
-            let card = detect::card::find(&card, &detect::models_dir())?;
-            let info = detect::infer::check(card)?;
-            let mut printer = Printer::new(json);
-            printer.record(&info, report::model_check_text, Outcome::Passed);
-            Ok(printer.outcome)
-        }
-    }
+    vouch::detect::decode::is_media(path)
 }

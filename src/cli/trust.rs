@@ -6,7 +6,9 @@ use vouch::report;
 use vouch::trust::{self as trust_store, lists};
 
 use super::args::TrustCommand;
-use super::{home, Outcome, Printer};
+use vouch::home;
+
+use super::{Outcome, Printer};
 
 pub fn trust(command: TrustCommand) -> Result<Outcome> {
     let store = home::trust_dir();

@@ -11,8 +11,10 @@ use vouch::provenance::{self, SignOptions, SignOutput};
 use vouch::report;
 use vouch::watch::{Event, SignResult, Staged, Station};
 
+use super::anchor::anchor_batch;
 use super::args::{AnchorBackend, WatchArgs};
-use super::{anchor_batch, identity_dir, one_line, passphrase, Outcome, Printer};
+use super::setup::{identity_dir, passphrase};
+use super::{one_line, Outcome, Printer};
 
 /// The signal that asked the station to stop (0: none yet).
 static STOP: AtomicI32 = AtomicI32::new(0);

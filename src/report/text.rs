@@ -4,12 +4,12 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::FileReport;
 use crate::anchor::ots::{DetachedTimestamp, Timestamp};
 use crate::anchor::stamp::{Anchored, Upgraded};
 use crate::anchor::AnchorState;
 use crate::identity::{CertSummary, IdentitySummary};
 use crate::provenance::{C2paState, Signed};
+use crate::results::FileReport;
 use crate::trust::Anchor;
 
 /// The last path segment of an IPTC/C2PA digital source type URI.

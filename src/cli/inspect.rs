@@ -1,0 +1,76 @@
+//! `vouch inspect`: what a file's manifest store or an `.ots` proof holds.
+
+use std::path::Path;
+
+use anyhow::Result;
+use vouch::anchor;
+use vouch::media;
+use vouch::provenance;
+use vouch::report;
+
+use super::args::InspectArgs;
+use super::setup::verifier;
+use super::{one_line, Outcome, Printer};
+
+pub fn inspect(a: InspectArgs) -> Result<Outcome> {
+    let verifier = verifier(&a.trust, None, a.allow_remote, true, Default::default())?;
+    let mut outcome = Outcome::Passed;
+    // One file's trouble is reported and the others are still inspected.
+    for path in &a.files {
+        let result = if path.extension().is_some_and(|e| e == "ots") {
+            inspect_ots(&a, path)
+        } else {
+            inspect_media(&a, path, verifier.c2pa())
+        };
+        match result {
+            Ok(o) => outcome = outcome.max(o),
+            Err(e) => {
+                Printer::new(a.json).error(path, &one_line(&e));
+                outcome = Outcome::Error;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn inspect_media(a: &InspectArgs, path: &Path, context: &std::sync::Arc<c2pa::Context>) -> Result<Outcome> {
+    let file = media::probe(path)?;
+    let mut printer = Printer::new(a.json);
+    match provenance::inspect::inspect_file(&file, context)? {
+        Some(store) if a.json => printer.line(&serde_json::to_string_pretty(&store)?),
+        Some(store) => printer.line(report::inspect_text(&store, a.tree).trim_end()),
+        None if a.json => printer.line("null"),
+        None => {
+            printer.line(&format!("{}: no Content Credentials", file.path.display()));
+            return Ok(Outcome::CheckFailed);
+        }
+    }
+    Ok(printer.outcome)
+}
+
+fn inspect_ots(a: &InspectArgs, path: &Path) -> Result<Outcome> {
+    let proof = anchor::read_ots(path)?;
+    let cid = <[u8; 32]>::try_from(proof.file_digest.as_slice())
+        .ok()
+        .filter(|_| proof.file_hash_op == anchor::ots::HashOp::Sha256)
+        .map(|digest| anchor::digest::ipfs_cid(&digest));
+    let mut printer = Printer::new(a.json);
+    if a.json {
+        let attestations: Vec<_> = proof
+            .attestations()
+            .into_iter()
+            .map(|(msg, attestation)| serde_json::json!({ "message": hex::encode(msg), "attestation": attestation.to_string() }))
+            .collect();
+        let value = serde_json::json!({
+            "path": path.to_string_lossy(),
+            "file_hash_op": proof.file_hash_op.to_string(),
+            "file_digest": hex::encode(&proof.file_digest),
+            "ipfs_cid": cid,
+            "attestations": attestations,
+        });
+        printer.line(&value.to_string());
+    } else {
+        printer.line(report::ots_text(&proof, cid.as_deref()).trim_end());
+    }
+    Ok(printer.outcome)
+}
