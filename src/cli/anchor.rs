@@ -1,16 +1,17 @@
 //! `vouch anchor`: commit files to a chain in one batch (OpenTimestamps
 //! calendars or an EVM transaction), and `anchor upgrade`.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use vouch::anchor;
+use vouch::anchor::{self, ChainData};
 use vouch::report;
 
 use super::args::{AnchorArgs, AnchorBackend, AnchorCommand, AnchorTargetArgs};
 use super::inputs::all_files;
 use super::setup::bitcoin_headers;
-use super::{Outcome, Printer};
+use super::{one_line, Outcome, Printer};
 
 /// Commits one batch to the chain the flags name; one result per file.
 pub(crate) fn anchor_batch(
@@ -51,25 +52,69 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
         let client = CalendarClient::new(timeout);
         let allowed = stamp::CalendarAllowList::with(&calendar)?;
         let headers = bitcoin_headers(&bitcoin, timeout)?;
-        let mut printer = Printer::new(json);
+        let mut printer = Printer::new(json).summarising(&["complete"], "failed");
         for receipt in &receipts {
             match stamp::upgrade(receipt, &client, &allowed, &headers) {
                 Ok(upgraded) => {
-                    let outcome = if upgraded.complete { Outcome::Passed } else { Outcome::CheckFailed };
+                    let (outcome, word) = if upgraded.complete {
+                        (Outcome::Passed, "complete")
+                    } else {
+                        (Outcome::CheckFailed, "still pending")
+                    };
                     printer.record(&upgraded, report::upgrade_text, outcome);
+                    printer.count(word);
                 }
                 Err(e) => printer.error(receipt, &e),
             }
         }
-        return Ok(printer.outcome);
+        return Ok(printer.finish());
     }
-    let mut printer = Printer::new(a.json);
-    let paths: Vec<PathBuf> = all_files(&a.paths, &mut printer).into_iter().map(|f| f.path).collect();
+    let mut printer = Printer::new(a.json).summarising_also(&["anchored"], &["already anchored"], "failed");
+    let backend = a.to.unwrap_or(AnchorBackend::Ots);
+    let mut paths: Vec<PathBuf> = Vec::new();
+    // Receipts replaced because their file changed, kept as `FILE.ots.1`
+    // once the new receipt is written.
+    let mut replaced: HashMap<PathBuf, Vec<u8>> = HashMap::new();
+    for file in all_files(&a.paths, &mut printer) {
+        let receipt = match backend {
+            AnchorBackend::Evm => anchor::evm::receipt_path(&file.path),
+            AnchorBackend::Ots => anchor::ots_path(&file.path),
+        };
+        if a.force || !receipt.is_file() {
+            paths.push(file.path);
+            continue;
+        }
+        // Read without chain data: only whether the receipt commits to the
+        // file as it is now (the hash, the nonce, the Merkle path).
+        match anchor::verify_receipt(&file.path, &receipt, &ChainData::default()) {
+            Ok(report) if report.state != anchor::AnchorState::Invalid => {
+                let already = anchor::stamp::AlreadyAnchored {
+                    path: file.path,
+                    receipt,
+                    state: report.state,
+                    already_anchored: true,
+                };
+                printer.record(&already, report::already_anchored_text, Outcome::Passed);
+                printer.count("already anchored");
+            }
+            Ok(_) => match std::fs::read(&receipt) {
+                Ok(old) => {
+                    replaced.insert(file.path.clone(), old);
+                    paths.push(file.path);
+                }
+                Err(e) => printer.error(&receipt, &format!("{}: {e}", receipt.display())),
+            },
+            Err(e) => printer.error(&receipt, &e),
+        }
+    }
     printer.say_skips();
     if printer.outcome == Outcome::Error {
         // A batch is one commitment: anchoring part of what was asked for
         // would leave the user guessing which files are covered.
         anyhow::bail!("nothing was anchored");
+    }
+    if paths.is_empty() {
+        return Ok(printer.finish());
     }
     let mut batch = Vec::new();
     for (path, hashed) in paths.iter().zip(anchor::stamp::hash_files(&paths)) {
@@ -81,12 +126,46 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     if printer.outcome == Outcome::Error {
         anyhow::bail!("nothing was anchored");
     }
-    let results = anchor_batch(a.to.unwrap_or(AnchorBackend::Ots), &a.target, &batch, a.force)?;
+    // The receipts of changed files are replaced; their old bytes are kept.
+    let force = a.force || !replaced.is_empty();
+    let results = anchor_batch(backend, &a.target, &batch, force)?;
     for (file, result) in batch.iter().zip(results) {
         match result {
-            Ok(anchored) => printer.record(&anchored, report::anchored_text, Outcome::Passed),
+            Ok(anchored) => {
+                if let Some(old) = replaced.get(&file.path) {
+                    match keep_old_receipt(&anchored.receipt, old) {
+                        Ok(kept) => super::say(&format!(
+                            "{}: its content changed since it was anchored; the earlier receipt is kept as {}",
+                            report::printable(&file.path),
+                            report::printable(&kept)
+                        )),
+                        Err(e) => {
+                            printer.error(&file.path, &one_line(&e));
+                            continue;
+                        }
+                    }
+                }
+                printer.record(&anchored, report::anchored_text, Outcome::Passed);
+                printer.count("anchored");
+            }
             Err(e) => printer.error(&file.path, &e),
         }
     }
-    Ok(printer.outcome)
+    Ok(printer.finish())
+}
+
+/// Writes the receipt a changed file had before as `RECEIPT.1` (or the
+/// next number free), never over an earlier one.
+fn keep_old_receipt(receipt: &Path, old: &[u8]) -> Result<PathBuf> {
+    let mut n = 1;
+    loop {
+        let mut name = receipt.as_os_str().to_owned();
+        name.push(format!(".{n}"));
+        let kept = PathBuf::from(name);
+        match vouch::fsx::write_atomic(&kept, old, Some(0o644), false) {
+            Ok(()) => return Ok(kept),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => anyhow::bail!("{}: the receipt replaced could not be kept: {e}", kept.display()),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use vouch::media;
 use vouch::report;
 use vouch::results::ErrorRecord;
+use vouch::trust::RootFile;
 
 use super::args::{CheckArgs, CheckFormat};
 use super::detect;
@@ -37,9 +38,9 @@ const CHECK_CHUNK: usize = 256;
 pub fn check(a: CheckArgs) -> Result<Outcome> {
     use vouch::check::{self as checks, LoadedPolicy, Resume};
     let policy = a.policy.as_deref().map(LoadedPolicy::load).transpose()?;
-    let mut roots = a.trust.roots.clone();
+    let mut roots: Vec<_> = a.trust.roots.iter().map(|r| RootFile::flag("--trust", r)).collect();
     if let Some(policy) = &policy {
-        roots.extend(policy.rules.trusted_roots.iter().cloned());
+        roots.extend(policy.trusted_roots());
     }
     let public_trust = !a.trust.no_public_trust && policy.as_ref().is_none_or(|p| p.rules.public_trust);
     let min_confirmations =
@@ -172,6 +173,8 @@ impl CheckSink {
                 let file = staged.file().try_clone().with_context(|| path.display().to_string())?;
                 (Box::new(std::io::BufWriter::new(file)), Some(staged))
             }
+            // `--quiet`: nothing on stdout; a report to a file is still written.
+            (None, None) if super::verbosity() == super::Verbosity::Quiet => (Box::new(std::io::sink()), None),
             (None, None) => (Box::new(std::io::stdout().lock()), None),
         };
         let colour = out_is_stdout(resume, staged.is_some())
@@ -270,9 +273,10 @@ impl CheckSink {
 
     fn finish(mut self) -> Result<Outcome> {
         let body = match self.format {
-            CheckFormat::Text => Some(report::tally_text(&self.tally)),
+            // A text report written to a file ends with its summary too.
+            CheckFormat::Text if self.staged.is_some() => Some(report::tally_text(&self.tally)),
             // JSON Lines stay pure; the summary goes to stderr.
-            CheckFormat::Json => Some(report::tally_text(&self.tally)),
+            CheckFormat::Text | CheckFormat::Json => None,
             CheckFormat::Junit => Some(report::junit(&self.rows, &self.tally)),
             CheckFormat::Sarif => Some(report::sarif(&self.rows)),
             CheckFormat::Html => {
@@ -281,11 +285,7 @@ impl CheckSink {
             }
         };
         if let Some(body) = body {
-            match self.format {
-                CheckFormat::Text if self.staged.is_none() => eprintln!("{body}"),
-                CheckFormat::Json => eprintln!("{body}"),
-                _ => self.write_line(body.trim_end())?,
-            }
+            self.write_line(body.trim_end())?;
         }
         match self.out.flush() {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e).context("cannot write the report"),
@@ -295,6 +295,8 @@ impl CheckSink {
         if let Some(staged) = self.staged {
             staged.commit(true).context("cannot write the report")?;
         }
+        // The run's last word, whatever the format and wherever the report went.
+        eprintln!("{}", report::tally_text(&self.tally));
         Ok(self.outcome)
     }
 }

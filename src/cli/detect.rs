@@ -40,12 +40,21 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     let caveat = report::detect_caveat(&model_name, &limits, &detector.band());
     let context = vouch::provenance::context(None, false)?;
 
-    let mut printer = Printer::new(a.json);
+    let mut printer = Printer::new(a.json).summarising_also(
+        &[],
+        &["flagged", "declared synthetic", "inconclusive", "not flagged"],
+        "could not be read",
+    );
     let mut files: Vec<PathBuf> = Vec::new();
     for found in super::inputs::all_files(&a.paths, &mut printer) {
         if found.named || is_media(&found.path) {
             files.push(found.path);
         } else {
+            super::detail(&format!(
+                "skipped {}: {}",
+                report::printable(&found.path),
+                vouch::walk::SkipReason::NotMedia.as_str()
+            ));
             printer.skips.add(vouch::walk::SkipReason::NotMedia);
         }
     }
@@ -80,6 +89,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
             }
         }
         let outcome = if report::is_flagged(&detection) { Outcome::CheckFailed } else { Outcome::Passed };
+        printer.count(summary_word(detection.verdict));
         let render = |d: &detect::Detection| if a.csv { report::detect_csv(d) } else { report::detect_text(d) };
         bar.suspend(|| {
             if let Some(line) = header.take() {
@@ -96,14 +106,25 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
     if !machine && header.is_none() {
         printer.line(&caveat);
     }
-    Ok(printer.outcome)
+    Ok(printer.finish())
+}
+
+/// A detection label as the summary line counts it.
+fn summary_word(verdict: detect::aggregate::Verdict) -> &'static str {
+    use detect::aggregate::Verdict;
+    match verdict {
+        Verdict::DeclaredSynthetic => "declared synthetic",
+        Verdict::Flagged => "flagged",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::NotFlagged => "not flagged",
+    }
 }
 
 /// Says on stderr when the model's reference scores were made with another
 /// ONNX Runtime than this one.
 pub(crate) fn warn_runtime(model: &detect::infer::Model) {
     if let Some(warning) = model.runtime_mismatch() {
-        eprintln!("vouch: warning: {}", report::printable_str(&warning));
+        super::say(&format!("warning: {}", report::printable_str(&warning)));
     }
 }
 

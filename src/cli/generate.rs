@@ -8,16 +8,19 @@ use super::args::{Cli, GenerateCommand};
 use super::Outcome;
 
 pub fn generate(command: GenerateCommand) -> Result<Outcome> {
+    let mut summary = super::Summary::default();
     match command {
         GenerateCommand::Man { out } => {
             use clap::CommandFactory;
             std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
-            write_man_pages(&Cli::command(), &out, "vouch")?;
+            let pages = write_man_pages(&Cli::command(), &out, "vouch")?;
             let path = out.join("vouch-policy.5");
             vouch::fsx::write_atomic(&path, policy_man_page().as_bytes(), Some(0o644), true)
                 .with_context(|| format!("{}", path.display()))?;
+            summary.add("man page(s) written", pages + 1);
         }
     }
+    summary.say();
     Ok(Outcome::Passed)
 }
 
@@ -54,14 +57,15 @@ fn policy_man_page() -> String {
 }
 
 /// One page per command and subcommand (`vouch-sign.1`, `vouch-identity-new.1`…).
-fn write_man_pages(command: &clap::Command, dir: &Path, name: &str) -> Result<()> {
+fn write_man_pages(command: &clap::Command, dir: &Path, name: &str) -> Result<usize> {
     let command = command.clone().name(name.to_string());
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut page)?;
     let path = dir.join(format!("{name}.1"));
     vouch::fsx::write_atomic(&path, &page, Some(0o644), true).with_context(|| format!("{}", path.display()))?;
+    let mut written = 1;
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_man_pages(sub, dir, &format!("{name}-{}", sub.get_name()))?;
+        written += write_man_pages(sub, dir, &format!("{name}-{}", sub.get_name()))?;
     }
-    Ok(())
+    Ok(written)
 }

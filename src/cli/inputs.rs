@@ -27,7 +27,10 @@ pub(crate) fn all_files(paths: &[PathBuf], printer: &mut Printer) -> Vec<vouch::
     for walked in vouch::walk::walk(paths.to_vec()) {
         match walked {
             Ok(vouch::walk::Walked::File(found)) => files.push(found),
-            Ok(vouch::walk::Walked::Skipped { why, .. }) => printer.skips.add(why),
+            Ok(vouch::walk::Walked::Skipped { path, why }) => {
+                super::detail(&format!("skipped {}: {}", vouch::report::printable(&path), why.as_str()));
+                printer.skips.add(why)
+            }
             Err(e) => printer.error(e.path(), &e),
         }
     }

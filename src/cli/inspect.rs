@@ -13,48 +13,51 @@ use super::setup::verifier;
 use super::{one_line, Outcome, Printer};
 
 pub fn inspect(a: InspectArgs) -> Result<Outcome> {
-    let verifier = verifier(&a.trust, None, a.allow_remote, true, Default::default())?;
-    let mut outcome = Outcome::Passed;
+    let roots: Vec<_> = a.trust.iter().map(|r| vouch::trust::RootFile::flag("--trust", r)).collect();
+    let verifier = verifier(&roots, None, a.allow_remote, true, Default::default())?;
+    let mut printer = Printer::new(a.json).summarising(&["inspected"], "could not be read");
     // One file's trouble is reported and the others are still inspected.
     for path in &a.files {
         let result = if path.extension().is_some_and(|e| e == "ots") {
-            inspect_ots(&a, path)
+            inspect_ots(&a, path, &mut printer)
         } else {
-            inspect_media(&a, path, verifier.c2pa())
+            inspect_media(&a, path, verifier.c2pa(), &mut printer)
         };
-        match result {
-            Ok(o) => outcome = outcome.max(o),
-            Err(e) => {
-                Printer::new(a.json).error(path, &one_line(&e));
-                outcome = Outcome::Error;
-            }
+        if let Err(e) = result {
+            printer.error(path, &one_line(&e));
         }
     }
-    Ok(outcome)
+    Ok(printer.finish())
 }
 
-fn inspect_media(a: &InspectArgs, path: &Path, context: &std::sync::Arc<c2pa::Context>) -> Result<Outcome> {
+fn inspect_media(
+    a: &InspectArgs,
+    path: &Path,
+    context: &std::sync::Arc<c2pa::Context>,
+    printer: &mut Printer,
+) -> Result<()> {
     let file = media::probe(path)?;
-    let mut printer = Printer::new(a.json);
     match provenance::inspect::inspect_file(&file, context)? {
         Some(store) if a.json => printer.line(&serde_json::to_string_pretty(&store)?),
         Some(store) => printer.line(report::inspect_text(&store, a.tree).trim_end()),
         None if a.json => printer.line("null"),
         None => {
             printer.line(&format!("{}: no Content Credentials", file.path.display()));
-            return Ok(Outcome::CheckFailed);
+            printer.outcome = printer.outcome.max(Outcome::CheckFailed);
+            printer.count("without Content Credentials");
+            return Ok(());
         }
     }
-    Ok(printer.outcome)
+    printer.count("inspected");
+    Ok(())
 }
 
-fn inspect_ots(a: &InspectArgs, path: &Path) -> Result<Outcome> {
+fn inspect_ots(a: &InspectArgs, path: &Path, printer: &mut Printer) -> Result<()> {
     let proof = anchor::read_ots(path)?;
     let cid = <[u8; 32]>::try_from(proof.file_digest.as_slice())
         .ok()
         .filter(|_| proof.file_hash_op == anchor::ots::HashOp::Sha256)
         .map(|digest| anchor::digest::ipfs_cid(&digest));
-    let mut printer = Printer::new(a.json);
     if a.json {
         let attestations: Vec<_> = proof
             .attestations()
@@ -72,5 +75,6 @@ fn inspect_ots(a: &InspectArgs, path: &Path) -> Result<Outcome> {
     } else {
         printer.line(report::ots_text(&proof, cid.as_deref()).trim_end());
     }
-    Ok(printer.outcome)
+    printer.count("inspected");
+    Ok(())
 }

@@ -14,18 +14,22 @@ pub fn models(command: ModelsCommand) -> Result<Outcome> {
             let mut printer = Printer::new(json);
             for listing in detect::list_models(&dir)? {
                 match listing {
-                    Ok(m) => printer.record(&m, report::model_list_text, Outcome::Passed),
+                    Ok(m) => {
+                        printer.record(&m, report::model_list_text, Outcome::Passed);
+                        printer.count("model(s)");
+                    }
                     Err(e) => printer.error(&dir, &e),
                 }
             }
-            Ok(printer.outcome)
+            Ok(printer.finish())
         }
         ModelsCommand::Check { card, json } => {
             let card = detect::card::find(&card, &detect::models_dir())?;
             let info = detect::infer::check(card)?;
             let mut printer = Printer::new(json);
             printer.record(&info, report::model_check_text, Outcome::Passed);
-            Ok(printer.outcome)
+            printer.count("model checked");
+            Ok(printer.finish())
         }
     }
 }

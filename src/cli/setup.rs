@@ -30,7 +30,7 @@ pub(crate) fn passphrase(arg: &PassphraseArg) -> Result<Option<Passphrase>> {
 /// The verifier of a run: the trust anchors the flags name (and the public
 /// lists unless refused), the c2pa context built on them, and `chain`.
 pub(crate) fn verifier(
-    trust: &[PathBuf],
+    trust: &[trust_store::RootFile],
     identity: Option<PathBuf>,
     allow_remote: bool,
     public_trust: bool,

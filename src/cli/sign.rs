@@ -7,13 +7,14 @@ use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use vouch::identity;
 use vouch::media::MediaFile;
+use vouch::provenance::signed_index::{self, Existing, SignedIndex, Unchanged};
 use vouch::provenance::{self, SignOptions, SignOutput};
 use vouch::report;
 
 use super::args::SignArgs;
 use super::inputs::media_inputs;
 use super::setup::{identity_dir, passphrase};
-use super::{Outcome, Printer};
+use super::{one_line, Outcome, Printer};
 
 pub fn sign(a: SignArgs) -> Result<Outcome> {
     let output = match (a.out_dir, a.in_place) {
@@ -37,15 +38,25 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
         allow_invalid_parent: a.allow_invalid_parent,
     };
 
-    let mut printer = Printer::new(a.json);
+    super::detail(&format!(
+        "signing as {} (identity {})",
+        report::printable_str(&id.summary.signer.subject),
+        report::printable(&id_dir)
+    ));
+    let mut printer = Printer::new(a.json).summarising_also(&["signed"], &["unchanged"], "failed");
     let files = media_inputs(&a.paths, &mut printer);
     printer.say_skips();
     check_output_collisions(&files, &options.output)?;
+    // Into a folder, a re-run signs only what is new or was --force'd.
+    let mut index = match &options.output {
+        SignOutput::Dir(dir) => Some(SignedIndex::open(dir)?),
+        _ => None,
+    };
     let bar = vouch::progress::bar(files.len() as u64, "signing", a.json);
-    let results: Vec<_> = files
+    let results: Vec<Result<Signing>> = files
         .par_iter()
         .map(|file| {
-            let result = provenance::sign_file(file, signer.as_ref(), &context, &options);
+            let result = sign_one(file, index.as_ref(), signer.as_ref(), &context, &options);
             bar.inc(1);
             result
         })
@@ -53,14 +64,66 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     bar.finish_and_clear();
     for (file, result) in files.iter().zip(results) {
         match result {
-            Ok(signed) => {
+            Ok(Signing::Signed { signed, input_sha256, output_sha256 }) => {
+                if let (Some(index), Some(input), Some(output)) = (index.as_mut(), input_sha256, output_sha256) {
+                    index.record(&file.relative, input, output);
+                }
                 announce_declarations(&signed);
-                printer.record(&signed, report::sign_text, Outcome::Passed)
+                printer.record(&signed, report::sign_text, Outcome::Passed);
+                printer.count("signed");
             }
-            Err(e) => printer.error(&file.path, &e),
+            Ok(Signing::Unchanged(unchanged)) => {
+                printer.record(&unchanged, report::unchanged_text, Outcome::Passed);
+                printer.count("unchanged");
+            }
+            Err(e) => printer.error(&file.path, &one_line(&e)),
         }
     }
-    Ok(printer.outcome)
+    if let Some(index) = &index {
+        index.save()?;
+    }
+    Ok(printer.finish())
+}
+
+/// What signing one input came to.
+enum Signing {
+    /// Signed now; into a folder, with the hashes its index records.
+    Signed { signed: provenance::Signed, input_sha256: Option<String>, output_sha256: Option<String> },
+    /// Its signed copy is already there, made from the same bytes.
+    Unchanged(Unchanged),
+}
+
+fn sign_one(
+    file: &MediaFile,
+    index: Option<&SignedIndex>,
+    signer: &dyn c2pa::Signer,
+    context: &std::sync::Arc<c2pa::Context>,
+    options: &SignOptions,
+) -> Result<Signing> {
+    let Some(index) = index else {
+        let signed = provenance::sign_file(file, signer, context, options)?;
+        return Ok(Signing::Signed { signed, input_sha256: None, output_sha256: None });
+    };
+    let dest = provenance::sign::output_path(file, &options.output);
+    if !options.force {
+        match index.existing(&file.path, &file.relative, &dest)? {
+            Existing::Unchanged => {
+                return Ok(Signing::Unchanged(Unchanged { path: file.path.clone(), output: dest, unchanged: true }))
+            }
+            Existing::Stale => anyhow::bail!(
+                "{}: already exists, but {} or the signed copy changed since it was signed (pass --force to re-sign)",
+                dest.display(),
+                file.path.display()
+            ),
+            Existing::None | Existing::Other => {}
+        }
+    }
+    // Taken before signing: if the input changes meanwhile, the next run
+    // sees other bytes and does not call the copy unchanged.
+    let input_sha256 = signed_index::sha256_hex(&file.path)?;
+    let signed = provenance::sign_file(file, signer, context, options)?;
+    let output_sha256 = signed_index::sha256_hex(&signed.output)?;
+    Ok(Signing::Signed { signed, input_sha256: Some(input_sha256), output_sha256: Some(output_sha256) })
 }
 
 /// A signed input whose history declares AI-generated or synthetic content
@@ -73,7 +136,7 @@ fn announce_declarations(signed: &provenance::Signed) {
             let line =
                 format!("{}: declares {words} ({name}) in its history; the declaration is kept", signed.path.display());
             if !said.contains(&line) {
-                eprintln!("vouch: note: {}", report::printable_str(&line));
+                super::say(&format!("note: {}", report::printable_str(&line)));
                 said.push(line);
             }
         }

@@ -8,6 +8,7 @@ use vouch::anchor;
 use vouch::media::{self, MediaFile};
 use vouch::report;
 use vouch::results::FileReport;
+use vouch::trust::RootFile;
 use vouch::verify::VerifyError;
 
 use super::args::VerifyArgs;
@@ -17,8 +18,9 @@ use super::{one_line, Outcome, Printer};
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     let chain = chain_data(&a.chain, a.chain.confirmations)?;
-    let verifier = verifier(&a.trust.roots, a.trust.identity, a.trust.allow_remote, !a.trust.no_public_trust, chain)?;
-    let mut printer = Printer::new(a.json);
+    let roots: Vec<_> = a.trust.roots.iter().map(|r| RootFile::flag("--trust", r)).collect();
+    let verifier = verifier(&roots, a.trust.identity, a.trust.allow_remote, !a.trust.no_public_trust, chain)?;
+    let mut printer = Printer::new(a.json).summarising(&["passed", "failed"], "could not be verified");
     // Media is checked for credentials; any other file (a text, an archive)
     // only when a receipt covers it.
     let mut jobs: Vec<(PathBuf, Option<MediaFile>)> = Vec::new();
@@ -47,6 +49,11 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
             let e = media::InputError::Unsupported(file.path.clone());
             printer.error(&file.path, &e);
         } else {
+            super::detail(&format!(
+                "skipped {}: {}",
+                report::printable(&file.path),
+                vouch::walk::SkipReason::NotMedia.as_str()
+            ));
             printer.skips.add(vouch::walk::SkipReason::NotMedia);
         }
     }
@@ -64,13 +71,15 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     for ((path, _), result) in jobs.iter().zip(results) {
         match result {
             Ok(report) => {
-                let outcome = if report.passes() { Outcome::Passed } else { Outcome::CheckFailed };
+                let (outcome, word) =
+                    if report.passes() { (Outcome::Passed, "passed") } else { (Outcome::CheckFailed, "failed") };
                 printer.record(&report, report::verify_text, outcome);
+                printer.count(word);
             }
             Err(e) => printer.error(path, &one_line(&e.into())),
         }
     }
-    Ok(printer.outcome)
+    Ok(printer.finish())
 }
 
 /// The file a receipt named on the command line covers: `x.jpg` for

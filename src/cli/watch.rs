@@ -83,15 +83,15 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
             format!("anchored to {to:?} {}s after the oldest waiting file was signed", t.as_secs())
         }
     };
-    eprintln!(
-        "vouch: watching {}: {outputs_go}; {}; journal {}",
+    super::say(&format!(
+        "watching {}: {outputs_go}; {}; journal {}",
         report::printable(&watched),
         anchoring.to_lowercase(),
         report::printable(&a.dir.join(vouch::watch::JOURNAL))
-    );
+    ));
     catch_stop_signals();
     station.stop = Some(&STOP);
-    let mut printer = Printer::new(a.json);
+    let mut printer = Printer::new(a.json).summarising(&["signed"], "failed");
 
     let sign = |path: &Path, replace: bool| -> Result<SignResult, String> {
         let mut file = media::probe(path).map_err(|e| e.to_string())?;
@@ -151,15 +151,27 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
     let on_event = |event: Event| match &event {
         // The station's state, for whoever watches it: on stderr.
         Event::AnchoringFailed { .. } | Event::AnchoringResumed | Event::Stopped { .. } => {
-            eprintln!("vouch: {}", report::watch_text(&event));
+            super::say(&report::watch_text(&event));
         }
-        Event::Failed { .. } => printer.record(&event, report::watch_text, Outcome::CheckFailed),
-        _ => printer.record(&event, report::watch_text, Outcome::Passed),
+        Event::Failed { .. } => {
+            printer.record(&event, report::watch_text, Outcome::CheckFailed);
+            printer.count("failed");
+        }
+        _ => {
+            printer.record(&event, report::watch_text, Outcome::Passed);
+            match &event {
+                Event::Signed { .. } => printer.summary.add("signed", 1),
+                Event::Recovered { .. } => printer.summary.add("recovered", 1),
+                Event::Anchored { files, .. } => printer.summary.add("anchored", *files),
+                Event::RecoveredReceipts { files } => printer.summary.add("receipts recovered", *files),
+                _ => {}
+            }
+        }
     };
     let idle = a.idle_exit.map(std::time::Duration::from_secs_f64);
     station.anchoring = backend.is_some();
     station.run(sign, anchor, receipt_of, on_event, idle)?;
-    Ok(printer.outcome)
+    Ok(printer.finish())
 }
 
 /// The receipt beside `file`, if it is one this station could have written

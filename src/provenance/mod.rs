@@ -5,8 +5,10 @@
 //! back into a [`verify::C2paReport`]; [`inspect::inspect_file`] gives the
 //! whole manifest store for a person.
 
+pub mod codes;
 pub mod inspect;
 pub mod sign;
+pub mod signed_index;
 pub mod source_type;
 pub mod verify;
 

@@ -15,8 +15,8 @@ pub use detect::{
 };
 pub use html::check_html;
 pub use text::{
-    anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_list_text, trust_text, upgrade_text,
-    verify_text, watch_text,
+    already_anchored_text, anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_list_text,
+    trust_text, unchanged_text, upgrade_text, verify_text, watch_text,
 };
 
 /// Text for people from a path or string that others chose: control
