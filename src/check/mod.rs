@@ -100,7 +100,11 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
             add(
                 "c2pa",
                 Verdict::Fail,
-                format!("Content Credentials are invalid: {} ({})", codes::sentences(codes), codes.join(", ")),
+                format!(
+                    "Content Credentials are invalid: {} ({})",
+                    codes::sentences_for(codes, &report.path),
+                    codes.join(", ")
+                ),
             );
         }
         (Some(C2paState::Trusted), _) => {}

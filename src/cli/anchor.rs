@@ -2,16 +2,16 @@
 //! calendars or an EVM transaction), and `anchor upgrade`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
-use vouch::anchor::{self, ChainData};
+use vouch::anchor::{self, Standing};
 use vouch::report;
 
 use super::args::{AnchorArgs, AnchorBackend, AnchorCommand, AnchorTargetArgs};
 use super::inputs::all_files;
 use super::setup::bitcoin_headers;
-use super::{one_line, Outcome, Printer};
+use super::{Outcome, Printer};
 
 /// Commits one batch to the chain the flags name; one result per file.
 pub(crate) fn anchor_batch(
@@ -80,30 +80,26 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
             AnchorBackend::Evm => anchor::evm::receipt_path(&file.path),
             AnchorBackend::Ots => anchor::ots_path(&file.path),
         };
-        if a.force || !receipt.is_file() {
+        if a.force {
             paths.push(file.path);
             continue;
         }
-        // Read without chain data: only whether the receipt commits to the
-        // file as it is now (the hash, the nonce, the Merkle path).
-        match anchor::verify_receipt(&file.path, &receipt, &ChainData::default()) {
-            Ok(report) if report.state != anchor::AnchorState::Invalid => {
+        match anchor::standing(&file.path, &receipt) {
+            Ok(Standing::Unanchored) => paths.push(file.path),
+            Ok(Standing::Anchored(found)) => {
                 let already = anchor::stamp::AlreadyAnchored {
                     path: file.path,
                     receipt,
-                    state: report.state,
+                    state: found.state,
                     already_anchored: true,
                 };
                 printer.record(&already, report::already_anchored_text, Outcome::Passed);
                 printer.count("already anchored");
             }
-            Ok(_) => match std::fs::read(&receipt) {
-                Ok(old) => {
-                    replaced.insert(file.path.clone(), old);
-                    paths.push(file.path);
-                }
-                Err(e) => printer.error(&receipt, &format!("{}: {e}", receipt.display())),
-            },
+            Ok(Standing::Changed { old_receipt }) => {
+                replaced.insert(file.path.clone(), old_receipt);
+                paths.push(file.path);
+            }
             Err(e) => printer.error(&receipt, &e),
         }
     }
@@ -133,14 +129,14 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
         match result {
             Ok(anchored) => {
                 if let Some(old) = replaced.get(&file.path) {
-                    match keep_old_receipt(&anchored.receipt, old) {
+                    match anchor::keep_replaced(&anchored.receipt, old) {
                         Ok(kept) => super::say(&format!(
                             "{}: its content changed since it was anchored; the earlier receipt is kept as {}",
                             report::printable(&file.path),
                             report::printable(&kept)
                         )),
                         Err(e) => {
-                            printer.error(&file.path, &one_line(&e));
+                            printer.error(&file.path, &e);
                             continue;
                         }
                     }
@@ -152,20 +148,4 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
         }
     }
     Ok(printer.finish())
-}
-
-/// Writes the receipt a changed file had before as `RECEIPT.1` (or the
-/// next number free), never over an earlier one.
-fn keep_old_receipt(receipt: &Path, old: &[u8]) -> Result<PathBuf> {
-    let mut n = 1;
-    loop {
-        let mut name = receipt.as_os_str().to_owned();
-        name.push(format!(".{n}"));
-        let kept = PathBuf::from(name);
-        match vouch::fsx::write_atomic(&kept, old, Some(0o644), false) {
-            Ok(()) => return Ok(kept),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
-            Err(e) => anyhow::bail!("{}: the receipt replaced could not be kept: {e}", kept.display()),
-        }
-    }
 }

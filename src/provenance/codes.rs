@@ -81,14 +81,26 @@ pub fn plain(code: &str) -> Option<&'static str> {
 /// Every code of a verdict in plain words, `; `-separated, each sentence
 /// once; a code without a sentence is shown as the code.
 pub fn sentences(codes: &[String]) -> String {
-    let mut said: Vec<&str> = Vec::new();
+    let mut said: Vec<String> = Vec::new();
     for code in codes {
-        let words = plain(code).unwrap_or(code);
+        let words = plain(code).unwrap_or(code).to_string();
         if !said.contains(&words) {
             said.push(words);
         }
     }
     said.join("; ")
+}
+
+/// [`sentences`] for the file at `path`: the data a hash binding covers is
+/// named for what the file is (a PDF's data is not image data).
+pub fn sentences_for(codes: &[String], path: &std::path::Path) -> String {
+    let kind = match crate::media::Format::from_path(path).map(|f| f.mime()) {
+        Some(mime) if mime.starts_with("image/") => return sentences(codes),
+        Some(mime) if mime.starts_with("audio/") => "the audio data",
+        Some(mime) if mime.starts_with("video/") => "the video data",
+        _ => "the file's data",
+    };
+    sentences(codes).replace("the image data", kind)
 }
 
 #[cfg(test)]
@@ -103,6 +115,10 @@ mod tests {
             "the image data changed after it was signed; made.up; the signer is not in your trust lists"
         );
         assert_eq!(sentences(&[]), "");
+        let tampered = ["assertion.dataHash.mismatch".to_string()];
+        let pdf = sentences_for(&tampered, std::path::Path::new("report.pdf"));
+        assert_eq!(pdf, "the file's data changed after it was signed");
+        assert_eq!(sentences_for(&tampered, std::path::Path::new("a.JPG")), sentences(&tampered));
     }
 
     #[test]

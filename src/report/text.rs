@@ -65,7 +65,7 @@ fn c2pa_line(report: &FileReport) -> String {
             }
         }
         C2paState::Invalid if c2pa.signer.is_none() => {
-            let _ = write!(line, "  {}", super::printable_str(&codes::sentences(&c2pa.codes)));
+            let _ = write!(line, "  {}", super::printable_str(&codes::sentences_for(&c2pa.codes, &report.path)));
             if let Some(reason) = &c2pa.reason {
                 let _ = write!(line, " ({})", super::printable_str(reason));
             }
@@ -98,11 +98,12 @@ fn c2pa_line(report: &FileReport) -> String {
             let _ = write!(line, "\n         {}", codes::VALID_WORDS);
             if !untrusted_only {
                 let others: Vec<String> = c2pa.codes.iter().filter(|c| *c != codes::UNTRUSTED).cloned().collect();
-                let _ = write!(line, "; {}", super::printable_str(&codes::sentences(&others)));
+                let _ = write!(line, "; {}", super::printable_str(&codes::sentences_for(&others, &report.path)));
             }
         }
         C2paState::Invalid if c2pa.signer.is_some() && !c2pa.codes.is_empty() => {
-            let _ = write!(line, "\n         invalid: {}", super::printable_str(&codes::sentences(&c2pa.codes)));
+            let words = codes::sentences_for(&c2pa.codes, &report.path);
+            let _ = write!(line, "\n         invalid: {}", super::printable_str(&words));
         }
         _ => {}
     }
