@@ -287,3 +287,35 @@ fn a_bad_root_path_is_blamed_on_the_setting_that_named_it() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), "vouch: error: --trust: roots/y.pem: not found");
 }
+
+#[test]
+fn a_capture_station_ends_with_its_summary_too() {
+    let world = World::with_identity();
+    let inbox = world.path("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(fixture("photo.jpg"), inbox.join("photo.jpg")).unwrap();
+    let out = world
+        .vouch()
+        .arg("watch")
+        .arg(&inbox)
+        .arg("-o")
+        .arg(world.path("signed"))
+        .args(["--settle", "0", "--poll", "0.05", "--idle-exit", "0.5", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "--quiet: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "1 signed\n");
+    assert!(world.path("signed/photo.jpg").is_file());
+}
+
+#[test]
+fn verbose_says_whom_a_verifying_run_trusts() {
+    let world = World::with_identity();
+    let signed = world.signed("photo.jpg");
+    let out = world.vouch().args(["verify", "-v"]).arg(&signed).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("trusting 1 local anchor(s) (") && stderr.contains("Test Reporter Root CA"), "{stderr}");
+    let quiet = world.vouch().arg("verify").arg(&signed).output().unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("trusting"));
+}

@@ -41,6 +41,12 @@ pub(crate) fn verifier(
     let anchors = trust_store::gather(trust, &home::trust_dir(), Some(&id_dir), lists.as_deref())?;
     let c2pa = provenance::context(anchors.c2pa_settings(), allow_remote)
         .context("cannot configure c2pa with these trust anchors")?;
+    super::detail(&format!(
+        "trusting {} local anchor(s) ({}) and {} public list(s)",
+        anchors.anchors.len(),
+        anchors.anchors.iter().map(|a| vouch::report::printable_str(&a.cert.subject)).collect::<Vec<_>>().join("; "),
+        anchors.public.len()
+    ));
     Ok(Verifier::new(c2pa, anchors, chain))
 }
 
