@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use anyhow::{Context as _, Result};
-use vouch::anchor::{self, AnchorState, ChainData};
+use vouch::anchor;
 use vouch::media;
 use vouch::provenance::{self, SignOptions, SignOutput};
 use vouch::report;
@@ -189,13 +189,8 @@ fn adoptable_receipt(
         AnchorBackend::Evm => anchor::evm::receipt_path(file),
         AnchorBackend::Ots => anchor::ots_path(file),
     };
-    if !receipt.is_file() {
-        return None;
-    }
-    let report = anchor::verify_receipt(file, &receipt, &ChainData::default()).ok()?;
-    if report.state == AnchorState::Invalid {
-        return None;
-    }
+    // The rule `anchor` re-runs use: the receipt commits to the file as it is now.
+    let Ok(anchor::Standing::Anchored(_)) = anchor::standing(file, &receipt) else { return None };
     let ours = match backend? {
         AnchorBackend::Evm => {
             let parsed = anchor::evm::read_receipt(&receipt).ok()?;
