@@ -347,3 +347,29 @@ mod tests {
         assert!(json.get("beyond_checkpoints").is_none() && json.get("invalid_attestations").is_none(), "{json}");
     }
 }
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_receipt_is_kept_under_the_next_free_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let receipt = dir.path().join("photo.jpg.ots");
+        std::fs::write(dir.path().join("photo.jpg.ots.1"), "first").unwrap();
+        let kept = keep_replaced(&receipt, b"second").unwrap();
+        assert_eq!(kept, dir.path().join("photo.jpg.ots.2"));
+        assert_eq!(std::fs::read(&kept).unwrap(), b"second");
+        assert_eq!(std::fs::read(dir.path().join("photo.jpg.ots.1")).unwrap(), b"first", "never written over");
+    }
+
+    #[test]
+    fn a_file_without_a_receipt_is_unanchored_and_a_garbled_receipt_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notes.txt");
+        std::fs::write(&file, "notes").unwrap();
+        assert!(matches!(standing(&file, &ots_path(&file)).unwrap(), Standing::Unanchored));
+        std::fs::write(ots_path(&file), "not a proof").unwrap();
+        assert!(standing(&file, &ots_path(&file)).is_err(), "not vouch's to replace unasked");
+    }
+}

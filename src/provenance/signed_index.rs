@@ -109,3 +109,43 @@ pub fn sha256_hex(path: &Path) -> Result<String, ProvenanceError> {
         .map(hex::encode)
         .map_err(|source| ProvenanceError::Io { path: path.to_path_buf(), source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copy_is_unchanged_only_while_input_and_copy_are_the_bytes_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let (input, out) = (dir.path().join("photo.jpg"), dir.path().join("out"));
+        std::fs::create_dir_all(&out).unwrap();
+        let copy = out.join("photo.jpg");
+        std::fs::write(&input, "original").unwrap();
+        let relative = Path::new("photo.jpg");
+
+        let mut index = SignedIndex::open(&out).unwrap();
+        assert_eq!(index.existing(&input, relative, &copy).unwrap(), Existing::None);
+        std::fs::write(&copy, "signed copy").unwrap();
+        assert_eq!(index.existing(&input, relative, &copy).unwrap(), Existing::Other, "not recorded");
+        index.record(relative, sha256_hex(&input).unwrap(), sha256_hex(&copy).unwrap());
+        index.save().unwrap();
+
+        let index = SignedIndex::open(&out).unwrap();
+        assert_eq!(index.existing(&input, relative, &copy).unwrap(), Existing::Unchanged);
+        std::fs::write(&input, "edited").unwrap();
+        assert_eq!(index.existing(&input, relative, &copy).unwrap(), Existing::Stale);
+        std::fs::write(&input, "original").unwrap();
+        std::fs::write(&copy, "tampered copy").unwrap();
+        assert_eq!(index.existing(&input, relative, &copy).unwrap(), Existing::Stale);
+    }
+
+    #[test]
+    fn an_index_that_cannot_be_parsed_vouches_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(INDEX_FILE), "{ torn").unwrap();
+        std::fs::write(dir.path().join("a.jpg"), "x").unwrap();
+        let index = SignedIndex::open(dir.path()).unwrap();
+        let copy = dir.path().join("a.jpg");
+        assert_eq!(index.existing(&copy, Path::new("a.jpg"), &copy).unwrap(), Existing::Other);
+    }
+}
