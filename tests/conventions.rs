@@ -286,6 +286,14 @@ fn a_bad_root_path_is_blamed_on_the_setting_that_named_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), "vouch: error: --trust: roots/y.pem: not found");
+    for (args, said) in [
+        (["check", "--policy", "gone.toml"], "vouch: error: --policy: gone.toml: not found"),
+        (["verify", "--headers", "gone.txt"], "vouch: error: --headers: gone.txt: not found"),
+    ] {
+        let out = world.vouch().current_dir(world.dir.path()).args(args).arg(&signed).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), said);
+    }
 }
 
 #[test]

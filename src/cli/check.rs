@@ -37,7 +37,16 @@ const CHECK_CHUNK: usize = 256;
 
 pub fn check(a: CheckArgs) -> Result<Outcome> {
     use vouch::check::{self as checks, LoadedPolicy, Resume};
-    let policy = a.policy.as_deref().map(LoadedPolicy::load).transpose()?;
+    let policy = a
+        .policy
+        .as_deref()
+        .map(|path| {
+            LoadedPolicy::load(path).map_err(|e| match e {
+                vouch::check::CheckError::Io { path, source } => super::setup::not_found_as("--policy", &path, source),
+                e => e.into(),
+            })
+        })
+        .transpose()?;
     let mut roots: Vec<_> = a.trust.roots.iter().map(|r| RootFile::flag("--trust", r)).collect();
     if let Some(policy) = &policy {
         roots.extend(policy.trusted_roots());

@@ -50,6 +50,14 @@ pub(crate) fn verifier(
     Ok(Verifier::new(c2pa, anchors, chain))
 }
 
+/// A file a setting names that cannot be read, said as that setting:
+/// `--policy: newsroom.toml: not found`.
+pub(crate) fn not_found_as(setting: &str, path: &std::path::Path, source: std::io::Error) -> anyhow::Error {
+    let reason =
+        if source.kind() == std::io::ErrorKind::NotFound { "not found".to_string() } else { source.to_string() };
+    anyhow::anyhow!("{setting}: {}: {reason}", path.display())
+}
+
 /// The Bitcoin headers the flags name: a file and any number of sources.
 pub(crate) fn bitcoin_headers(
     a: &BitcoinArgs,
@@ -59,7 +67,10 @@ pub(crate) fn bitcoin_headers(
     let mut headers = BitcoinHeaders::default();
     headers.set_network(a.bitcoin_network);
     if let Some(path) = &a.headers {
-        headers.load_file(path)?;
+        headers.load_file(path).map_err(|e| match e {
+            anchor::AnchorError::Io { path, source } => not_found_as("--headers", &path, source),
+            e => e.into(),
+        })?;
     }
     for url in &a.bitcoin_rpc {
         headers.add_source(HeaderSource::bitcoin_rpc(url, timeout));
