@@ -1,7 +1,7 @@
 //! vouch: media provenance and deepfake detection.
 //!
 //! Each module is one capability with one entry point and its own error type.
-//! Capabilities never print: they return plain data (`report::FileReport` and
+//! Capabilities never print: they return plain data (`results::FileReport` and
 //! its parts), and `report` renders that data for people or machines.
 
 pub mod anchor;
@@ -15,7 +15,9 @@ pub mod progress;
 pub mod provenance;
 pub mod redact;
 pub mod report;
+pub mod results;
 pub mod trust;
+pub mod verify;
 pub mod walk;
 pub mod watch;
 

@@ -11,6 +11,7 @@ use cli::args::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cli::set_verbosity(cli.quiet, cli.verbose);
     let result = match cli.command {
         Command::Identity(command) => cli::identity(command),
         Command::Sign(args) => cli::sign(args),

@@ -22,6 +22,42 @@ pub enum TrustError {
     Ambiguous(String),
     #[error("{}: refused as a trust list (the list in use is kept): {reason}", path.display())]
     BadList { path: PathBuf, reason: String },
+    /// A root file named by a setting that cannot be used: the error names
+    /// the setting and the path as written there.
+    #[error("{setting}: {}: {reason}", written.display())]
+    Setting { setting: String, written: PathBuf, reason: String },
+}
+
+/// A root certificate file and the setting that named it (`--trust`,
+/// `trusted_roots in newsroom.toml`), so that an error says where to fix it.
+#[derive(Debug, Clone)]
+pub struct RootFile {
+    /// Where the file is looked for.
+    pub path: PathBuf,
+    /// The path as the setting wrote it.
+    pub written: PathBuf,
+    pub setting: String,
+}
+
+impl RootFile {
+    /// A root named on the command line by `flag`.
+    pub fn flag(flag: &str, path: &Path) -> Self {
+        Self { path: path.to_path_buf(), written: path.to_path_buf(), setting: flag.to_string() }
+    }
+
+    /// The error `err` about this file, said as the setting that named it.
+    fn blame(&self, err: TrustError) -> TrustError {
+        let reason = match &err {
+            TrustError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => "not found".to_string(),
+            TrustError::Io { source, .. } => source.to_string(),
+            other => {
+                let text = other.to_string();
+                let prefix = format!("{}: ", self.path.display());
+                text.strip_prefix(&prefix).map(str::to_string).unwrap_or(text)
+            }
+        };
+        TrustError::Setting { setting: self.setting.clone(), written: self.written.clone(), reason }
+    }
 }
 
 type Result<T, E = TrustError> = std::result::Result<T, E>;
@@ -349,7 +385,7 @@ fn key_ids_agree(
 /// trust store, the root of the identity in `identity_dir` if present, and
 /// the public lists from `public_lists` (their folder) unless `None`.
 pub fn gather(
-    extra: &[PathBuf],
+    extra: &[RootFile],
     store: &Path,
     identity_dir: Option<&Path>,
     public_lists: Option<&Path>,
@@ -358,8 +394,8 @@ pub fn gather(
     if let Some(dir) = public_lists {
         anchors.public = lists::load_all(dir)?;
     }
-    for path in extra {
-        anchors.add_file(path)?;
+    for root in extra {
+        anchors.add_file(&root.path).map_err(|e| root.blame(e))?;
     }
     for path in stored_files(store)? {
         anchors.add_file(&path)?;

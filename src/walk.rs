@@ -78,10 +78,15 @@ pub const OWN_OUTPUTS: &[&str] = &[".ots", ".anchor.json", ".c2pa"];
 /// the watch journal).
 pub const OWN_STATE_PREFIX: &str = ".vouch-";
 
-/// Whether a file is vouch's own: a receipt, a sidecar, state or a temp file.
+/// Whether a file is vouch's own: a receipt, a sidecar, state or a temp
+/// file, or an earlier receipt kept when the content changed (`x.jpg.ots.1`).
 pub fn is_own_file(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    name.starts_with(OWN_STATE_PREFIX) || OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix))
+    let kept = name
+        .rsplit_once('.')
+        .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .is_some_and(|(receipt, _)| receipt.ends_with(".ots") || receipt.ends_with(".anchor.json"));
+    kept || name.starts_with(OWN_STATE_PREFIX) || OWN_OUTPUTS.iter().any(|suffix| name.ends_with(suffix))
 }
 
 /// Walks `paths` as the module documentation says, lazily, in a stable
@@ -225,6 +230,7 @@ mod tests {
         fs::write(root.join(".hidden.jpg"), "x").unwrap();
         fs::write(root.join(".cache/x.jpg"), "x").unwrap();
         fs::write(root.join("good.jpg.ots"), "x").unwrap();
+        fs::write(root.join("good.jpg.ots.1"), "x").unwrap();
         fs::write(root.join(".vouch-abc.part"), "x").unwrap();
         std::os::unix::fs::symlink(root.join("good.jpg"), root.join("link.jpg")).unwrap();
         std::os::unix::fs::symlink(root.join("gone.jpg"), root.join("dangling.jpg")).unwrap();

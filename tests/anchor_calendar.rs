@@ -130,29 +130,57 @@ fn unreachable_calendars_fail_cleanly_and_write_nothing() {
 }
 
 #[test]
-fn existing_receipts_are_kept_unless_forced() {
+fn re_anchoring_a_folder_anchors_only_new_and_changed_files() {
     let Some(python) = python() else { return };
     let world = World::new();
-    let file = world.fixture("photo.jpg");
+    let desk = world.path("desk");
+    std::fs::create_dir_all(&desk).unwrap();
+    std::fs::copy(fixture("photo.jpg"), desk.join("photo.jpg")).unwrap();
+    std::fs::write(desk.join("notes.txt"), "first draft").unwrap();
     let calendar = Calendar::start(&python);
     let anchor = |force: bool| {
         let mut cmd = world.vouch();
-        cmd.arg("anchor").arg(&file).args(["--to", "ots", "--calendar", &calendar.url]);
+        cmd.arg("anchor").arg(&desk).args(["--to", "ots", "--calendar", &calendar.url]);
         if force {
             cmd.arg("--force");
         }
         cmd.output().unwrap()
     };
+    let summary = |out: &std::process::Output| {
+        String::from_utf8_lossy(&out.stderr).trim_end().lines().last().unwrap_or_default().to_string()
+    };
     assert_eq!(anchor(false).status.code(), Some(0));
-    let receipt = world.path("photo.jpg.ots");
-    let first = sha256(&receipt);
+    let (photo_receipt, notes_receipt) = (desk.join("photo.jpg.ots"), desk.join("notes.txt.ots"));
+    let (photo_first, notes_first) = (sha256(&photo_receipt), std::fs::read(&notes_receipt).unwrap());
+    assert_eq!(calendar.posts(), 1);
+
+    // Nothing new: nothing is submitted, every receipt is kept.
     let again = anchor(false);
-    assert_eq!(again.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&again.stderr).contains("a receipt already exists"));
-    assert_eq!(sha256(&receipt), first);
-    assert_eq!(calendar.posts(), 1, "nothing was submitted for the refused batch");
-    assert_eq!(anchor(true).status.code(), Some(0));
-    assert_ne!(sha256(&receipt), first);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(summary(&again), "0 anchored, 2 already anchored");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
+    assert_eq!(sha256(&photo_receipt), photo_first);
+    assert_eq!(calendar.posts(), 1, "nothing was submitted");
+
+    // One file changes and one is added: one batch for the two.
+    std::fs::write(desk.join("notes.txt"), "second draft").unwrap();
+    std::fs::write(desk.join("new.txt"), "a new file").unwrap();
+    let changed = anchor(false);
+    assert_eq!(changed.status.code(), Some(0), "{}", String::from_utf8_lossy(&changed.stderr));
+    assert_eq!(summary(&changed), "2 anchored, 1 already anchored");
+    assert_eq!(calendar.posts(), 2, "one batch for the new and the changed file");
+    assert_eq!(std::fs::read(desk.join("notes.txt.ots.1")).unwrap(), notes_first, "the old receipt is kept");
+    assert!(String::from_utf8_lossy(&changed.stderr).contains("the earlier receipt is kept as"));
+    world.vouch().arg("verify").arg(desk.join("notes.txt")).assert().code(1); // pending, and now for the new content
+    let verified = world.vouch().args(["verify", "--json"]).arg(desk.join("notes.txt")).output().unwrap();
+    assert_eq!(json_lines(&verified.stdout)[0]["anchors"][0]["state"], "pending");
+    assert_eq!(sha256(&photo_receipt), photo_first);
+
+    // --force anchors everything again.
+    let forced = anchor(true);
+    assert_eq!(forced.status.code(), Some(0));
+    assert_eq!(summary(&forced), "3 anchored");
+    assert_ne!(sha256(&photo_receipt), photo_first);
 }
 
 /// Anchors `name` with the calendars given (all must accept) and returns the file and its proof.

@@ -98,7 +98,7 @@ fn show_describes_the_identity_without_secrets() {
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(shown["signer"]["common_name"], "Test Reporter");
     assert_eq!(shown["root"]["common_name"], "Test Reporter Root CA");
-    assert_eq!(shown["alg"], "ed25519");
+    assert_eq!(shown["alg"], "Ed25519", "spelled as verify and inspect spell it");
     assert_eq!(shown["key_encrypted"], false);
     assert_eq!(shown["signer"]["sha256"].as_str().unwrap().len(), 64);
     let text = String::from_utf8_lossy(&output.stdout);

@@ -129,5 +129,5 @@ fn temp_files_left_by_a_killed_run_are_cleaned_up_by_the_next() {
     std::fs::write(&stale, vec![0u8; 4096]).unwrap();
     world.vouch().arg("sign").arg(fixture("photo.jpg")).arg("-o").arg(&out).assert().success();
     assert!(!stale.exists(), "a dead run's temp file is removed");
-    assert_eq!(listing(&out), ["photo.jpg"]);
+    assert_eq!(listing(&out), [".vouch-signed.json", "photo.jpg"], "the copy and the index of what was signed");
 }

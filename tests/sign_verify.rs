@@ -303,26 +303,68 @@ fn existing_outputs_are_kept_unless_forced() {
     let world = World::with_identity();
     let signed = world.signed("photo.jpg");
     let first = sha256(&signed);
-    world
-        .vouch()
-        .arg("sign")
-        .arg(fixture("photo.jpg"))
-        .arg("-o")
-        .arg(world.path("signed"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("already exists (pass --force to overwrite)"));
-    assert_eq!(sha256(&signed), first);
-    world
-        .vouch()
-        .arg("sign")
-        .arg(fixture("photo.jpg"))
-        .arg("-o")
-        .arg(world.path("signed"))
-        .arg("--force")
-        .assert()
-        .success();
+    let sign = |name: &str, force: bool| {
+        let mut cmd = world.vouch();
+        cmd.arg("sign").arg(fixture(name)).arg("-o").arg(world.path("signed"));
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    // A signed copy someone changed is not vouch's to replace.
+    std::fs::write(&signed, b"edited by hand").unwrap();
+    let out = sign("photo.jpg", false);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("or the signed copy changed since it was signed (pass --force to re-sign)"), "{stderr}");
+    assert_eq!(std::fs::read(&signed).unwrap(), b"edited by hand");
+    // Nor is a file vouch did not write.
+    std::fs::write(world.path("signed/image.png"), b"someone else's").unwrap();
+    let out = sign("image.png", false);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists (pass --force to overwrite)"));
+    assert_eq!(std::fs::read(world.path("signed/image.png")).unwrap(), b"someone else's");
+
+    assert_eq!(sign("photo.jpg", true).status.code(), Some(0));
     assert_ne!(sha256(&signed), first, "--force should have re-signed");
+    world.vouch().arg("verify").arg(&signed).assert().success();
+}
+
+#[test]
+fn re_signing_a_folder_signs_only_what_is_new() {
+    let world = World::with_identity();
+    let desk = world.path("desk");
+    std::fs::create_dir_all(&desk).unwrap();
+    for name in ["photo.jpg", "image.png"] {
+        std::fs::copy(fixture(name), desk.join(name)).unwrap();
+    }
+    let out_dir = world.path("out");
+    let sign =
+        |extra: &[&str]| world.vouch().arg("sign").arg(&desk).arg("-o").arg(&out_dir).args(extra).output().unwrap();
+    let first = sign(&[]);
+    assert_eq!(first.status.code(), Some(0));
+    let before = sha256(&out_dir.join("photo.jpg"));
+
+    // A new file lands; the run signs it and leaves the others alone.
+    std::fs::copy(fixture("image.webp"), desk.join("image.webp")).unwrap();
+    let again = sign(&["--json"]);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let records = json_lines(&again.stdout);
+    let unchanged: Vec<&str> =
+        records.iter().filter(|r| r["unchanged"] == true).map(|r| r["path"].as_str().unwrap()).collect();
+    let signed: Vec<&str> =
+        records.iter().filter(|r| r["action"].is_string()).map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(unchanged.len(), 2, "{records:?}");
+    assert_eq!(signed, [desk.join("image.webp").display().to_string()]);
+    assert_eq!(String::from_utf8_lossy(&again.stderr).trim_end().lines().last(), Some("1 signed, 2 unchanged"));
+    assert_eq!(sha256(&out_dir.join("photo.jpg")), before, "an unchanged copy is not rewritten");
+    world.vouch().arg("verify").arg(&out_dir).assert().success();
+
+    // --force signs everything again.
+    let forced = sign(&["--force"]);
+    assert_eq!(forced.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&forced.stderr).trim_end().lines().last(), Some("3 signed"));
+    assert_ne!(sha256(&out_dir.join("photo.jpg")), before);
 }
 
 #[test]

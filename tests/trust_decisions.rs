@@ -81,5 +81,5 @@ fn a_self_signed_signer_is_never_trusted_even_when_listed_as_an_anchor() {
         .arg(&policy)
         .assert()
         .code(1)
-        .stdout(predicates::str::contains("does not chain to a trusted root"));
+        .stdout(predicates::str::contains("valid — signer not in your trust lists (the policy requires trusted)"));
 }

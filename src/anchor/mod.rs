@@ -114,6 +114,51 @@ pub fn receipts_beside(file: &Path) -> Vec<PathBuf> {
     [ots_path(file), evm::receipt_path(file)].into_iter().filter(|p| p.is_file()).collect()
 }
 
+/// Where a file stands before a re-run of `anchor`, judged by its receipt.
+#[derive(Debug)]
+pub enum Standing {
+    /// No receipt yet: anchor it.
+    Unanchored,
+    /// Its receipt commits to the file as it is now (hash, nonce, Merkle
+    /// path): leave it out. The state is as far as can be told without
+    /// chain data.
+    Anchored(AnchorReport),
+    /// Its receipt is for other content: anchor it again, and keep these
+    /// bytes of the old receipt beside the new one ([`keep_replaced`]).
+    Changed { old_receipt: Vec<u8> },
+}
+
+/// Where `file` stands, by its receipt at `receipt`. A receipt that cannot
+/// be read or parsed is an error: it is not vouch's to replace unasked.
+pub fn standing(file: &Path, receipt: &Path) -> Result<Standing, AnchorError> {
+    if !receipt.is_file() {
+        return Ok(Standing::Unanchored);
+    }
+    let report = verify_receipt(file, receipt, &ChainData::default())?;
+    if report.state != AnchorState::Invalid {
+        return Ok(Standing::Anchored(report));
+    }
+    let old_receipt =
+        std::fs::read(receipt).map_err(|source| AnchorError::Io { path: receipt.to_path_buf(), source })?;
+    Ok(Standing::Changed { old_receipt })
+}
+
+/// Writes the receipt a changed file had before as `RECEIPT.1` (or the
+/// next number free, never over an earlier one), atomically.
+pub fn keep_replaced(receipt: &Path, old_receipt: &[u8]) -> Result<PathBuf, AnchorError> {
+    for n in 1.. {
+        let mut name = receipt.as_os_str().to_owned();
+        name.push(format!(".{n}"));
+        let kept = PathBuf::from(name);
+        match crate::fsx::write_atomic(&kept, old_receipt, Some(0o644), false) {
+            Ok(()) => return Ok(kept),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(source) => return Err(AnchorError::Io { path: kept, source }),
+        }
+    }
+    unreachable!("a free receipt name below u32::MAX")
+}
+
 /// The largest proof vouch reads; real ones are a few kilobytes.
 const MAX_PROOF_BYTES: u64 = 1 << 20;
 
@@ -300,5 +345,31 @@ mod tests {
         assert!(report.reason.unwrap().contains("beyond the checkpoints vouch ships (height 953567)"));
         let json = serde_json::to_value(summary(vec![confirmed(7, false)])).unwrap();
         assert!(json.get("beyond_checkpoints").is_none() && json.get("invalid_attestations").is_none(), "{json}");
+    }
+}
+
+#[cfg(test)]
+mod standing_tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_receipt_is_kept_under_the_next_free_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let receipt = dir.path().join("photo.jpg.ots");
+        std::fs::write(dir.path().join("photo.jpg.ots.1"), "first").unwrap();
+        let kept = keep_replaced(&receipt, b"second").unwrap();
+        assert_eq!(kept, dir.path().join("photo.jpg.ots.2"));
+        assert_eq!(std::fs::read(&kept).unwrap(), b"second");
+        assert_eq!(std::fs::read(dir.path().join("photo.jpg.ots.1")).unwrap(), b"first", "never written over");
+    }
+
+    #[test]
+    fn a_file_without_a_receipt_is_unanchored_and_a_garbled_receipt_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("notes.txt");
+        std::fs::write(&file, "notes").unwrap();
+        assert!(matches!(standing(&file, &ots_path(&file)).unwrap(), Standing::Unanchored));
+        std::fs::write(ots_path(&file), "not a proof").unwrap();
+        assert!(standing(&file, &ots_path(&file)).is_err(), "not vouch's to replace unasked");
     }
 }

@@ -102,6 +102,19 @@ pub struct BatchFile {
     pub nonce: [u8; 16],
 }
 
+/// A file left out of a batch: its receipt already commits to the file as
+/// it is now (`state` as far as it can be told without chain data).
+#[derive(Debug, Clone, Serialize)]
+pub struct AlreadyAnchored {
+    pub path: PathBuf,
+    pub receipt: PathBuf,
+    /// As far as it can be told without chain data: `pending` or
+    /// `confirmed` for OpenTimestamps, `unverifiable` for EVM receipts.
+    pub state: super::AnchorState,
+    /// Always `true`: tells this record from an `anchored` one.
+    pub already_anchored: bool,
+}
+
 /// What anchoring did for one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Anchored {

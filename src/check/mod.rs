@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::anchor::AnchorState;
 use crate::detect::Detection;
-use crate::provenance::{C2paReport, C2paState, DeclaredSource};
-use crate::report::FileReport;
+use crate::provenance::{codes, C2paReport, C2paState, DeclaredSource};
+use crate::results::FileReport;
 pub use policy::{AnchorRequirement, C2paRequirement, LoadedPolicy, Policy};
 
 #[derive(Debug, thiserror::Error)]
@@ -96,17 +96,23 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
     // Credentials.
     match (state, rules.require_c2pa) {
         (Some(C2paState::Invalid), _) => {
-            let codes = c2pa.map(|c| c.codes.join(", ")).unwrap_or_default();
-            add("c2pa", Verdict::Fail, format!("Content Credentials are invalid ({codes})"));
+            let codes = c2pa.map(|c| c.codes.as_slice()).unwrap_or_default();
+            add(
+                "c2pa",
+                Verdict::Fail,
+                format!(
+                    "Content Credentials are invalid: {} ({})",
+                    codes::sentences_for(codes, &report.path),
+                    codes.join(", ")
+                ),
+            );
         }
         (Some(C2paState::Trusted), _) => {}
         (Some(C2paState::Valid), C2paRequirement::Trusted) => {
-            add("c2pa", Verdict::Fail, "signed, but the signer does not chain to a trusted root".into())
+            add("c2pa", Verdict::Fail, format!("{} (the policy requires trusted)", codes::VALID_WORDS))
         }
         (Some(C2paState::Valid), _) if policy.is_some() => {}
-        (Some(C2paState::Valid), _) => {
-            add("c2pa", Verdict::Warn, "signed, but the signer does not chain to a trusted root".into())
-        }
+        (Some(C2paState::Valid), _) => add("c2pa", Verdict::Warn, codes::VALID_WORDS.into()),
         (Some(C2paState::Absent) | None, C2paRequirement::None) => {
             if policy.is_none() && !report.anchors.iter().any(|a| a.state == AnchorState::Confirmed) {
                 add("c2pa", Verdict::Warn, "no Content Credentials".into());
@@ -125,7 +131,11 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
     // A sidecar beside an embedded manifest that does not hold: the embedded
     // verdict stands, but the disagreement is worth a look.
     if let Some(beside) = c2pa.and_then(|c| c.sidecar_manifest.as_deref()).filter(|s| !s.state.passes()) {
-        let codes = if beside.codes.is_empty() { beside.state.as_str().to_string() } else { beside.codes.join(", ") };
+        let codes = if beside.codes.is_empty() {
+            beside.state.as_str().to_string()
+        } else {
+            format!("{}: {}", codes::sentences(&beside.codes), beside.codes.join(", "))
+        };
         add(
             "c2pa",
             Verdict::Warn,
@@ -162,7 +172,8 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
                 "ingredient",
                 verdict,
                 format!(
-                    "its history holds {title}, whose credentials were invalid when it was used ({})",
+                    "its history holds {title}, whose credentials were invalid when it was used: {} ({})",
+                    codes::sentences(&ingredient.codes),
                     ingredient.codes.join(", ")
                 ),
             );

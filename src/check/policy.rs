@@ -110,6 +110,22 @@ pub struct LoadedPolicy {
 }
 
 impl LoadedPolicy {
+    /// The policy's `trusted_roots`, each with the setting that named it
+    /// (`trusted_roots in newsroom.toml`) and the path as written there.
+    pub fn trusted_roots(&self) -> Vec<crate::trust::RootFile> {
+        let dir = self.source.parent().unwrap_or(Path::new("."));
+        let setting = format!("trusted_roots in {}", self.source.display());
+        self.rules
+            .trusted_roots
+            .iter()
+            .map(|path| crate::trust::RootFile {
+                path: path.clone(),
+                written: path.strip_prefix(dir).unwrap_or(path).to_path_buf(),
+                setting: setting.clone(),
+            })
+            .collect()
+    }
+
     pub fn load(path: &Path) -> Result<Self, CheckError> {
         let text = std::fs::read_to_string(path).map_err(|source| CheckError::Io { path: path.into(), source })?;
         Self::parse(&text, path)

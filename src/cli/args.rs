@@ -7,6 +7,9 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 /// Media provenance and deepfake detection: sign media with Content
 /// Credentials (C2PA), verify who signed it and whether a byte changed.
 ///
+/// Every command ends with one summary line on stderr (`3 signed, 1
+/// unchanged, 1 failed`), also when its report goes to a file.
+///
 /// Exit codes: 0 every input passed; 1 at least one input failed a check
 /// (invalid, tampered, no credentials; for `detect`, judged synthetic); 2
 /// usage or I/O error.
@@ -15,6 +18,14 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print nothing but errors and the summary line (on stderr); reports
+    /// and files named by -o/--out or --resume are still written.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr: each file passed over and why, and the settings
+    /// the run uses (identity, trust anchors).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,7 +364,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Check only shard I of N (0-based), chosen by a hash of each path: N
     /// machines with I = 0..N-1 cover every file exactly once.

@@ -1,16 +1,16 @@
-//! `vouch detect` and `vouch models`.
+//! `vouch detect`: synthetic-media scores per file, as text, JSON Lines or
+//! CSV, with timelines.
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
 use vouch::detect::card::Task;
-use vouch::detect::decode::MEDIA_EXTENSIONS;
 use vouch::detect::sample::Sampling;
 use vouch::detect::{self, Detector, Options};
 use vouch::report;
 
-use super::args::{DetectArgs, ModelsCommand};
+use super::args::DetectArgs;
 use super::{Outcome, Printer};
 
 pub fn detect(a: DetectArgs) -> Result<Outcome> {
@@ -36,12 +36,21 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
         detector.described().iter().map(|(name, limits, band)| report::detect_caveat(name, limits, band)).collect();
     let context = vouch::provenance::Validator::without_trust()?;
 
-    let mut printer = Printer::new(a.json);
+    let mut printer = Printer::new(a.json).summarising_also(
+        &[],
+        &["flagged", "declared synthetic", "inconclusive", "not flagged"],
+        "could not be read",
+    );
     let mut files: Vec<PathBuf> = Vec::new();
-    for found in super::all_files(&a.paths, &mut printer) {
+    for found in super::inputs::all_files(&a.paths, &mut printer) {
         if found.named || is_media(&found.path) {
             files.push(found.path);
         } else {
+            super::detail(&format!(
+                "skipped {}: {}",
+                report::printable(&found.path),
+                vouch::walk::SkipReason::NotMedia.as_str()
+            ));
             printer.skips.add(vouch::walk::SkipReason::NotMedia);
         }
     }
@@ -76,6 +85,7 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
             }
         }
         let outcome = if report::is_flagged(&detection) { Outcome::CheckFailed } else { Outcome::Passed };
+        printer.count(summary_word(detection.verdict));
         let render = |d: &detect::Detection| if a.csv { report::detect_csv(d) } else { report::detect_text(d) };
         bar.suspend(|| {
             if let Some(line) = header.take() {
@@ -94,7 +104,18 @@ pub fn detect(a: DetectArgs) -> Result<Outcome> {
             printer.line(line);
         }
     }
-    Ok(printer.outcome)
+    Ok(printer.finish())
+}
+
+/// A detection label as the summary line counts it.
+fn summary_word(verdict: detect::aggregate::Verdict) -> &'static str {
+    use detect::aggregate::Verdict;
+    match verdict {
+        Verdict::DeclaredSynthetic => "declared synthetic",
+        Verdict::Flagged => "flagged",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::NotFlagged => "not flagged",
+    }
 }
 
 /// The detector for `--model` (one or more), `--faces` and `--face-model`:
@@ -131,7 +152,7 @@ pub(crate) fn detector(
 /// ONNX Runtime than this one.
 pub(crate) fn warn_runtime(model: &detect::infer::Model) {
     if let Some(warning) = model.runtime_mismatch() {
-        eprintln!("vouch: warning: {}", report::printable_str(&warning));
+        super::say(&format!("warning: {}", report::printable_str(&warning)));
     }
 }
 
@@ -183,30 +204,5 @@ pub(crate) fn c2pa_declarations(
 }
 
 pub(crate) fn is_media(path: &std::path::Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-pub fn models(command: ModelsCommand) -> Result<Outcome> {
-    match command {
-        ModelsCommand::List { json } => {
-            let dir = detect::models_dir();
-            let mut printer = Printer::new(json);
-            for listing in detect::list_models(&dir)? {
-                match listing {
-                    Ok(m) => printer.record(&m, report::model_list_text, Outcome::Passed),
-                    Err(e) => printer.error(&dir, &e),
-                }
-            }
-            Ok(printer.outcome)
-        }
-        ModelsCommand::Check { card, json } => {
-            let card = detect::card::find(&card, &detect::models_dir())?;
-            let info = detect::infer::check(card)?;
-            let mut printer = Printer::new(json);
-            printer.record(&info, report::model_check_text, Outcome::Passed);
-            Ok(printer.outcome)
-        }
-    }
+    vouch::detect::decode::is_media(path)
 }

@@ -99,8 +99,9 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
     }
     let summary = report::tally_text(&tally);
     match a.format {
+        // A text report written to a file ends with its summary too.
         CheckFormat::Text if a.out.is_some() => out.line(&summary)?,
-        CheckFormat::Text | CheckFormat::Json => eprintln!("{summary}"),
+        CheckFormat::Text | CheckFormat::Json => {}
         CheckFormat::Junit => out.line(report::junit(&rows, &tally).trim_end())?,
         CheckFormat::Sarif => out.line(report::sarif(&rows).trim_end())?,
         CheckFormat::Html => {
@@ -109,6 +110,8 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
         }
     }
     out.finish()?;
+    // The run's last word, whatever the format and wherever the report went.
+    eprintln!("{summary}");
     Ok(outcome)
 }
 
@@ -126,6 +129,10 @@ struct Output {
 impl Output {
     fn open(path: Option<&Path>) -> Result<Self> {
         let Some(path) = path else {
+            // `--quiet`: nothing on stdout.
+            if super::verbosity() == super::Verbosity::Quiet {
+                return Ok(Self { out: Box::new(std::io::sink()), staged: None });
+            }
             return Ok(Self { out: Box::new(std::io::BufWriter::new(std::io::stdout().lock())), staged: None });
         };
         let mut staged = vouch::fsx::StagedFile::new(path).with_context(|| path.display().to_string())?;

@@ -5,14 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use anyhow::{Context as _, Result};
-use vouch::anchor::{self, AnchorState, ChainData};
+use vouch::anchor;
 use vouch::media;
 use vouch::provenance::{self, SignOptions, SignOutput};
 use vouch::report;
 use vouch::watch::{Event, SignResult, Staged, Station};
 
+use super::anchor::anchor_batch;
 use super::args::{AnchorBackend, WatchArgs};
-use super::{anchor_batch, identity_dir, one_line, passphrase, Outcome, Printer};
+use super::setup::{identity_dir, passphrase};
+use super::{one_line, Outcome, Printer};
 
 /// The signal that asked the station to stop (0: none yet).
 static STOP: AtomicI32 = AtomicI32::new(0);
@@ -81,15 +83,15 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
             format!("anchored to {to:?} {}s after the oldest waiting file was signed", t.as_secs())
         }
     };
-    eprintln!(
-        "vouch: watching {}: {outputs_go}; {}; journal {}",
+    super::say(&format!(
+        "watching {}: {outputs_go}; {}; journal {}",
         report::printable(&watched),
         anchoring.to_lowercase(),
         report::printable(&a.dir.join(vouch::watch::JOURNAL))
-    );
+    ));
     catch_stop_signals();
     station.stop = Some(&STOP);
-    let mut printer = Printer::new(a.json);
+    let mut printer = Printer::new(a.json).summarising(&["signed"], "failed");
 
     let sign = |path: &Path, replace: bool| -> Result<SignResult, String> {
         let mut file = media::probe(path).map_err(|e| e.to_string())?;
@@ -149,15 +151,27 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
     let on_event = |event: Event| match &event {
         // The station's state, for whoever watches it: on stderr.
         Event::AnchoringFailed { .. } | Event::AnchoringResumed | Event::Stopped { .. } => {
-            eprintln!("vouch: {}", report::watch_text(&event));
+            super::say(&report::watch_text(&event));
         }
-        Event::Failed { .. } => printer.record(&event, report::watch_text, Outcome::CheckFailed),
-        _ => printer.record(&event, report::watch_text, Outcome::Passed),
+        Event::Failed { .. } => {
+            printer.record(&event, report::watch_text, Outcome::CheckFailed);
+            printer.count("failed");
+        }
+        _ => {
+            printer.record(&event, report::watch_text, Outcome::Passed);
+            match &event {
+                Event::Signed { .. } => printer.summary.add("signed", 1),
+                Event::Recovered { .. } => printer.summary.add("recovered", 1),
+                Event::Anchored { files, .. } => printer.summary.add("anchored", *files),
+                Event::RecoveredReceipts { files } => printer.summary.add("receipts recovered", *files),
+                _ => {}
+            }
+        }
     };
     let idle = a.idle_exit.map(std::time::Duration::from_secs_f64);
     station.anchoring = backend.is_some();
     station.run(sign, anchor, receipt_of, on_event, idle)?;
-    Ok(printer.outcome)
+    Ok(printer.finish())
 }
 
 /// The receipt beside `file`, if it is one this station could have written
@@ -175,13 +189,8 @@ fn adoptable_receipt(
         AnchorBackend::Evm => anchor::evm::receipt_path(file),
         AnchorBackend::Ots => anchor::ots_path(file),
     };
-    if !receipt.is_file() {
-        return None;
-    }
-    let report = anchor::verify_receipt(file, &receipt, &ChainData::default()).ok()?;
-    if report.state == AnchorState::Invalid {
-        return None;
-    }
+    // The rule `anchor` re-runs use: the receipt commits to the file as it is now.
+    let Ok(anchor::Standing::Anchored(_)) = anchor::standing(file, &receipt) else { return None };
     let ours = match backend? {
         AnchorBackend::Evm => {
             let parsed = anchor::evm::read_receipt(&receipt).ok()?;

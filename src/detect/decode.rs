@@ -64,6 +64,14 @@ pub const MEDIA_EXTENSIONS: &[&str] = &[
     "avi", "mpg", "mpeg", "ts", "mts", "m2ts", "wmv", "flv", "3gp", "ogv", "y4m",
 ];
 
+/// Whether a walk hands `path` to the detector: its extension is one of
+/// [`MEDIA_EXTENSIONS`], in any case.
+pub fn is_media(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| MEDIA_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
 impl Kind {
     pub fn of(path: &Path) -> Self {
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();

@@ -205,7 +205,9 @@ impl CertSummary {
         let cert = parse(der);
         let common_name = first_str(cert.subject().iter_common_name());
         let organization = first_str(cert.subject().iter_organization());
-        let alg = signing_alg(path, der).map(|a| a.to_string()).unwrap_or_else(|_| "unsupported".into());
+        let alg = signing_alg(path, der)
+            .map(|a| crate::provenance::codes::alg_name(&a.to_string()))
+            .unwrap_or_else(|_| "unsupported".into());
         Ok(Self {
             subject: cert.subject().to_string(),
             common_name,

@@ -6,9 +6,11 @@
 //! whole manifest store for a person (or its crJSON, for the C2PA asset
 //! rubrics); [`signals::signals_of`] gives the official provenance signals.
 
+pub mod codes;
 pub mod inspect;
 pub mod sign;
 pub mod signals;
+pub mod signed_index;
 pub mod source_type;
 pub mod validator;
 pub mod verify;

@@ -428,7 +428,7 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
             hex::encode(Sha256::digest(der))
         }),
         issuer: text(&sig["issuer"]),
-        alg: text(&sig["alg"]),
+        alg: text(&sig["alg"]).map(|a| super::codes::alg_name(&a)),
         codes,
         actions,
         digital_source_type,

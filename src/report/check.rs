@@ -156,6 +156,9 @@ impl Row {
                 Some(words) => {
                     let _ = write!(who, ", {words}");
                 }
+                None if c.state == crate::provenance::C2paState::Valid => {
+                    let _ = write!(who, ", {}", crate::provenance::codes::VALID_WORDS);
+                }
                 None => {
                     let _ = write!(who, ", {}", c.state.as_str());
                 }

@@ -4,12 +4,13 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::FileReport;
 use crate::anchor::ots::{DetachedTimestamp, Timestamp};
 use crate::anchor::stamp::{Anchored, Upgraded};
+
 use crate::anchor::AnchorState;
 use crate::identity::{CertSummary, IdentitySummary};
-use crate::provenance::{C2paState, Signed};
+use crate::provenance::{codes, C2paState, Signed};
+use crate::results::FileReport;
 use crate::trust::Anchor;
 
 /// The last path segment of an IPTC/C2PA digital source type URI.
@@ -64,7 +65,7 @@ fn c2pa_line(report: &FileReport) -> String {
             }
         }
         C2paState::Invalid if c2pa.signer.is_none() => {
-            let _ = write!(line, "  {}", c2pa.codes.join(", "));
+            let _ = write!(line, "  {}", super::printable_str(&codes::sentences_for(&c2pa.codes, &report.path)));
             if let Some(reason) = &c2pa.reason {
                 let _ = write!(line, " ({})", super::printable_str(reason));
             }
@@ -87,10 +88,24 @@ fn c2pa_line(report: &FileReport) -> String {
             if c2pa.sidecar {
                 line.push_str("; sidecar");
             }
-            if !c2pa.codes.is_empty() {
-                let _ = write!(line, "; failures: {}", super::printable_str(&c2pa.codes.join(", ")));
+        }
+    }
+    // Why it is not trusted, in words: `valid` only for want of a trusted
+    // signer; `invalid` for every failure found.
+    let untrusted_only = c2pa.codes.iter().all(|c| c == codes::UNTRUSTED);
+    match c2pa.state {
+        C2paState::Valid => {
+            let _ = write!(line, "\n         {}", codes::VALID_WORDS);
+            if !untrusted_only {
+                let others: Vec<String> = c2pa.codes.iter().filter(|c| *c != codes::UNTRUSTED).cloned().collect();
+                let _ = write!(line, "; {}", super::printable_str(&codes::sentences_for(&others, &report.path)));
             }
         }
+        C2paState::Invalid if c2pa.signer.is_some() && !c2pa.codes.is_empty() => {
+            let words = codes::sentences_for(&c2pa.codes, &report.path);
+            let _ = write!(line, "\n         invalid: {}", super::printable_str(&words));
+        }
+        _ => {}
     }
     for words in [c2pa.trust_words(), c2pa.timestamp_words(), c2pa.time_evidence_words()].into_iter().flatten() {
         let _ = write!(line, "\n         {}", super::printable_str(&words));
@@ -120,10 +135,15 @@ fn history_lines(line: &mut String, c2pa: &crate::provenance::C2paReport) {
         let title = super::printable_str(ingredient.title.as_deref().unwrap_or("an ingredient"));
         let _ = write!(
             line,
-            "\n         history holds {title}, invalid when it was used ({})",
-            super::printable_str(&ingredient.codes.join(", "))
+            "\n         history holds {title}, invalid when it was used: {}",
+            super::printable_str(&codes::sentences(&ingredient.codes))
         );
     }
+}
+
+/// One line per input whose signed copy was already there.
+pub fn unchanged_text(unchanged: &crate::provenance::signed_index::Unchanged) -> String {
+    format!("unchanged {} -> {}", super::printable(&unchanged.path), super::printable(&unchanged.output))
 }
 
 /// One line per signed file.
@@ -192,7 +212,7 @@ pub fn inspect_text(store: &Value, tree_only: bool) -> String {
         let _ = writeln!(out, "signer      {}", field(&sig["common_name"]));
         let _ = writeln!(out, "issuer      {}", field(&sig["issuer"]));
         let _ = writeln!(out, "signed at   {}", sig["time"].as_str().unwrap_or("- (no trusted timestamp)"));
-        let _ = writeln!(out, "algorithm   {}", field(&sig["alg"]));
+        let _ = writeln!(out, "alg         {}", codes::alg_name(&field(&sig["alg"])));
         if let Some(generator) = manifest["claim_generator_info"].as_array().and_then(|g| g.first()) {
             let _ = writeln!(
                 out,
@@ -304,6 +324,16 @@ pub fn anchored_text(anchored: &Anchored) -> String {
         }
         _ => format!("anchored {path} -> {receipt} (root {root}, {} calendar(s))", anchored.calendars.len()),
     }
+}
+
+/// One line per file whose receipt already holds for its content.
+pub fn already_anchored_text(already: &crate::anchor::stamp::AlreadyAnchored) -> String {
+    format!(
+        "already  {} -> {} ({})",
+        super::printable(&already.path),
+        super::printable(&already.receipt),
+        anchor_state(already.state)
+    )
 }
 
 /// One line per upgraded proof.

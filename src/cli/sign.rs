@@ -1,0 +1,178 @@
+//! `vouch sign`: sign media files with the identity, into a folder, in
+//! place or as sidecars.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use rayon::prelude::*;
+use vouch::identity;
+use vouch::media::MediaFile;
+use vouch::provenance::signed_index::{self, Existing, SignedIndex, Unchanged};
+use vouch::provenance::{self, SignOptions, SignOutput};
+use vouch::report;
+
+use super::args::SignArgs;
+use super::inputs::media_inputs;
+use super::setup::{identity_dir, passphrase};
+use super::{one_line, Outcome, Printer};
+
+pub fn sign(a: SignArgs) -> Result<Outcome> {
+    let output = match (a.out_dir, a.in_place) {
+        (Some(dir), _) => SignOutput::Dir(dir),
+        (None, true) => SignOutput::InPlace,
+        (None, false) => SignOutput::Sidecar,
+    };
+    let pass = passphrase(&a.passphrase)?;
+    let id_dir = identity_dir(a.identity);
+    let id = identity::load(&id_dir, pass.as_ref())?;
+    drop(pass);
+    let tsa = a.tsa.or(identity::settings(&id_dir)?.tsa);
+    let signer = id.signer(tsa.as_deref())?;
+    let context = provenance::context(None, false).context("cannot configure c2pa")?;
+    let options = SignOptions {
+        output,
+        title: a.title,
+        author: a.author,
+        source_type: a.source_type,
+        force: a.force,
+        allow_invalid_parent: a.allow_invalid_parent,
+    };
+
+    super::detail(&format!(
+        "signing as {} (identity {})",
+        report::printable_str(&id.summary.signer.subject),
+        report::printable(&id_dir)
+    ));
+    let mut printer = Printer::new(a.json).summarising_also(&["signed"], &["unchanged"], "failed");
+    let files = media_inputs(&a.paths, &mut printer);
+    printer.say_skips();
+    check_output_collisions(&files, &options.output)?;
+    // Into a folder, a re-run signs only what is new or was --force'd.
+    let mut index = match &options.output {
+        SignOutput::Dir(dir) => Some(SignedIndex::open(dir)?),
+        _ => None,
+    };
+    let bar = vouch::progress::bar(files.len() as u64, "signing", a.json);
+    let results: Vec<Result<Signing>> = files
+        .par_iter()
+        .map(|file| {
+            let result = sign_one(file, index.as_ref(), signer.as_ref(), &context, &options);
+            bar.inc(1);
+            result
+        })
+        .collect();
+    bar.finish_and_clear();
+    for (file, result) in files.iter().zip(results) {
+        match result {
+            Ok(Signing::Signed { signed, input_sha256, output_sha256 }) => {
+                if let (Some(index), Some(input), Some(output)) = (index.as_mut(), input_sha256, output_sha256) {
+                    index.record(&file.relative, input, output);
+                }
+                announce_declarations(&signed);
+                printer.record(&signed, report::sign_text, Outcome::Passed);
+                printer.count("signed");
+            }
+            Ok(Signing::Unchanged(unchanged)) => {
+                printer.record(&unchanged, report::unchanged_text, Outcome::Passed);
+                printer.count("unchanged");
+            }
+            Err(e) => printer.error(&file.path, &one_line(&e)),
+        }
+    }
+    if let Some(index) = &index {
+        index.save()?;
+    }
+    Ok(printer.finish())
+}
+
+/// What signing one input came to.
+enum Signing {
+    /// Signed now; into a folder, with the hashes its index records.
+    Signed { signed: provenance::Signed, input_sha256: Option<String>, output_sha256: Option<String> },
+    /// Its signed copy is already there, made from the same bytes.
+    Unchanged(Unchanged),
+}
+
+fn sign_one(
+    file: &MediaFile,
+    index: Option<&SignedIndex>,
+    signer: &dyn c2pa::Signer,
+    context: &std::sync::Arc<c2pa::Context>,
+    options: &SignOptions,
+) -> Result<Signing> {
+    let Some(index) = index else {
+        let signed = provenance::sign_file(file, signer, context, options)?;
+        return Ok(Signing::Signed { signed, input_sha256: None, output_sha256: None });
+    };
+    let dest = provenance::sign::output_path(file, &options.output);
+    if !options.force {
+        match index.existing(&file.path, &file.relative, &dest)? {
+            Existing::Unchanged => {
+                return Ok(Signing::Unchanged(Unchanged { path: file.path.clone(), output: dest, unchanged: true }))
+            }
+            Existing::Stale => anyhow::bail!(
+                "{}: already exists, but {} or the signed copy changed since it was signed (pass --force to re-sign)",
+                dest.display(),
+                file.path.display()
+            ),
+            Existing::None | Existing::Other => {}
+        }
+    }
+    // Taken before signing: if the input changes meanwhile, the next run
+    // sees other bytes and does not call the copy unchanged.
+    let input_sha256 = signed_index::sha256_hex(&file.path)?;
+    let signed = provenance::sign_file(file, signer, context, options)?;
+    let output_sha256 = signed_index::sha256_hex(&signed.output)?;
+    Ok(Signing::Signed { signed, input_sha256: Some(input_sha256), output_sha256: Some(output_sha256) })
+}
+
+/// A signed input whose history declares AI-generated or synthetic content
+/// keeps that declaration; the signer is told so on stderr.
+fn announce_declarations(signed: &provenance::Signed) {
+    let mut said = Vec::new();
+    for declared in &signed.declared_sources {
+        if let Some(words) = declared.synthetic_words() {
+            let name = provenance::source_type::name_of(&declared.source_type);
+            let line =
+                format!("{}: declares {words} ({name}) in its history; the declaration is kept", signed.path.display());
+            if !said.contains(&line) {
+                super::say(&format!("note: {}", report::printable_str(&line)));
+                said.push(line);
+            }
+        }
+    }
+}
+
+/// Two inputs that would write the same output (same name from different
+/// folders) are refused before anything is written.
+fn check_output_collisions(files: &[MediaFile], output: &SignOutput) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashMap::new();
+    // A signed copy must never land on any input of the run.
+    let inputs: std::collections::HashMap<(u64, u64), &Path> = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(&f.path).ok().map(|m| ((m.dev(), m.ino()), f.path.as_path())))
+        .collect();
+    for file in files {
+        let dest = provenance::sign::output_path(file, output);
+        if !matches!(output, SignOutput::InPlace) {
+            if let Some(input) = std::fs::metadata(&dest).ok().and_then(|m| inputs.get(&(m.dev(), m.ino()))) {
+                anyhow::bail!(
+                    "{}: signing {} would write over the input {}: choose another -o folder (or sign --in-place)",
+                    dest.display(),
+                    file.path.display(),
+                    input.display()
+                );
+            }
+        }
+        if let Some(other) = seen.insert(dest.clone(), &file.path) {
+            anyhow::bail!(
+                "{} and {} would both be written to {}: sign them in separate runs",
+                other.display(),
+                file.path.display(),
+                dest.display()
+            );
+        }
+    }
+    Ok(())
+}
