@@ -9,10 +9,10 @@
 //! rule, an anchor whose subject is the issuer of a certificate in the chain
 //! (whose signature it then checks), and accepts an end-entity certificate
 //! from the allowed list by its exact bytes; the anchors kept are those,
-//! every time-stamping authority and every local anchor (the first read does
-//! not see a timestamp's chain, and a local anchor may be a TSA's root). The
-//! verdict is therefore the one the full set gives. Files whose candidates
-//! are the same share one context.
+//! every time-stamping authority when a manifest carries a timestamp (the
+//! first read does not see a timestamp's chain), and every local anchor (it
+//! may be a TSA's root). The verdict is therefore the one the full set
+//! gives. Files whose candidates are the same share one context.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,9 +41,11 @@ enum Keep {
     IssuerOf,
     /// An allowed end-entity certificate: kept when the file carries it.
     Exact,
-    /// A time-stamping authority or a local anchor: always kept (the
-    /// timestamp's chain is not among the certificates the first read sees,
-    /// and a local anchor may be a TSA's root; local anchors are few).
+    /// A time-stamping authority: kept when a manifest carries a timestamp
+    /// (whose chain the first read does not see), or as `IssuerOf`.
+    TimeStamping,
+    /// A local anchor: always kept (it may be a TSA's root; local anchors
+    /// are few).
     Always,
 }
 
@@ -56,11 +58,12 @@ impl Validator {
             .map(|(slot, list, der)| {
                 let keep = match list {
                     Some(ListName::InterimAllowed) => Keep::Exact,
-                    Some(ListName::Tsa) | None => Keep::Always,
+                    Some(ListName::Tsa) => Keep::TimeStamping,
+                    None => Keep::Always,
                     _ => Keep::IssuerOf,
                 };
                 let subject = match keep {
-                    Keep::IssuerOf => subject_of(der).unwrap_or_default(),
+                    Keep::IssuerOf | Keep::TimeStamping => subject_of(der).unwrap_or_default(),
                     _ => der.to_vec(),
                 };
                 (slot, keep, subject)
@@ -85,23 +88,25 @@ impl Validator {
             return open(&self.full);
         }
         let Ok(parsed) = open(&self.parse_only) else { return open(&self.full) };
-        let carried: Vec<Vec<u8>> = parsed
-            .iter_manifests()
-            .filter_map(|m| m.signature_info())
-            .flat_map(|info| super::verify::chain_der(info.cert_chain()))
-            .collect();
-        let context = self.context_for(&carried)?;
+        let signatures: Vec<_> = parsed.iter_manifests().filter_map(|m| m.signature_info()).collect();
+        // c2pa reads the time of a timestamp it can parse; one it cannot
+        // parse is not trusted whatever the anchors.
+        let timestamped = signatures.iter().any(|info| info.time.is_some());
+        let carried: Vec<Vec<u8>> =
+            signatures.iter().flat_map(|info| super::verify::chain_der(info.cert_chain())).collect();
+        let context = self.context_for(&carried, timestamped)?;
         open(&context)
     }
 
     /// The slots of the anchors that can vouch for a file carrying these
-    /// certificates (DER).
-    fn keep_for(&self, carried: &[Vec<u8>]) -> Vec<Slot> {
+    /// certificates (DER), and a timestamp or not.
+    fn keep_for(&self, carried: &[Vec<u8>], timestamped: bool) -> Vec<Slot> {
         let issuers: Vec<Vec<u8>> = carried.iter().filter_map(|der| issuer_of(der)).collect();
         self.candidates
             .iter()
             .filter(|(_, keep, bytes)| match keep {
                 Keep::IssuerOf => issuers.contains(bytes),
+                Keep::TimeStamping => timestamped || issuers.contains(bytes),
                 Keep::Exact => carried.contains(bytes),
                 Keep::Always => true,
             })
@@ -109,8 +114,8 @@ impl Validator {
             .collect()
     }
 
-    fn context_for(&self, carried: &[Vec<u8>]) -> c2pa::Result<Arc<Context>> {
-        let keep = self.keep_for(carried);
+    fn context_for(&self, carried: &[Vec<u8>], timestamped: bool) -> c2pa::Result<Arc<Context>> {
+        let keep = self.keep_for(carried, timestamped);
         let mut cache = self.narrowed.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(context) = cache.get(&keep) {
             return Ok(context.clone());
@@ -153,8 +158,10 @@ mod tests {
         let v = shipped();
         let tsa = slots_of(&v, ListName::Tsa);
         assert!(!tsa.is_empty());
-        // Nothing carried: only the time-stamping authorities.
-        assert_eq!(v.keep_for(&[]), tsa);
+        // Nothing carried: nothing kept, unless a timestamp is: then every
+        // time-stamping authority.
+        assert!(v.keep_for(&[], false).is_empty());
+        assert_eq!(v.keep_for(&[], true), tsa);
         // A root of the C2PA list, carried: it and every anchor with its
         // subject (c2pa would try each), and the TSAs; no other signer anchor.
         let c2pa = slots_of(&v, ListName::C2pa);
@@ -170,21 +177,21 @@ mod tests {
         let same_subject: Vec<Slot> = v
             .candidates
             .iter()
-            .filter(|(_, keep, bytes)| *keep == Keep::IssuerOf && *bytes == subject)
+            .filter(|(_, keep, bytes)| matches!(keep, Keep::IssuerOf | Keep::TimeStamping) && *bytes == subject)
             .map(|(s, _, _)| *s)
             .collect();
         assert!(same_subject.contains(&root_slot));
-        let kept_for_root = v.keep_for(std::slice::from_ref(&root));
+        let kept_for_root = v.keep_for(std::slice::from_ref(&root), false);
         for slot in &kept_for_root {
-            assert!(same_subject.contains(slot) || tsa.contains(slot), "{slot:?} kept without reason");
+            assert!(same_subject.contains(slot), "{slot:?} kept without reason");
         }
         assert!(same_subject.iter().all(|s| kept_for_root.contains(s)));
         assert!(kept_for_root.len() < v.candidates.len() / 2, "narrowing kept most anchors");
         // Files with the same candidates share one context.
-        let first = v.context_for(std::slice::from_ref(&root)).unwrap();
-        let again = v.context_for(&[root]).unwrap();
+        let first = v.context_for(std::slice::from_ref(&root), false).unwrap();
+        let again = v.context_for(&[root], false).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
-        assert!(!Arc::ptr_eq(&first, &v.context_for(&[]).unwrap()));
+        assert!(!Arc::ptr_eq(&first, &v.context_for(&[], false).unwrap()));
     }
 
     #[test]
@@ -193,12 +200,12 @@ mod tests {
         let allowed = slots_of(&v, ListName::InterimAllowed);
         let slot = allowed[0];
         let cert = cert_at(&v, slot);
-        assert!(v.keep_for(std::slice::from_ref(&cert)).contains(&slot));
-        assert!(!v.keep_for(&[]).contains(&slot));
+        assert!(v.keep_for(std::slice::from_ref(&cert), false).contains(&slot));
+        assert!(!v.keep_for(&[], true).contains(&slot));
         // The interim entry may then hold allowed certificates and no anchor:
         // c2pa must still take it.
         let only_allowed = v.anchors.subset(&[slot]);
         assert!(super::super::context(only_allowed.c2pa_settings(), false).is_ok());
-        assert!(v.context_for(&[cert]).is_ok());
+        assert!(v.context_for(&[cert], false).is_ok());
     }
 }
