@@ -104,7 +104,8 @@ mkdir -p "$tsa"
     openssl x509 -req -in tsa.csr -CA ica.pem -CAkey ica.key -CAcreateserial -days 3650 -extfile tsa.ext -out tsa.pem 2>/dev/null
 )
 cp "$tsa/root.pem" tsa-root.pem
-python3 "$repo/tests/interop/tsa.py" --cert "$tsa/tsa.pem" --key "$tsa/tsa.key" --chain "$tsa/ica.pem" >"$tsa/listening" &
+# Its scratch folder goes under $work, removed on exit however it is killed.
+TMPDIR="$work" python3 "$repo/tests/interop/tsa.py" --cert "$tsa/tsa.pem" --key "$tsa/tsa.key" --chain "$tsa/ica.pem" >"$tsa/listening" &
 tsa_pid=$!
 for _ in $(seq 100); do
     grep -q '^listening ' "$tsa/listening" 2>/dev/null && break
