@@ -11,7 +11,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-vouch_bin=$(realpath "${1:-$repo/target/release/vouch}")
+vouch_bin=$(realpath -m "${1:-$repo/target/release/vouch}")
 npm_dir=${VOUCH_NPM_DIR:-$repo/.deps/npm}
 [ -x "$vouch_bin" ] || { echo "demo: $vouch_bin: no vouch binary there (run \`make build\`)" >&2; exit 2; }
 anvil=$(ls "$npm_dir"/node_modules/@foundry-rs/anvil-*/bin/anvil 2>/dev/null | head -n 1 || true)
@@ -134,7 +134,10 @@ for _ in $(seq 300); do
 done
 [ -n "$rpc" ] || { echo "demo: anvil did not start (see its log above)" >&2; cat "$work/anvil.log" >&2; exit 2; }
 echo "a chain at $rpc"
-echo "\$ export ANCHOR_KEY=0xac09…ff80   (anvil's first development account: a public test key, never a real one)"
+
+say "The key that pays for the transaction goes in an environment variable, never a flag"
+echo "(anvil's first development account: a public test key, never a real one)"
+printf '%s$ export ANCHOR_KEY=0xac09…ff80%s\n' "$bold" "$plain"
 export ANCHOR_KEY=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 
 say "Anchor the signed photo: its hash goes into one transaction, the receipt beside it"
