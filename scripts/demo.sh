@@ -32,7 +32,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-# So that Ctrl-C or a kill still runs the cleanup above.
+# So that Ctrl-C or SIGTERM still runs the cleanup above (SIGKILL runs no trap).
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
