@@ -101,7 +101,9 @@ test: deps
 	cargo test --all-targets $(CARGO_FLAGS)
 	cargo clippy --all-targets $(CARGO_FLAGS) -- -D warnings
 
-## demo: create an identity, sign a photo, verify it, sign with a timestamp from a local TSA (no network), print the verdict
+## demo: create an identity, sign a photo, verify it, sign with a timestamp from a local TSA,
+## anchor it to a local anvil chain and verify the receipt, catch a tampered copy,
+## and run the detector on a photo and a clip (all on 127.0.0.1, no network)
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 
