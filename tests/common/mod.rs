@@ -401,6 +401,11 @@ impl Tsa {
             // faketime wrapper, which would outlive a kill) and its openssl.
             cmd.env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").env("FAKETIME", at);
         }
+        // Its scratch folder goes beside the test's PKI, which the test
+        // removes: the server is killed and cannot clean up after itself.
+        if let Some(dir) = pki.leaf.parent() {
+            cmd.env("TMPDIR", dir);
+        }
         cmd.arg(fixture("../tests/interop/tsa.py"))
             .arg("--cert")
             .arg(&pki.leaf)
