@@ -23,6 +23,23 @@ fn man_pages_are_current() {
 }
 
 #[test]
+fn shell_completions_are_current() {
+    let fresh = tempfile::tempdir().unwrap();
+    Command::cargo_bin("vouch")
+        .unwrap()
+        .args(["generate", "completions", "--out"])
+        .arg(fresh.path())
+        .assert()
+        .success();
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for file in ["vouch.bash", "_vouch", "vouch.fish"] {
+        let want = std::fs::read(fresh.path().join(file)).unwrap();
+        let have = std::fs::read(committed.join(file)).unwrap_or_default();
+        assert!(want == have, "completions/{file} is stale: run `make man`");
+    }
+}
+
+#[test]
 fn readme_shows_the_two_commands_and_every_subcommand() {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     for needle in [

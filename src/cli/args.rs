@@ -92,7 +92,7 @@ pub enum Command {
     /// List detector model cards, or check that a model matches its card.
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// Generate documentation (man pages) from these definitions.
+    /// Generate documentation (man pages) and shell completions from these definitions.
     #[command(hide = true, subcommand)]
     Generate(GenerateCommand),
 }
@@ -725,6 +725,12 @@ pub enum GenerateCommand {
     /// Write one man page per command into DIR.
     Man {
         #[arg(long, value_name = "DIR", default_value = "man")]
+        out: PathBuf,
+    },
+    /// Write shell completions into DIR: vouch.bash (bash), _vouch (zsh)
+    /// and vouch.fish (fish).
+    Completions {
+        #[arg(long, value_name = "DIR", default_value = "completions")]
         out: PathBuf,
     },
 }

@@ -1,4 +1,4 @@
-//! `vouch generate`: the man pages, from the flag definitions.
+//! `vouch generate`: the man pages and shell completions, from the flag definitions.
 
 use std::path::Path;
 
@@ -18,6 +18,10 @@ pub fn generate(command: GenerateCommand) -> Result<Outcome> {
             vouch::fsx::write_atomic(&path, policy_man_page().as_bytes(), Some(0o644), true)
                 .with_context(|| format!("{}", path.display()))?;
             summary.add("man page(s) written", pages + 1);
+        }
+        GenerateCommand::Completions { out } => {
+            std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+            summary.add("completion file(s) written", write_completions(&out)?);
         }
     }
     summary.say();
@@ -68,4 +72,23 @@ fn write_man_pages(command: &clap::Command, dir: &Path, name: &str) -> Result<us
         written += write_man_pages(sub, dir, &format!("{name}-{}", sub.get_name()))?;
     }
     Ok(written)
+}
+
+/// The completion file of each shell vouch supports, under the names the
+/// shells look for once installed (`make install` puts them in place).
+pub const COMPLETIONS: [(clap_complete::Shell, &str); 3] = [
+    (clap_complete::Shell::Bash, "vouch.bash"),
+    (clap_complete::Shell::Zsh, "_vouch"),
+    (clap_complete::Shell::Fish, "vouch.fish"),
+];
+
+fn write_completions(dir: &Path) -> Result<usize> {
+    use clap::CommandFactory;
+    for (shell, file) in COMPLETIONS {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "vouch", &mut script);
+        let path = dir.join(file);
+        vouch::fsx::write_atomic(&path, &script, Some(0o644), true).with_context(|| format!("{}", path.display()))?;
+    }
+    Ok(COMPLETIONS.len())
 }
