@@ -25,6 +25,9 @@ _vouch() {
             vouch,detect)
                 cmd="vouch__subcmd__detect"
                 ;;
+            vouch,doctor)
+                cmd="vouch__subcmd__doctor"
+                ;;
             vouch,generate)
                 cmd="vouch__subcmd__generate"
                 ;;
@@ -93,6 +96,9 @@ _vouch() {
                 ;;
             vouch__subcmd__help,detect)
                 cmd="vouch__subcmd__help__subcmd__detect"
+                ;;
+            vouch__subcmd__help,doctor)
+                cmd="vouch__subcmd__help__subcmd__doctor"
                 ;;
             vouch__subcmd__help,generate)
                 cmd="vouch__subcmd__help__subcmd__generate"
@@ -239,7 +245,7 @@ _vouch() {
 
     case "${cmd}" in
         vouch)
-            opts="-q -v -h -V --quiet --verbose --help --version identity sign verify check report anchor watch inspect trust detect models generate help"
+            opts="-q -v -h -V --quiet --verbose --help --version identity sign verify check report anchor watch inspect trust detect models doctor generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +520,28 @@ _vouch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vouch__subcmd__doctor)
+            opts="-q -v -h -V --dir --identity --json --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vouch__subcmd__generate)
             opts="-q -v -h -V --quiet --verbose --help --version man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -621,7 +649,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__help)
-            opts="identity sign verify check report anchor watch inspect trust detect models generate help"
+            opts="identity sign verify check report anchor watch inspect trust detect models doctor generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -677,6 +705,20 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__help__subcmd__detect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vouch__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -7,6 +7,7 @@
 pub mod anchor;
 pub mod check;
 pub mod detect;
+pub mod doctor;
 pub mod fsx;
 pub mod home;
 pub mod identity;

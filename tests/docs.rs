@@ -96,6 +96,8 @@ fn readme_shows_the_two_commands_and_every_subcommand() {
         "vouch watch",
         "vouch detect",
         "vouch models",
+        "vouch doctor",
+        "make install PREFIX=",
     ] {
         assert!(readme.contains(needle), "README.md does not mention `{needle}`");
     }

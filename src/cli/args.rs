@@ -92,6 +92,14 @@ pub enum Command {
     /// List detector model cards, or check that a model matches its card.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Say what this install has: ONNX Runtime, FFmpeg, the detector models
+    /// (their weights checked against their cards' SHA-256), the public trust
+    /// lists and the signing identity, and for each missing piece the
+    /// command that fixes it.
+    ///
+    /// Exit codes: 0 everything is there; 1 something is missing or broken;
+    /// 2 usage error.
+    Doctor(DoctorArgs),
     /// Generate documentation (man pages) and shell completions from these definitions.
     #[command(hide = true, subcommand)]
     Generate(GenerateCommand),
@@ -683,6 +691,15 @@ pub struct DetectArgs {
     /// OUT-<file name>.png beside it).
     #[arg(long, value_name = "OUT.png")]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub dir: IdentityDir,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -142,7 +142,7 @@ fn exit_one(path: &[&str]) -> Option<&'static str> {
         ["inspect"] => "at least one file has no Content Credentials",
         ["watch"] => "at least one capture could not be signed or anchored",
         ["anchor", "upgrade"] => "at least one proof is still pending",
-        ["doctor"] => "something this install needs is missing (each named with the command that fixes it)",
+        ["doctor"] => "something this install needs is missing or broken (each named with the command that fixes it)",
         _ => return None,
     })
 }
