@@ -158,7 +158,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_
 evm\t'An EVM chain over JSON-RPC, one transaction per batch: writes FILE.anchor.json'"
 complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l calendar -d 'OpenTimestamps calendar URL. Repeatable [default: four public calendars run by different operators]' -r
 complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l min-calendars -d 'How many calendars must accept the batch [default: 2, or 1 with a single calendar]' -r
-complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l rpc -d 'EVM JSON-RPC URL (with --to evm)' -r
+complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l rpc -d 'EVM JSON-RPC URL (with --to evm) [default: the first `rpc` in config.toml]' -r
 complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l key-env -d 'Environment variable holding the hex private key of the account that pays for the anchoring transaction (with --to evm; never a flag, so it stays out of shell history and process lists)' -r
 complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l chain-id -d 'Refuse to anchor unless the node serves this chain id (with --to evm)' -r
 complete -c vouch -n "__fish_vouch_using_subcommand anchor; and not __fish_seen_subcommand_from upgrade help" -l confirmations -d 'Blocks to wait for before writing receipts (with --to evm)' -r
@@ -194,7 +194,7 @@ evm\t'An EVM chain over JSON-RPC, one transaction per batch: writes FILE.anchor.
 complete -c vouch -n "__fish_vouch_using_subcommand watch" -l anchor-every -d 'When to anchor a batch: a file count (100) or a time since the oldest waiting file was signed (90s, 10m, 2h)' -r
 complete -c vouch -n "__fish_vouch_using_subcommand watch" -l calendar -d 'OpenTimestamps calendar URL. Repeatable [default: four public calendars run by different operators]' -r
 complete -c vouch -n "__fish_vouch_using_subcommand watch" -l min-calendars -d 'How many calendars must accept the batch [default: 2, or 1 with a single calendar]' -r
-complete -c vouch -n "__fish_vouch_using_subcommand watch" -l rpc -d 'EVM JSON-RPC URL (with --to evm)' -r
+complete -c vouch -n "__fish_vouch_using_subcommand watch" -l rpc -d 'EVM JSON-RPC URL (with --to evm) [default: the first `rpc` in config.toml]' -r
 complete -c vouch -n "__fish_vouch_using_subcommand watch" -l key-env -d 'Environment variable holding the hex private key of the account that pays for the anchoring transaction (with --to evm; never a flag, so it stays out of shell history and process lists)' -r
 complete -c vouch -n "__fish_vouch_using_subcommand watch" -l chain-id -d 'Refuse to anchor unless the node serves this chain id (with --to evm)' -r
 complete -c vouch -n "__fish_vouch_using_subcommand watch" -l confirmations -d 'Blocks to wait for before writing receipts (with --to evm)' -r

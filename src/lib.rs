@@ -6,6 +6,7 @@
 
 pub mod anchor;
 pub mod check;
+pub mod config;
 pub mod detect;
 pub mod doctor;
 pub mod fsx;

@@ -99,6 +99,7 @@ fn make_install_lays_out_a_prefix_that_the_installed_vouch_runs_from() {
         "share/man/man1/vouch.1",
         "share/man/man1/vouch-report.1",
         "share/man/man5/vouch-policy.5",
+        "share/man/man5/vouch-config.5",
         "share/bash-completion/completions/vouch",
         "share/zsh/site-functions/_vouch",
         "share/fish/vendor_completions.d/vouch.fish",

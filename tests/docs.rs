@@ -98,6 +98,8 @@ fn readme_shows_the_two_commands_and_every_subcommand() {
         "vouch models",
         "vouch doctor",
         "make install PREFIX=",
+        "config.toml",
+        "man 5 vouch-config",
     ] {
         assert!(readme.contains(needle), "README.md does not mention `{needle}`");
     }

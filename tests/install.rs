@@ -223,3 +223,89 @@ fn a_missing_model_is_said_with_vouch_models_and_the_folders_searched() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{} (VOUCH_MODELS)", chosen.display())), "{err}");
 }
+
+/// The newsroom's root, written once in config.toml instead of `--trust` on
+/// every run; a `--trust` flag replaces it; a root that is not there is blamed on the setting.
+#[test]
+fn config_toml_trust_is_used_until_a_flag_says_otherwise() {
+    let newsroom = World::with_identity();
+    let signed = newsroom.signed("photo.jpg");
+    let desk = World::new();
+    let verify_state = |extra: &[&std::ffi::OsStr]| {
+        let out = desk.vouch().arg("verify").arg(&signed).args(extra).output().unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (_, before, _) = verify_state(&[]);
+    assert!(before.starts_with("valid "), "without the root the signer is only valid: {before}");
+
+    std::fs::create_dir_all(desk.home().join("roots")).unwrap();
+    std::fs::copy(newsroom.root_pem(), desk.home().join("roots/newsroom.pem")).unwrap();
+    std::fs::write(desk.home().join("config.toml"), "trust = [\"roots/newsroom.pem\"]\n").unwrap();
+    let (code, configured, _) = verify_state(&[]);
+    assert_eq!(code, 0);
+    assert!(configured.starts_with("trusted "), "the configured root is trusted: {configured}");
+
+    // A flag wins: only the roots it names (another identity's) are added.
+    let other = World::with_identity();
+    let (_, flagged, _) = verify_state(&["--trust".as_ref(), other.root_pem().as_os_str()]);
+    assert!(flagged.starts_with("valid "), "--trust replaces the configured roots: {flagged}");
+
+    std::fs::write(desk.home().join("config.toml"), "trust = \"roots/gone.pem\"\n").unwrap();
+    let (code, _, err) = verify_state(&[]);
+    assert_eq!(code, 2);
+    let config = desk.home().join("config.toml");
+    assert_eq!(err.trim(), format!("vouch: error: trust in {}: roots/gone.pem: not found", config.display()));
+}
+
+/// Calendars and the EVM node come from config.toml when no flag names
+/// them; a flag names others. (Nothing listens on these ports: the error
+/// says which one was asked.)
+#[test]
+fn config_toml_names_the_calendars_and_node_and_flags_win() {
+    let world = World::new();
+    let file = world.path("note.txt");
+    std::fs::write(&file, "anchored\n").unwrap();
+    std::fs::create_dir_all(world.home()).unwrap();
+    let config = world.home().join("config.toml");
+    std::fs::write(&config, "calendars = [\"http://127.0.0.1:9/\"]\n").unwrap();
+    let anchor = |extra: &[&str]| {
+        let out = world.vouch().arg("anchor").arg(&file).args(extra).env("ANCHOR_KEY", ANVIL_KEY).output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = anchor(&["--to", "ots"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("http://127.0.0.1:9/digest"), "the configured calendar is asked: {err}");
+    let (_, err) = anchor(&["--to", "ots", "--calendar", "http://127.0.0.1:7/"]);
+    assert!(err.contains("http://127.0.0.1:7/digest") && !err.contains(":9/"), "the flag's calendar only: {err}");
+
+    let (code, err) = anchor(&["--to", "evm", "--key-env", "ANCHOR_KEY"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--to evm needs a node") && err.contains(&config.display().to_string()), "{err}");
+    std::fs::write(&config, "rpc = \"http://127.0.0.1:9\"\n").unwrap();
+    let (code, err) = anchor(&["--to", "evm", "--key-env", "ANCHOR_KEY", "--timeout", "5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("http://127.0.0.1:9"), "the configured node is asked: {err}");
+    assert!(!file.with_extension("txt.anchor.json").exists() && !world.path("note.txt.anchor.json").exists());
+}
+
+/// anvil's first well-known development key: no value anywhere.
+const ANVIL_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// A misspelt setting is refused, naming the file and the field, before anything runs.
+#[test]
+fn config_toml_with_an_unknown_field_is_refused_by_name() {
+    let world = World::new();
+    std::fs::create_dir_all(world.home()).unwrap();
+    std::fs::write(world.home().join("config.toml"), "rcp = \"http://127.0.0.1:9\"\n").unwrap();
+    let file = world.path("note.txt");
+    std::fs::write(&file, "x").unwrap();
+    let out = world.vouch().arg("verify").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("config.toml: invalid configuration: unknown field `rcp`"), "{err}");
+}

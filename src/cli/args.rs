@@ -445,8 +445,8 @@ pub struct AnchorTargetArgs {
     /// How many calendars must accept the batch [default: 2, or 1 with a single calendar].
     #[arg(long, value_name = "M")]
     pub min_calendars: Option<usize>,
-    /// EVM JSON-RPC URL (with --to evm).
-    #[arg(long, value_name = "URL", required_if_eq("to", "evm"))]
+    /// EVM JSON-RPC URL (with --to evm) [default: the first `rpc` in config.toml].
+    #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// Environment variable holding the hex private key of the account that
     /// pays for the anchoring transaction (with --to evm; never a flag, so it

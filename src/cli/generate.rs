@@ -17,7 +17,10 @@ pub fn generate(command: GenerateCommand) -> Result<Outcome> {
             let path = out.join("vouch-policy.5");
             vouch::fsx::write_atomic(&path, policy_man_page().as_bytes(), Some(0o644), true)
                 .with_context(|| format!("{}", path.display()))?;
-            summary.add("man page(s) written", pages + 1);
+            let path = out.join("vouch-config.5");
+            vouch::fsx::write_atomic(&path, config_man_page().as_bytes(), Some(0o644), true)
+                .with_context(|| format!("{}", path.display()))?;
+            summary.add("man page(s) written", pages + 2);
         }
         GenerateCommand::Completions { out } => {
             std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
@@ -57,6 +60,43 @@ fn policy_man_page() -> String {
     page.control("fi", []);
     page.control("SH", ["SEE ALSO"]);
     page.text([roman("vouch-check(1)")]);
+    page.render()
+}
+
+/// `vouch-config(5)`: `$VOUCH_HOME/config.toml`, from the field list the
+/// code reads.
+fn config_man_page() -> String {
+    use clap_mangen::roff::{bold, roman, Roff};
+    let mut page = Roff::new();
+    page.control("TH", ["VOUCH-CONFIG", "5"]);
+    page.control("SH", ["NAME"]);
+    page.text([roman("vouch-config - defaults for vouch in $VOUCH_HOME/config.toml")]);
+    page.control("SH", ["DESCRIPTION"]);
+    page.text([roman(
+        "A TOML file of the settings users would otherwise retype on every run. Every field is optional; \
+         unknown fields are refused (exit 2, naming the file). A flag given on the command line replaces the \
+         setting of the same name (a list included: --trust a.pem means only a.pem, not the configured roots \
+         too). Without the file vouch runs with no settings. A path the file names that cannot be read is \
+         blamed on its setting: trust in /home/me/.config/vouch/config.toml: roots/x.pem: not found.",
+    )]);
+    page.control("SH", ["FIELDS"]);
+    for (field, meaning) in vouch::config::FIELDS {
+        page.control("TP", []);
+        page.text([bold(field)]);
+        page.text([roman(meaning)]);
+    }
+    page.control("SH", ["EXAMPLE"]);
+    page.control("nf", []);
+    for line in vouch::config::EXAMPLE.lines() {
+        page.text([roman(line)]);
+    }
+    page.control("fi", []);
+    page.control("SH", ["FILES"]);
+    page.control("TP", []);
+    page.text([bold("$VOUCH_HOME/config.toml")]);
+    page.text([roman("VOUCH_HOME defaults to the user's config dir + /vouch, e.g. ~/.config/vouch.")]);
+    page.control("SH", ["SEE ALSO"]);
+    page.text([roman("vouch(1), vouch-verify(1), vouch-anchor(1), vouch-sign(1), vouch-watch(1)")]);
     page.render()
 }
 
@@ -169,7 +209,11 @@ const ENVIRONMENT: [(&str, &str); 5] = [
 ];
 
 /// What lives where, for every page.
-const FILES: [(&str, &str); 8] = [
+const FILES: [(&str, &str); 9] = [
+    (
+        "$VOUCH_HOME/config.toml",
+        "Defaults for rpc, headers, esplora, calendars, tsa and trust; flags win (see vouch-config(5)).",
+    ),
     ("$VOUCH_HOME/identity/", "root.pem, root.key, signer.pem, signer.key (keys mode 0600) of the default identity."),
     ("$VOUCH_HOME/identity/settings.toml", "Signing defaults of the identity, e.g. tsa = \"URL\"."),
     ("$VOUCH_HOME/trust/", "Root certificates added with vouch trust add."),
