@@ -637,8 +637,9 @@ pub struct DetectArgs {
     /// Images, videos or folders (walked for media files).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Frame model: a card name in the models folder ($VOUCH_MODELS, or
-    /// models/ of this checkout) or a path to a card. Repeatable: several
+    /// Frame model: a card name in the models folder ($VOUCH_MODELS, else
+    /// models/ of the checkout vouch was built in, else
+    /// PREFIX/share/vouch/models; `vouch doctor` shows which) or a path to a card. Repeatable: several
     /// models score the same decoded frames, each reported under `models`,
     /// and the file is flagged if any model flags it (else inconclusive if
     /// any is, else not_flagged). A model whose card names a face model
