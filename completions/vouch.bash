@@ -28,9 +28,6 @@ _vouch() {
             vouch,doctor)
                 cmd="vouch__subcmd__doctor"
                 ;;
-            vouch,generate)
-                cmd="vouch__subcmd__generate"
-                ;;
             vouch,help)
                 cmd="vouch__subcmd__help"
                 ;;
@@ -70,24 +67,6 @@ _vouch() {
             vouch__subcmd__anchor__subcmd__help,upgrade)
                 cmd="vouch__subcmd__anchor__subcmd__help__subcmd__upgrade"
                 ;;
-            vouch__subcmd__generate,completions)
-                cmd="vouch__subcmd__generate__subcmd__completions"
-                ;;
-            vouch__subcmd__generate,help)
-                cmd="vouch__subcmd__generate__subcmd__help"
-                ;;
-            vouch__subcmd__generate,man)
-                cmd="vouch__subcmd__generate__subcmd__man"
-                ;;
-            vouch__subcmd__generate__subcmd__help,completions)
-                cmd="vouch__subcmd__generate__subcmd__help__subcmd__completions"
-                ;;
-            vouch__subcmd__generate__subcmd__help,help)
-                cmd="vouch__subcmd__generate__subcmd__help__subcmd__help"
-                ;;
-            vouch__subcmd__generate__subcmd__help,man)
-                cmd="vouch__subcmd__generate__subcmd__help__subcmd__man"
-                ;;
             vouch__subcmd__help,anchor)
                 cmd="vouch__subcmd__help__subcmd__anchor"
                 ;;
@@ -99,9 +78,6 @@ _vouch() {
                 ;;
             vouch__subcmd__help,doctor)
                 cmd="vouch__subcmd__help__subcmd__doctor"
-                ;;
-            vouch__subcmd__help,generate)
-                cmd="vouch__subcmd__help__subcmd__generate"
                 ;;
             vouch__subcmd__help,help)
                 cmd="vouch__subcmd__help__subcmd__help"
@@ -132,12 +108,6 @@ _vouch() {
                 ;;
             vouch__subcmd__help__subcmd__anchor,upgrade)
                 cmd="vouch__subcmd__help__subcmd__anchor__subcmd__upgrade"
-                ;;
-            vouch__subcmd__help__subcmd__generate,completions)
-                cmd="vouch__subcmd__help__subcmd__generate__subcmd__completions"
-                ;;
-            vouch__subcmd__help__subcmd__generate,man)
-                cmd="vouch__subcmd__help__subcmd__generate__subcmd__man"
                 ;;
             vouch__subcmd__help__subcmd__identity,import)
                 cmd="vouch__subcmd__help__subcmd__identity__subcmd__import"
@@ -245,7 +215,7 @@ _vouch() {
 
     case "${cmd}" in
         vouch)
-            opts="-q -v -h -V --quiet --verbose --help --version identity sign verify check report anchor watch inspect trust detect models doctor generate help"
+            opts="-q -v -h -V --quiet --verbose --help --version identity sign verify check report anchor watch inspect trust detect models doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,7 +229,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__anchor)
-            opts="-q -v -h -V --to --calendar --min-calendars --rpc --key-env --chain-id --confirmations --timeout --force --json --quiet --verbose --help --version upgrade help"
+            opts="-q -v -h --to --calendar --min-calendars --rpc --key-env --chain-id --confirmations --timeout --force --json --quiet --verbose --help upgrade help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +317,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__anchor__subcmd__upgrade)
-            opts="-q -v -h -V --calendar --headers --bitcoin-rpc --esplora --bitcoin-network --timeout --json --quiet --verbose --help --version"
+            opts="-q -v -h --calendar --headers --bitcoin-rpc --esplora --bitcoin-network --timeout --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,7 +355,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__check)
-            opts="-o -q -v -h -V --policy --detect --model --faces --face-model --format --json --out --shard --resume --trust --identity --allow-remote --no-public-trust --headers --bitcoin-rpc --esplora --bitcoin-network --rpc --confirmations --timeout --quiet --verbose --help --version"
+            opts="-o -q -v -h --policy --detect --model --faces --face-model --format --json --out --shard --resume --trust --identity --allow-remote --no-public-trust --headers --bitcoin-rpc --esplora --bitcoin-network --rpc --confirmations --timeout --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,7 +437,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__detect)
-            opts="-q -v -h -V --model --fps --every --all-frames --max-frames --max-pixels --faces --face-model --threshold --batch --threads --json --csv --plot --quiet --verbose --help --version"
+            opts="-q -v -h --model --fps --every --all-frames --max-frames --max-pixels --faces --face-model --threshold --batch --threads --json --csv --plot --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,7 +491,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__doctor)
-            opts="-q -v -h -V --dir --identity --json --quiet --verbose --help --version"
+            opts="-q -v -h --dir --identity --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,114 +512,8 @@ _vouch() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        vouch__subcmd__generate)
-            opts="-q -v -h -V --quiet --verbose --help --version man completions help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__generate__subcmd__completions)
-            opts="-q -v -h -V --out --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__generate__subcmd__help)
-            opts="man completions help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__generate__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__generate__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__generate__subcmd__help__subcmd__man)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__generate__subcmd__man)
-            opts="-q -v -h -V --out --quiet --verbose --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --out)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         vouch__subcmd__help)
-            opts="identity sign verify check report anchor watch inspect trust detect models doctor generate help"
+            opts="identity sign verify check report anchor watch inspect trust detect models doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,48 +585,6 @@ _vouch() {
         vouch__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__help__subcmd__generate)
-            opts="man completions"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__help__subcmd__generate__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        vouch__subcmd__help__subcmd__generate__subcmd__man)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1027,7 +849,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__identity)
-            opts="-q -v -h -V --quiet --verbose --help --version new show import help"
+            opts="-q -v -h --quiet --verbose --help new show import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1111,7 +933,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__identity__subcmd__import)
-            opts="-q -v -h -V --cert --key --dir --identity --passphrase-env --json --quiet --verbose --help --version"
+            opts="-q -v -h --cert --key --dir --identity --passphrase-env --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1145,7 +967,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__identity__subcmd__new)
-            opts="-q -v -h -V --name --org --email --dir --identity --days --passphrase-env --json --quiet --verbose --help --version"
+            opts="-q -v -h --name --org --email --dir --identity --days --passphrase-env --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1187,7 +1009,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__identity__subcmd__show)
-            opts="-q -v -h -V --dir --identity --json --quiet --verbose --help --version"
+            opts="-q -v -h --dir --identity --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1209,7 +1031,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__inspect)
-            opts="-q -v -h -V --json --tree --crjson --trust --allow-remote --quiet --verbose --help --version"
+            opts="-q -v -h --json --tree --crjson --trust --allow-remote --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1227,7 +1049,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__models)
-            opts="-q -v -h -V --quiet --verbose --help --version list check help"
+            opts="-q -v -h --quiet --verbose --help list check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1241,7 +1063,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__models__subcmd__check)
-            opts="-q -v -h -V --json --quiet --verbose --help --version"
+            opts="-q -v -h --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1311,7 +1133,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__models__subcmd__list)
-            opts="-q -v -h -V --json --quiet --verbose --help --version"
+            opts="-q -v -h --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1325,7 +1147,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__report)
-            opts="-o -q -v -h -V --format --out --quiet --verbose --help --version"
+            opts="-o -q -v -h --format --out --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1351,7 +1173,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__sign)
-            opts="-o -q -v -h -V --identity --out --in-place --sidecar --title --author --source-type --force --allow-invalid-parent --tsa --passphrase-env --json --quiet --verbose --help --version"
+            opts="-o -q -v -h --identity --out --in-place --sidecar --title --author --source-type --force --allow-invalid-parent --tsa --passphrase-env --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1397,7 +1219,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__trust)
-            opts="-q -v -h -V --quiet --verbose --help --version add list remove update help"
+            opts="-q -v -h --quiet --verbose --help add list remove update help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1411,7 +1233,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__trust__subcmd__add)
-            opts="-q -v -h -V --quiet --verbose --help --version"
+            opts="-q -v -h --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1509,7 +1331,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__trust__subcmd__list)
-            opts="-q -v -h -V --json --quiet --verbose --help --version"
+            opts="-q -v -h --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1523,7 +1345,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__trust__subcmd__remove)
-            opts="-q -v -h -V --quiet --verbose --help --version"
+            opts="-q -v -h --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1537,7 +1359,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__trust__subcmd__update)
-            opts="-q -v -h -V --list --quiet --verbose --help --version"
+            opts="-q -v -h --list --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1555,7 +1377,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__verify)
-            opts="-q -v -h -V --trust --identity --allow-remote --no-public-trust --receipt --headers --bitcoin-rpc --esplora --bitcoin-network --rpc --confirmations --timeout --json --quiet --verbose --help --version"
+            opts="-q -v -h --trust --identity --allow-remote --no-public-trust --receipt --headers --bitcoin-rpc --esplora --bitcoin-network --rpc --confirmations --timeout --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1609,7 +1431,7 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__watch)
-            opts="-o -q -v -h -V --identity --out --in-place --sidecar --source-type --allow-invalid-parent --tsa --to --anchor-every --calendar --min-calendars --rpc --key-env --chain-id --confirmations --timeout --settle --poll --idle-exit --passphrase-env --json --quiet --verbose --help --version"
+            opts="-o -q -v -h --identity --out --in-place --sidecar --source-type --allow-invalid-parent --tsa --to --anchor-every --calendar --min-calendars --rpc --key-env --chain-id --confirmations --timeout --settle --poll --idle-exit --passphrase-env --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

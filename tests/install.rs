@@ -43,6 +43,10 @@ fn completions_for_bash_zsh_and_fish_name_every_command_and_bash_loads_them() {
         ] {
             assert!(script.contains(command), "{file} does not offer `{command}`");
         }
+        // The hidden `generate` is not offered, as bash, fish and zsh would spell it.
+        for offered in ["vouch,generate", "-a \"generate\"", "'generate:"] {
+            assert!(!script.contains(offered), "{file} offers the hidden `generate`");
+        }
         // Flags of subcommands too, not only the top level.
         assert!(script.contains("--bitcoin-rpc"), "{file} does not complete `verify --bitcoin-rpc`");
     }
@@ -308,4 +312,23 @@ fn config_toml_with_an_unknown_field_is_refused_by_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("config.toml: invalid configuration: unknown field `rcp`"), "{err}");
+}
+
+/// An identity whose signing certificate has expired is there but cannot
+/// sign trusted: doctor calls it broken and says to make a new one.
+#[test]
+fn doctor_calls_an_expired_identity_broken() {
+    let Some(faketime) = common::faketime() else { return };
+    let world = World::new();
+    world.expired_identity(&faketime);
+    let (code, report) = doctor(&world, &[]);
+    assert_eq!(code, 1);
+    let identity = &report["identity"];
+    assert_eq!(identity["status"], "broken", "{identity}");
+    assert!(identity["expires"].as_str().unwrap().starts_with("2020-01-31"), "{identity}");
+    assert!(identity["problem"].as_str().unwrap().contains("expired"), "{identity}");
+    assert!(identity["fix"].as_str().unwrap().contains("vouch identity new"), "{identity}");
+    let out = world.vouch().arg("doctor").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().any(|l| l.starts_with("identity") && l.contains("BROKEN")), "{text}");
 }

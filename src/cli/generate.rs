@@ -299,9 +299,16 @@ pub const COMPLETIONS: [(clap_complete::Shell, &str); 3] = [
 
 fn write_completions(dir: &Path) -> Result<usize> {
     use clap::CommandFactory;
+    // clap_complete offers hidden subcommands too: complete only what
+    // `--help` shows (not `generate`, which is for packagers).
+    let full = Cli::command();
+    let shown = clap::Command::new("vouch")
+        .version(full.get_version().map(str::to_string).unwrap_or_default())
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
     for (shell, file) in COMPLETIONS {
         let mut script = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "vouch", &mut script);
+        clap_complete::generate(shell, &mut shown.clone(), "vouch", &mut script);
         let path = dir.join(file);
         vouch::fsx::write_atomic(&path, &script, Some(0o644), true).with_context(|| format!("{}", path.display()))?;
     }
