@@ -332,3 +332,33 @@ fn doctor_calls_an_expired_identity_broken() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().any(|l| l.starts_with("identity") && l.contains("BROKEN")), "{text}");
 }
+
+/// The headers file and the time-stamping authority from config.toml: a
+/// headers file that is not there is blamed on the setting (a `--headers`
+/// flag replaces it), and signing asks the configured authority (nothing
+/// listens there, so nothing is signed).
+#[test]
+fn config_toml_headers_and_tsa_are_used() {
+    let world = World::with_identity();
+    let config = world.home().join("config.toml");
+    std::fs::write(&config, "headers = \"gone.txt\"\ntsa = \"http://127.0.0.1:9/\"\n").unwrap();
+    let photo = world.fixture("photo.jpg");
+    let out = world.vouch().arg("verify").arg(&photo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!("vouch: error: headers in {}: gone.txt: not found", config.display())
+    );
+    let headers = world.path("headers.txt");
+    std::fs::write(&headers, "").unwrap();
+    let out = world.vouch().arg("verify").arg(&photo).arg("--headers").arg(&headers).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "the flag's file is read; the photo has no credentials");
+
+    let signed = world.path("signed");
+    let out = world.vouch().arg("sign").arg(&photo).arg("-o").arg(&signed).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("time-stamping authority"), "the configured TSA was asked");
+    assert!(!signed.join("photo.jpg").exists(), "nothing is written without the timestamp");
+    std::fs::write(&config, "").unwrap();
+    world.vouch().arg("sign").arg(&photo).arg("-o").arg(&signed).assert().success();
+}

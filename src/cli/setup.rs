@@ -68,13 +68,14 @@ pub(crate) fn bitcoin_headers(
     let mut headers = BitcoinHeaders::default();
     headers.set_network(a.bitcoin_network);
     let config = config()?;
+    // The file, as its setting wrote it, and where it is read from.
     let file = match &a.headers {
-        Some(path) => Some((path.clone(), "--headers".to_string())),
-        None => config.headers.as_ref().map(|p| (config.resolve(p), config.setting("headers"))),
+        Some(path) => Some((path.clone(), path.clone(), "--headers".to_string())),
+        None => config.headers.as_ref().map(|p| (p.clone(), config.resolve(p), config.setting("headers"))),
     };
-    if let Some((path, setting)) = &file {
+    if let Some((written, path, setting)) = &file {
         headers.load_file(path).map_err(|e| match e {
-            anchor::AnchorError::Io { path, source } => not_found_as(setting, &path, source),
+            anchor::AnchorError::Io { source, .. } => not_found_as(setting, written, source),
             e => e.into(),
         })?;
     }
