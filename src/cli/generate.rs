@@ -173,7 +173,8 @@ fn exit_one(path: &[&str]) -> Option<&'static str> {
     Some(match path {
         [] => {
             "at least one input failed a check: invalid or tampered, no credentials, only pending anchors; \
-             for anchor upgrade, a proof still pending; for detect, a file flagged or declared_synthetic"
+             for anchor upgrade, a proof still pending; for detect, a file flagged or declared_synthetic; for doctor, \
+             a piece of the install missing or broken"
         }
         ["verify"] => "at least one input failed: invalid or tampered, no credentials, or only pending anchors",
         ["check"] => "at least one file's verdict is fail",
