@@ -144,14 +144,18 @@ VOUCH_BIN ?= target/release/vouch
 # A folder of trusted root certificates (PEM) to install beside the models.
 TRUST     ?=
 
-## install: vouch to $(PREFIX)/bin, man pages to share/man/man1|5, the model
-## cards and weights to share/vouch/models, ONNX Runtime's library to
-## lib/vouch, and TRUST/*.pem (if given) to share/vouch/trust
+## install: vouch to $(PREFIX)/bin, man pages to share/man/man1|5, shell
+## completions where bash, zsh and fish look for them, the model cards and
+## weights to share/vouch/models, ONNX Runtime's library to lib/vouch, and
+## TRUST/*.pem (if given) to share/vouch/trust
 install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/release/vouch,$(VOUCH_BIN)),build)
 	install -Dm755 $(VOUCH_BIN) $(DESTDIR)$(PREFIX)/bin/vouch
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -Dm644 completions/vouch.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vouch
+	install -Dm644 completions/_vouch $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_vouch
+	install -Dm644 completions/vouch.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/vouch.fish
 	install -d $(DESTDIR)$(PREFIX)/share/vouch/models
 	find models -maxdepth 1 -type f \( -name '*.toml' -o -name '*.onnx' -o -name '*.json' \) \
 	  -exec install -m644 {} $(DESTDIR)$(PREFIX)/share/vouch/models/ \;
@@ -167,9 +171,10 @@ mutants: deps
 	@command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 	VOUCH_NO_SKIP=1 scripts/mutants.sh $(MUTANTS_ONLY)
 
-## man: regenerate man/ from the command definitions
+## man: regenerate man/ and completions/ from the command definitions
 man:
 	cargo run -q $(CARGO_FLAGS) -- generate man --out man
+	cargo run -q $(CARGO_FLAGS) -- generate completions --out completions
 
 clean:
 	cargo clean

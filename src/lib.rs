@@ -6,7 +6,9 @@
 
 pub mod anchor;
 pub mod check;
+pub mod config;
 pub mod detect;
+pub mod doctor;
 pub mod fsx;
 pub mod home;
 pub mod identity;

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Trust(command) => cli::trust(command),
         Command::Detect(args) => cli::detect(args),
         Command::Models(command) => cli::models(command),
+        Command::Doctor(args) => cli::doctor(args),
         Command::Generate(command) => cli::generate(command),
     };
     match result {

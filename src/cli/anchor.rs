@@ -26,7 +26,7 @@ pub(crate) fn anchor_batch(
         AnchorBackend::Evm => {
             let key = anchor::evm::EvmKey::from_env(t.key_env.as_deref().unwrap_or_default())?;
             let target = anchor::evm::EvmTarget {
-                rpc: t.rpc.clone().unwrap_or_default(),
+                rpc: super::setup::evm_rpc(t.rpc.as_deref())?,
                 chain_id: t.chain_id,
                 confirmations: t.confirmations,
                 timeout,
@@ -34,11 +34,7 @@ pub(crate) fn anchor_batch(
             anchor::evm::anchor_evm(batch, &target, &key, force)?
         }
         AnchorBackend::Ots => {
-            let calendars: Vec<String> = if t.calendar.is_empty() {
-                stamp::DEFAULT_CALENDARS.iter().map(|c| c.to_string()).collect()
-            } else {
-                t.calendar.clone()
-            };
+            let calendars = super::setup::calendars(&t.calendar)?;
             let min_calendars = t.min_calendars.unwrap_or(calendars.len().min(2));
             stamp::anchor_ots(batch, &calendars, min_calendars, &CalendarClient::new(timeout), force)?
         }
@@ -50,6 +46,7 @@ pub fn anchor(a: AnchorArgs) -> Result<Outcome> {
     if let Some(AnchorCommand::Upgrade { receipts, calendar, bitcoin, timeout, json }) = a.command {
         let timeout = std::time::Duration::from_secs(timeout);
         let client = CalendarClient::new(timeout);
+        let calendar = if calendar.is_empty() { super::setup::config()?.calendars.clone() } else { calendar };
         let allowed = stamp::CalendarAllowList::with(&calendar)?;
         let headers = bitcoin_headers(&bitcoin, timeout)?;
         let mut printer = Printer::new(json).summarising(&["complete"], "failed");

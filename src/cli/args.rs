@@ -92,7 +92,15 @@ pub enum Command {
     /// List detector model cards, or check that a model matches its card.
     #[command(subcommand)]
     Models(ModelsCommand),
-    /// Generate documentation (man pages) from these definitions.
+    /// Say what this install has: ONNX Runtime, FFmpeg, the detector models
+    /// (their weights checked against their cards' SHA-256), the public trust
+    /// lists and the signing identity, and for each missing piece the
+    /// command that fixes it.
+    ///
+    /// Exit codes: 0 everything is there; 1 something is missing or broken;
+    /// 2 usage error.
+    Doctor(DoctorArgs),
+    /// Generate documentation (man pages) and shell completions from these definitions.
     #[command(hide = true, subcommand)]
     Generate(GenerateCommand),
 }
@@ -437,8 +445,8 @@ pub struct AnchorTargetArgs {
     /// How many calendars must accept the batch [default: 2, or 1 with a single calendar].
     #[arg(long, value_name = "M")]
     pub min_calendars: Option<usize>,
-    /// EVM JSON-RPC URL (with --to evm).
-    #[arg(long, value_name = "URL", required_if_eq("to", "evm"))]
+    /// EVM JSON-RPC URL (with --to evm) [default: the first `rpc` in config.toml].
+    #[arg(long, value_name = "URL")]
     pub rpc: Option<String>,
     /// Environment variable holding the hex private key of the account that
     /// pays for the anchoring transaction (with --to evm; never a flag, so it
@@ -629,8 +637,9 @@ pub struct DetectArgs {
     /// Images, videos or folders (walked for media files).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Frame model: a card name in the models folder ($VOUCH_MODELS, or
-    /// models/ of this checkout) or a path to a card. Repeatable: several
+    /// Frame model: a card name in the models folder ($VOUCH_MODELS, else
+    /// models/ of the checkout vouch was built in, else
+    /// PREFIX/share/vouch/models; `vouch doctor` shows which) or a path to a card. Repeatable: several
     /// models score the same decoded frames, each reported under `models`,
     /// and the file is flagged if any model flags it (else inconclusive if
     /// any is, else not_flagged). A model whose card names a face model
@@ -685,6 +694,15 @@ pub struct DetectArgs {
     pub plot: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub dir: IdentityDir,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
     /// List the model cards in the models folder and whether their weights are present.
@@ -725,6 +743,12 @@ pub enum GenerateCommand {
     /// Write one man page per command into DIR.
     Man {
         #[arg(long, value_name = "DIR", default_value = "man")]
+        out: PathBuf,
+    },
+    /// Write shell completions into DIR: vouch.bash (bash), _vouch (zsh)
+    /// and vouch.fish (fish).
+    Completions {
+        #[arg(long, value_name = "DIR", default_value = "completions")]
         out: PathBuf,
     },
 }

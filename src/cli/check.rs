@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use vouch::media;
 use vouch::report;
 use vouch::results::ErrorRecord;
-use vouch::trust::RootFile;
 
 use super::args::{CheckArgs, CheckFormat};
 use super::detect;
@@ -47,7 +46,7 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
             })
         })
         .transpose()?;
-    let mut roots: Vec<_> = a.trust.roots.iter().map(|r| RootFile::flag("--trust", r)).collect();
+    let mut roots: Vec<_> = super::setup::trust_roots(&a.trust.roots)?;
     if let Some(policy) = &policy {
         roots.extend(policy.trusted_roots());
     }

@@ -26,7 +26,7 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     let id_dir = identity_dir(a.identity);
     let id = identity::load(&id_dir, pass.as_ref())?;
     drop(pass);
-    let tsa = a.tsa.or(identity::settings(&id_dir)?.tsa);
+    let tsa = super::setup::tsa(a.tsa, &id_dir)?;
     let signer = id.signer(tsa.as_deref())?;
     let context = provenance::context(None, false).context("cannot configure c2pa")?;
     let options = SignOptions {

@@ -8,7 +8,6 @@ use vouch::anchor;
 use vouch::media::{self, MediaFile};
 use vouch::report;
 use vouch::results::FileReport;
-use vouch::trust::RootFile;
 use vouch::verify::VerifyError;
 
 use super::args::VerifyArgs;
@@ -18,7 +17,7 @@ use super::{one_line, Outcome, Printer};
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     let chain = chain_data(&a.chain, a.chain.confirmations)?;
-    let roots: Vec<_> = a.trust.roots.iter().map(|r| RootFile::flag("--trust", r)).collect();
+    let roots: Vec<_> = super::setup::trust_roots(&a.trust.roots)?;
     let verifier = verifier(&roots, a.trust.identity, a.trust.allow_remote, !a.trust.no_public_trust, chain)?;
     let mut printer = Printer::new(a.json).summarising(&["passed", "failed"], "could not be verified");
     // Media is checked for credentials; any other file (a text, an archive)

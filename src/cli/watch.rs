@@ -43,7 +43,7 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
     let id_dir = identity_dir(a.identity.clone());
     let id = vouch::identity::load(&id_dir, pass.as_ref())?;
     drop(pass);
-    let tsa = a.tsa.clone().or(vouch::identity::settings(&id_dir)?.tsa);
+    let tsa = super::setup::tsa(a.tsa.clone(), &id_dir)?;
     let signer = id.signer(tsa.as_deref())?;
     let context = provenance::context(None, false).context("cannot configure c2pa")?;
     let options = SignOptions {
@@ -71,11 +71,11 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
         SignOutput::Sidecar => "manifests beside the captures (FILE.c2pa)".to_string(),
     };
     let backend = a.to;
-    let calendars: Vec<String> = if a.target.calendar.is_empty() {
-        anchor::stamp::DEFAULT_CALENDARS.iter().map(|c| c.to_string()).collect()
-    } else {
-        a.target.calendar.clone()
-    };
+    let calendars = super::setup::calendars(&a.target.calendar)?;
+    if matches!(backend, Some(super::args::AnchorBackend::Evm)) {
+        // Said now, not at the first batch.
+        super::setup::evm_rpc(a.target.rpc.as_deref())?;
+    }
     let anchoring = match (backend, a.anchor_every) {
         (None, _) => "not anchored (no --to)".to_string(),
         (Some(to), vouch::watch::AnchorEvery::Files(n)) => format!("anchored to {to:?} every {n} file(s)"),

@@ -22,10 +22,10 @@ pub enum CardError {
     ReadWeights { path: PathBuf, source: io::Error },
     #[error("{}: SHA-256 is {actual}, but card {} says {expected}: wrong or damaged weights", weights.display(), card.display())]
     Sha256Mismatch { card: PathBuf, weights: PathBuf, expected: String, actual: String },
-    #[error("model `{name}` not found: no {} (give a card path, or a name from `vouch models list`)", dir.join(format!("{name}.toml")).display())]
-    UnknownModel { name: String, dir: PathBuf },
-    #[error("{}: cannot list model cards: {source}", dir.display())]
-    List { dir: PathBuf, source: io::Error },
+    #[error("model `{name}` not found: no {} ({searched}; give a card path, or a name from `vouch models list`)", dir.join(format!("{name}.toml")).display())]
+    UnknownModel { name: String, dir: PathBuf, searched: String },
+    #[error("{}: cannot list model cards: {source} ({searched})", dir.display())]
+    List { dir: PathBuf, source: io::Error, searched: String },
 }
 
 /// What the model is for.
@@ -405,7 +405,11 @@ impl ModelCard {
 /// The cards (`*.toml`) in a models directory, by name; unreadable cards
 /// come back as errors in the same list so one bad card hides nothing.
 pub fn list(dir: &Path) -> Result<Vec<Result<Card, CardError>>, CardError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| CardError::List { dir: dir.to_path_buf(), source: e })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| CardError::List {
+        dir: dir.to_path_buf(),
+        source: e,
+        searched: searched_for(dir),
+    })?;
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -424,9 +428,23 @@ pub fn find(spec: &str, models_dir: &Path) -> Result<Card, CardError> {
     }
     let path = models_dir.join(format!("{spec}.toml"));
     if !path.is_file() {
-        return Err(CardError::UnknownModel { name: spec.to_string(), dir: models_dir.to_path_buf() });
+        return Err(CardError::UnknownModel {
+            name: spec.to_string(),
+            dir: models_dir.to_path_buf(),
+            searched: searched_for(models_dir),
+        });
     }
     Card::load(&path)
+}
+
+/// How `dir` came to be the models folder, when it is the one vouch chose.
+fn searched_for(dir: &Path) -> String {
+    let location = super::models_location();
+    if location.dir == dir {
+        location.describe()
+    } else {
+        format!("the models folder given is {}", dir.display())
+    }
 }
 
 #[cfg(test)]

@@ -150,6 +150,18 @@ fn jpeg(path: &Path) -> std::io::Result<RgbImage> {
     .unwrap_or_else(|_| Err(std::io::Error::other("libjpeg failed")))
 }
 
+/// The FFmpeg libraries vouch decodes video with, as the loaded libraries
+/// report their versions (`libavcodec 59.37.100`).
+pub fn ffmpeg_libraries() -> Vec<(&'static str, String)> {
+    let dotted = |v: u32| format!("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff);
+    vec![
+        ("libavutil", dotted(ffmpeg::util::version())),
+        ("libavcodec", dotted(ffmpeg::codec::version())),
+        ("libavformat", dotted(ffmpeg::format::version())),
+        ("libswscale", dotted(ffmpeg::software::scaling::version())),
+    ]
+}
+
 fn init_ffmpeg() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {

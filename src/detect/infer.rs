@@ -86,11 +86,12 @@ pub fn runtime_version() -> Result<String, InferError> {
     Ok(VERSION.get_or_init(|| version).clone())
 }
 
-/// `ORT_DYLIB_PATH` when set; else `.deps/onnxruntime/` of the checkout the
-/// executable was built in (`target/*/vouch` sits two levels below it);
-/// else `lib/vouch/` of the prefix it was installed in; else the usual
-/// system library folders.
-fn find_runtime() -> Result<PathBuf, InferError> {
+/// Where the ONNX Runtime library is: `ORT_DYLIB_PATH` when set; else
+/// `.deps/onnxruntime/` of the checkout the executable was built in
+/// (`target/*/vouch` sits two levels below it); else `lib/vouch/` of the
+/// prefix it was installed in; else the usual system library folders.
+/// Finding it does not load it: [`runtime_version`] does.
+pub fn find_runtime() -> Result<PathBuf, InferError> {
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         if path.is_file() {

