@@ -580,10 +580,18 @@ impl Anvil {
     }
 
     /// Sends `data` from anvil's first (unlocked) account and returns the
-    /// transaction hash; anvil mines it into a block of its own.
+    /// transaction hash once anvil has mined it into a block of its own
+    /// (the hash comes back before the block exists; a test that asked for
+    /// the block at once would race the miner).
     pub fn send(&self, to: &str, data: &[u8]) -> String {
         let tx = serde_json::json!({"from": DEV_ADDRESS, "to": to, "data": format!("0x{}", hex::encode(data)), "gas": "0x30000"});
-        self.call("eth_sendTransaction", serde_json::json!([tx])).as_str().unwrap().to_string()
+        let hash = self.call("eth_sendTransaction", serde_json::json!([tx])).as_str().unwrap().to_string();
+        let started = std::time::Instant::now();
+        while self.call("eth_getTransactionReceipt", serde_json::json!([hash])).is_null() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "anvil did not mine {hash}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        hash
     }
 }
 
