@@ -635,3 +635,34 @@ fn in_place_random_kill_9_never_signs_a_capture_twice() {
     let (again, _) = watch_once(&world, &capture, &[capture.as_os_str(), os("--in-place")]);
     assert!(again.is_empty(), "{again:?}");
 }
+
+#[test]
+fn the_station_timestamps_each_capture_and_signs_nothing_when_the_authority_is_down() {
+    let Some(python) = python() else { return };
+    let world = World::with_identity();
+    let root = world.path("");
+    std::fs::create_dir_all(root.join("card")).unwrap();
+    std::fs::copy(fixture("photo.jpg"), root.join("card/a.jpg")).unwrap();
+    let pki =
+        Pki::made_at(&world.path("tsa-pki"), "Test TSA Root", "Test Time Authority", "critical,timeStamping", None);
+    let tsa = Tsa::start(&python, &pki, None, None);
+    let (events, stderr) = watch_once(&world, &root, &[os("card"), os("-o"), os("signed"), os("--tsa"), os(&tsa.url)]);
+    assert_eq!(of_kind(&events, "signed").len(), 1, "{events:?}\n{stderr}");
+    let out =
+        world.vouch().arg("verify").arg(root.join("signed/a.jpg")).arg("--trust").arg(&pki.root).arg("--json").output();
+    let report = &json_lines(&out.unwrap().stdout)[0]["c2pa"];
+    assert_eq!(report["timestamp"]["trusted"], true, "{report}");
+    assert_eq!(report["timestamp"]["tsa"], "Test Time Authority", "{report}");
+
+    // An authority that is down: the capture is reported as failed and no
+    // copy without the asked-for timestamp is written.
+    std::fs::copy(fixture("photo.jpg"), root.join("card/b.jpg")).unwrap();
+    let down = {
+        let gone = Tsa::start(&python, &pki, None, None);
+        gone.url.clone()
+    };
+    let (events, stderr) = watch_once(&world, &root, &[os("card"), os("-o"), os("signed"), os("--tsa"), os(&down)]);
+    assert!(of_kind(&events, "signed").is_empty(), "{events:?}\n{stderr}");
+    assert!(!of_kind(&events, "failed").is_empty() || stderr.contains("b.jpg"), "{events:?}\n{stderr}");
+    assert!(!root.join("signed/b.jpg").exists(), "a copy without its timestamp was written");
+}
