@@ -787,3 +787,28 @@ fn two_models_score_in_one_pass_and_the_file_is_flagged_if_either_flags_it() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-model"));
 }
+
+#[test]
+fn check_text_shows_the_detectors_label_and_score_against_its_threshold() {
+    let world = World::new();
+    let blue = fixture("models/blue.png");
+    let json =
+        world.vouch().args(["check", "--detect", "--json", "--model"]).arg(tiny("tiny-logit")).arg(&blue).output();
+    let record = &json_lines(&json.unwrap().stdout)[0];
+    let detection = &record["detection"];
+    let (label, score) = (detection["verdict"].as_str().unwrap(), detection["score"].as_f64().unwrap());
+    let threshold = detection["threshold"].as_f64().unwrap();
+    let expected = format!("detection: {label}, score {score:.3} (threshold {threshold:.2}, model tiny-logit)");
+
+    let text =
+        world.vouch().args(["check", "--detect", "--model"]).arg(tiny("tiny-logit")).arg(&blue).output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains(&expected), "{}", String::from_utf8_lossy(&text.stdout));
+    // Without detection, no such line.
+    let plain = world.vouch().arg("check").arg(&blue).output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("detection:"));
+    // `vouch report` reads the same line back from the JSON record.
+    let records = world.path("records.jsonl");
+    std::fs::write(&records, format!("{record}\n")).unwrap();
+    let report = world.vouch().arg("report").arg(&records).output().unwrap();
+    assert!(String::from_utf8_lossy(&report.stdout).contains(&expected), "{}", String::from_utf8_lossy(&report.stdout));
+}

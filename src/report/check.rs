@@ -48,9 +48,30 @@ pub fn check_text(record: &CheckRecord, colour: bool) -> String {
         })
     });
     let reasons = record.reasons.iter().map(|r| (r.rule, r.message.as_str()));
-    let signals =
+    let mut lines =
         record.report.c2pa.as_ref().map(|c| super::signal_lines(&c.signals, c.manifest.as_deref())).unwrap_or_default();
-    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer.as_deref(), reasons, &signals, colour)
+    if let Some(d) = &record.report.detection {
+        lines.push(detection_line(d.verdict.as_str(), d.score.map(f64::from), f64::from(d.threshold), &d.model));
+    }
+    verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer.as_deref(), reasons, &lines, colour)
+}
+
+/// What the detector said, as a signal against its threshold: the label,
+/// the score and the line the label was cut at, and which model.
+fn detection_line(label: &str, score: Option<f64>, threshold: f64, model: &str) -> String {
+    let score = score.map_or_else(|| "no frame scored".to_string(), |s| format!("score {s:.3}"));
+    super::printable_str(&format!("detection: {label}, {score} (threshold {threshold:.2}, model {model})"))
+}
+
+/// The detection line of a record read back from JSON, if detection ran.
+fn detection_of_value(value: &serde_json::Value) -> Option<String> {
+    let d = value.get("detection").filter(|d| d.is_object())?;
+    Some(detection_line(
+        d.get("verdict")?.as_str()?,
+        d.get("score").and_then(|s| s.as_f64()),
+        d.get("threshold").and_then(|t| t.as_f64()).unwrap_or(0.5),
+        d.get("model").and_then(|m| m.as_str()).unwrap_or("?"),
+    ))
 }
 
 /// The signals a record read back from JSON carries, in words.
@@ -71,7 +92,9 @@ pub fn record_text(
 ) -> String {
     let signer = value.pointer("/c2pa/signer").and_then(|s| s.as_str());
     let reasons = reasons.iter().map(|(rule, _, message)| (rule.as_str(), message.as_str()));
-    verdict_text(verdict, path, signer, reasons, &signals_of_value(value), colour)
+    let mut lines = signals_of_value(value);
+    lines.extend(detection_of_value(value));
+    verdict_text(verdict, path, signer, reasons, &lines, colour)
 }
 
 fn verdict_text<'a>(
