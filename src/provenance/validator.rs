@@ -77,10 +77,6 @@ impl Validator {
         Self::new(TrustAnchors::default(), false)
     }
 
-    pub fn anchors(&self) -> &TrustAnchors {
-        &self.anchors
-    }
-
     /// Opens a manifest store (`open` builds the reader from a context) and
     /// validates it against the anchors that can matter for it.
     pub(crate) fn read(&self, open: impl Fn(&Arc<Context>) -> c2pa::Result<Reader>) -> c2pa::Result<Reader> {
@@ -207,5 +203,39 @@ mod tests {
         let only_allowed = v.anchors.subset(&[slot]);
         assert!(super::super::context(only_allowed.c2pa_settings(), false).is_ok());
         assert!(v.context_for(&[cert], false).is_ok());
+    }
+
+    #[test]
+    fn a_file_read_through_the_narrowed_anchors_keeps_its_verdict() {
+        use crate::identity::{self, NewIdentity};
+        use crate::provenance::{sign_file, verify_file, C2paState, SignOptions, SignOutput};
+        let dir = tempfile::tempdir().unwrap();
+        let id_dir = dir.path().join("identity");
+        let request = NewIdentity { name: "Validator Test".into(), org: None, email: None, days: 30 };
+        identity::create(&id_dir, &request, None).unwrap();
+        let signer = identity::load(&id_dir, None).unwrap().signer(None).unwrap();
+        let photo =
+            crate::media::probe(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photo.jpg")).unwrap();
+        let options = SignOptions {
+            output: SignOutput::Dir(dir.path().join("signed")),
+            title: None,
+            author: None,
+            source_type: None,
+            force: false,
+            allow_invalid_parent: false,
+        };
+        let signed =
+            sign_file(&photo, signer.as_ref(), &super::super::context(None, false).unwrap(), &options).unwrap();
+        let signed = crate::media::probe(&signed.output).unwrap();
+        // The signer's root among the public lists: the narrowed context must
+        // still find it, and the lists' other anchors must not matter.
+        let lists = dir.path().join("no-updates");
+        let anchors = crate::trust::gather(&[], &dir.path().join("store"), Some(&id_dir), Some(&lists)).unwrap();
+        let trusted = verify_file(&signed, &Validator::new(anchors, false).unwrap()).unwrap();
+        assert_eq!(trusted.state, C2paState::Trusted, "{:?}", trusted.codes);
+        assert!(trusted.manifest.is_some());
+        let untrusted = verify_file(&signed, &Validator::without_trust().unwrap()).unwrap();
+        assert_eq!(untrusted.state, C2paState::Valid, "{:?}", untrusted.codes);
+        assert!(untrusted.codes.iter().any(|c| c == "signingCredential.untrusted"));
     }
 }
