@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::process::Command as Std;
-
 use common::*;
 
 #[test]
@@ -39,30 +37,7 @@ fn a_signer_certificate_expired_now_without_a_timestamp_is_never_trusted() {
 fn a_self_signed_signer_is_never_trusted_even_when_listed_as_an_anchor() {
     let Some(python) = python() else { return };
     let world = World::new();
-    let (cert, key) = (world.path("self.pem"), world.path("self.key"));
-    let made = Std::new("openssl")
-        .args(["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30", "-subj", "/CN=Self Signer/O=Nobody"])
-        .args(["-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=emailProtection"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let photo = world.path("self-signed.jpg");
-    let signed = Std::new(&python)
-        .arg(fixture("../tests/interop/c2pa_python.py"))
-        .arg("sign")
-        .arg(fixture("photo.jpg"))
-        .arg(&photo)
-        .arg("--cert")
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let (cert, photo) = self_signed_photo(&world, &python, None);
 
     let out = world.vouch().arg("verify").arg(&photo).arg("--trust").arg(&cert).arg("--json").output().unwrap();
     let report = &json_lines(&out.stdout)[0]["c2pa"];

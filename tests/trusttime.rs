@@ -286,31 +286,8 @@ fn attack_an_expired_self_signed_signer_listed_as_an_anchor_gains_nothing_from_a
     let Some(faketime) = faketime() else { return };
     let Some(anvil) = Anvil::start_with(&["--timestamp", GENESIS]) else { return };
     let world = World::new();
-    let (cert, key) = (world.path("self.pem"), world.path("self.key"));
-    let made = faked(&faketime, "openssl", "2020-01-01 00:00:00")
-        .args(["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30"])
-        .args(["-subj", "/CN=Self Signer/O=Nobody", "-addext", "keyUsage=critical,digitalSignature"])
-        .args(["-addext", "extendedKeyUsage=emailProtection", "-addext", "basicConstraints=critical,CA:FALSE"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let photo = world.path("self-signed.jpg");
-    let signed = faked(&faketime, &python, "2020-01-10 12:00:00")
-        .arg(fixture("../tests/interop/c2pa_python.py"))
-        .arg("sign")
-        .arg(fixture("photo.jpg"))
-        .arg(&photo)
-        .arg("--cert")
-        .arg(&cert)
-        .arg("--key")
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let (cert, photo) =
+        self_signed_photo(&world, &python, Some((&faketime, "2020-01-01 00:00:00", "2020-01-10 12:00:00")));
     anchor_evm_at(&world, &anvil, &photo, IN_TIME);
     let (code, record) = verify(&world, &photo, &["--rpc", &anvil.url, "--trust", cert.to_str().unwrap()]);
     assert_eq!(record["anchors"][0]["state"], "confirmed", "{record}");

@@ -615,3 +615,39 @@ pub fn rpc_call(url: &str, method: &str, params: serde_json::Value) -> serde_jso
     let reply: serde_json::Value = serde_json::from_str(&text).expect("JSON-RPC reply");
     reply["result"].clone()
 }
+
+/// A photo signed by c2pa-python with a self-signed signer certificate
+/// (Ed25519, 30 days): the certificate and the photo. With `at`, openssl
+/// makes the certificate and c2pa-python signs under faketime at the two
+/// times given.
+pub fn self_signed_photo(world: &World, python: &Path, at: Option<(&Path, &str, &str)>) -> (PathBuf, PathBuf) {
+    let run = |program: &std::ffi::OsStr, when: usize| match at {
+        Some((faketime, made, signed)) => faked(faketime, program, if when == 0 { made } else { signed }),
+        None => std::process::Command::new(program),
+    };
+    let (cert, key) = (world.path("self.pem"), world.path("self.key"));
+    let made = run("openssl".as_ref(), 0)
+        .args(["req", "-x509", "-newkey", "ed25519", "-nodes", "-days", "30", "-subj", "/CN=Self Signer/O=Nobody"])
+        .args(["-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=emailProtection"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let photo = world.path("self-signed.jpg");
+    let signed = run(python.as_os_str(), 1)
+        .arg(fixture("../tests/interop/c2pa_python.py"))
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg(&photo)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    (cert, photo)
+}
