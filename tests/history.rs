@@ -148,23 +148,7 @@ fn every_action_of_a_manifest_counts_including_legacy_v1_actions() {
             "title": "crafted",
             "assertions": [{"label": label, "data": {"actions": actions}}],
         });
-        let def_path = world.path(&format!("def{n}.json"));
-        std::fs::write(&def_path, definition.to_string()).unwrap();
-        let out = world.path(&format!("crafted{n}.jpg"));
-        let status = std::process::Command::new(&python)
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/c2pa_python.py"))
-            .arg("sign")
-            .arg(fixture("photo.jpg"))
-            .arg(&out)
-            .arg("--cert")
-            .arg(world.identity().join("signer.pem"))
-            .arg("--key")
-            .arg(world.identity().join("signer.key"))
-            .arg("--definition")
-            .arg(&def_path)
-            .status()
-            .unwrap();
-        assert!(status.success(), "c2pa-python could not sign {label}");
+        let out = c2pa_python_signed(&world, &python, n, definition);
         let record = verify_json(&world, &out);
         assert!(declared_types(&record).contains(&"trainedAlgorithmicMedia".to_string()), "{label}: {record}");
         let (code, report) = check(&world, &out, REFUSE_AI);

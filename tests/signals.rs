@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use serde_json::{json, Value};
@@ -185,29 +185,6 @@ fn vouchs_own_outputs_carry_the_official_signals_for_every_source_type() {
         world.vouch().args(["sign", "-o"]).arg(&out).arg(fixture(name)).assert().success();
         assert_same_signals(&world, &rubrics, &out.join(name));
     }
-}
-
-/// Signs `photo.jpg` with c2pa-python and a vouch identity, the manifest as
-/// `definition` says (no intent added).
-fn c2pa_python_signed(world: &World, python: &Path, n: usize, definition: Value) -> PathBuf {
-    let def_path = world.path(&format!("def{n}.json"));
-    std::fs::write(&def_path, definition.to_string()).unwrap();
-    let out = world.path(&format!("python{n}.jpg"));
-    let status = std::process::Command::new(python)
-        .arg(fixture("../tests/interop/c2pa_python.py"))
-        .arg("sign")
-        .arg(fixture("photo.jpg"))
-        .arg(&out)
-        .arg("--cert")
-        .arg(world.identity().join("signer.pem"))
-        .arg("--key")
-        .arg(world.identity().join("signer.key"))
-        .arg("--definition")
-        .arg(&def_path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "c2pa-python could not sign {definition}");
-    out
 }
 
 #[test]

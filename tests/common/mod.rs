@@ -651,3 +651,26 @@ pub fn self_signed_photo(world: &World, python: &Path, at: Option<(&Path, &str, 
     assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
     (cert, photo)
 }
+
+/// Signs `photo.jpg` with c2pa-python and a vouch identity, the manifest as
+/// `definition` says (no intent added).
+pub fn c2pa_python_signed(world: &World, python: &Path, n: usize, definition: serde_json::Value) -> PathBuf {
+    let def_path = world.path(&format!("def{n}.json"));
+    std::fs::write(&def_path, definition.to_string()).unwrap();
+    let out = world.path(&format!("python{n}.jpg"));
+    let status = std::process::Command::new(python)
+        .arg(fixture("../tests/interop/c2pa_python.py"))
+        .arg("sign")
+        .arg(fixture("photo.jpg"))
+        .arg(&out)
+        .arg("--cert")
+        .arg(world.identity().join("signer.pem"))
+        .arg("--key")
+        .arg(world.identity().join("signer.key"))
+        .arg("--definition")
+        .arg(&def_path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "c2pa-python could not sign {definition}");
+    out
+}
