@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use rayon::prelude::*;
 use vouch::identity;
 use vouch::media::MediaFile;
-use vouch::provenance::signed_index::{self, Existing, SignedIndex, Unchanged};
+use vouch::provenance::signed_index::{Existing, SignedIndex, Unchanged};
 use vouch::provenance::{self, SignOptions, SignOutput};
 use vouch::report;
 
@@ -118,12 +118,16 @@ fn sign_one(
             Existing::None | Existing::Other => {}
         }
     }
-    // Taken before signing: if the input changes meanwhile, the next run
-    // sees other bytes and does not call the copy unchanged.
-    let input_sha256 = signed_index::sha256_hex(&file.path)?;
+    // The digests signing took: of the input bytes it signed (taken before
+    // signing for a file too large to hold in memory), so an input that
+    // changes meanwhile is not called unchanged next time.
     let signed = provenance::sign_file(file, signer, context, options)?;
-    let output_sha256 = signed_index::sha256_hex(&signed.output)?;
-    Ok(Signing::Signed { signed, input_sha256: Some(input_sha256), output_sha256: Some(output_sha256) })
+    let digests = signed.digests;
+    Ok(Signing::Signed {
+        signed,
+        input_sha256: Some(hex::encode(digests.input)),
+        output_sha256: Some(hex::encode(digests.output)),
+    })
 }
 
 /// A signed input whose history declares AI-generated or synthetic content

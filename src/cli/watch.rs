@@ -111,8 +111,7 @@ pub fn watch(a: WatchArgs) -> Result<Outcome> {
         let options = SignOptions { force: replace, ..options.clone() };
         let (signed, staged) =
             provenance::sign::sign_staged(&file, signer.as_ref(), &context, &options).map_err(|e| e.to_string())?;
-        let written_sha256 =
-            anchor::digest::sha256_file(staged.path()).map_err(|e| format!("{}: {e}", written.display()))?;
+        let written_sha256 = signed.digests.output;
         let overwrite = replace || matches!(output, SignOutput::InPlace);
         let target = signed.output.clone();
         Ok(SignResult::Staged(Staged {
