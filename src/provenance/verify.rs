@@ -276,13 +276,20 @@ pub(crate) fn open_store(
         }
         None => None,
     };
+    // The validator may open the file twice (a parse, then the validating
+    // read), and c2pa reads it in many small pieces: a file small enough is
+    // read once, here, and both readings work from memory.
+    let len = std::fs::metadata(&file.path).map_err(io)?.len();
+    let in_memory = if len <= super::sign::IN_MEMORY_LIMIT { Some(std::fs::read(&file.path).map_err(io)?) } else { None };
     let result = validator.read(|context| {
-        let stream = File::open(&file.path)?;
-        match &manifest {
-            Some(manifest) => {
-                Reader::from_shared_context(context).with_manifest_data_and_stream(manifest, mime, stream)
+        let reader = Reader::from_shared_context(context);
+        match (&manifest, &in_memory) {
+            (Some(manifest), Some(bytes)) => {
+                reader.with_manifest_data_and_stream(manifest, mime, std::io::Cursor::new(bytes.as_slice()))
             }
-            None => Reader::from_shared_context(context).with_stream(mime, stream),
+            (Some(manifest), None) => reader.with_manifest_data_and_stream(manifest, mime, File::open(&file.path)?),
+            (None, Some(bytes)) => reader.with_stream(mime, std::io::Cursor::new(bytes.as_slice())),
+            (None, None) => reader.with_stream(mime, File::open(&file.path)?),
         }
     });
     match result {
