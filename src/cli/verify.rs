@@ -16,6 +16,7 @@ use super::setup::{chain_data, verifier};
 use super::{one_line, Outcome, Printer};
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
+    super::setup::reuse_freed_memory();
     let chain = chain_data(&a.chain, a.chain.confirmations)?;
     let roots: Vec<_> = super::setup::trust_roots(&a.trust.roots)?;
     let verifier = verifier(&roots, a.trust.identity, a.trust.allow_remote, !a.trust.no_public_trust, chain)?;

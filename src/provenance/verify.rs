@@ -280,7 +280,8 @@ pub(crate) fn open_store(
     // read), and c2pa reads it in many small pieces: a file small enough is
     // read once, here, and both readings work from memory.
     let len = std::fs::metadata(&file.path).map_err(io)?.len();
-    let in_memory = if len <= super::sign::IN_MEMORY_LIMIT { Some(std::fs::read(&file.path).map_err(io)?) } else { None };
+    let in_memory =
+        if len <= super::sign::IN_MEMORY_LIMIT { Some(std::fs::read(&file.path).map_err(io)?) } else { None };
     let result = validator.read(|context| {
         let reader = Reader::from_shared_context(context);
         match (&manifest, &in_memory) {
