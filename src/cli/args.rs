@@ -583,7 +583,8 @@ pub enum TrustCommand {
         #[arg(value_name = "ROOT.pem")]
         pem: PathBuf,
     },
-    /// List trusted roots.
+    /// List trusted roots, then the public trust lists with their version
+    /// and which copy is in use (updated, installed or compiled in).
     List {
         /// Print one JSON object per anchor per line.
         #[arg(long)]
@@ -599,7 +600,8 @@ pub enum TrustCommand {
     /// The file must be a PEM list of certificates (CAs, except for
     /// interim-allowed); a malformed one is refused and the list in use is
     /// kept. The copy is stored under $VOUCH_HOME/trust-lists/ and used
-    /// instead of the one shipped with vouch.
+    /// instead of the installed one (PREFIX/share/vouch/trust-lists/) or
+    /// the one compiled into vouch.
     Update {
         /// Which list: c2pa (C2PA Trust List), tsa (C2PA TSA Trust List),
         /// interim (interim Content Credentials anchors) or interim-allowed
