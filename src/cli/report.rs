@@ -47,6 +47,13 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
     let colour = a.out.is_none() && out_is_terminal();
     let mut tally = Tally::default();
     let mut rows: Vec<Row> = Vec::new();
+    // HTML cards are written as they come, failures gathered first at the end.
+    let mut html = (a.format == CheckFormat::Html)
+        .then(|| {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            report::HtmlReport::new("vouch report", &now).context("cannot write the report")
+        })
+        .transpose()?;
     for (file, path) in a.files.iter().enumerate() {
         for record in RecordFile::open(path)? {
             let (line_no, line, entry) = record?;
@@ -64,12 +71,19 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                             out.line(&report::record_text(&entry.value, &entry.path, *verdict, reasons, colour))?
                         }
                         CheckFormat::Json => out.line(&line)?,
-                        format => {
+                        CheckFormat::Html => {
                             let mut row = Row::from_value(&entry.value, &entry.path, *verdict, reasons);
-                            if format == CheckFormat::Html && entry.value.get("path_bytes").is_none() {
-                                row.thumbnail = vouch::media::thumbnail_data_uri(Path::new(&entry.path), 96);
+                            // A path that is not UTF-8 is only named lossily in the record.
+                            row.thumbnail = Some(match entry.value.get("path_bytes") {
+                                None => super::check::thumbnail(Path::new(&entry.path)),
+                                Some(_) => Err("the record does not name the file exactly (not UTF-8)".into()),
+                            });
+                            if let Some(html) = html.as_mut() {
+                                html.card(&row).context("cannot write the report")?;
                             }
-                            rows.push(row);
+                        }
+                        CheckFormat::Junit | CheckFormat::Sarif => {
+                            rows.push(Row::from_value(&entry.value, &entry.path, *verdict, reasons))
                         }
                     }
                 }
@@ -81,7 +95,13 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                         }
                         CheckFormat::Json => out.line(&line)?,
                         CheckFormat::Junit => rows.push(Row::from_skip(Path::new(&entry.path), why)),
-                        _ => {}
+                        CheckFormat::Html => {
+                            if let Some(html) = html.as_mut() {
+                                html.skipped(&report::printable_str(&entry.path), why)
+                                    .context("cannot write the report")?;
+                            }
+                        }
+                        CheckFormat::Sarif => {}
                     }
                 }
                 Recorded::Error(message) => {
@@ -91,7 +111,15 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                     match a.format {
                         CheckFormat::Json => out.line(&line)?,
                         CheckFormat::Text => {}
-                        _ => rows.push(Row::from_error(Path::new(&entry.path), message)),
+                        CheckFormat::Html => {
+                            if let Some(html) = html.as_mut() {
+                                html.card(&Row::from_error(Path::new(&entry.path), message))
+                                    .context("cannot write the report")?;
+                            }
+                        }
+                        CheckFormat::Junit | CheckFormat::Sarif => {
+                            rows.push(Row::from_error(Path::new(&entry.path), message))
+                        }
                     }
                 }
             }
@@ -105,8 +133,9 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
         CheckFormat::Junit => out.line(report::junit(&rows, &tally).trim_end())?,
         CheckFormat::Sarif => out.line(report::sarif(&rows).trim_end())?,
         CheckFormat::Html => {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            out.line(report::check_html(&rows, &tally, "vouch report", &now).trim_end())?
+            if let Some(html) = html.take() {
+                out.html(html, &tally)?;
+            }
         }
     }
     out.finish()?;
@@ -143,6 +172,14 @@ impl Output {
 
     fn line(&mut self, text: &str) -> Result<()> {
         match writeln!(self.out, "{text}") {
+            // A closed pipe (`vouch report … | head`) ends the output, not the run.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write the report"),
+            _ => Ok(()),
+        }
+    }
+
+    fn html(&mut self, html: report::HtmlReport, tally: &Tally) -> Result<()> {
+        match html.finish(tally, &mut self.out) {
             // A closed pipe (`vouch report … | head`) ends the output, not the run.
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write the report"),
             _ => Ok(()),
