@@ -48,7 +48,8 @@ dl{display:grid;grid-template-columns:9em 1fr;gap:.25em .8em;margin:0}
 dt{color:#666}dd{margin:0;overflow-wrap:anywhere}
 ul{margin:0;padding-left:1.1em}
 .badge{display:inline-block;padding:.1em .6em;margin:0 .3em .3em 0;border-radius:1em;font-size:.85em;
- background:#fbefff;color:#6e2b8c;border:1px solid #d8b9ff}
+ background:#f0f3f6;color:#24292f;border:1px solid #d0d7de}
+.badge.declared{background:#fbefff;color:#6e2b8c;border-color:#d8b9ff;font-weight:600}
 .reasons{margin-top:.6em}
 .reasons li{color:#a40e26}.verdict-warn .reasons li{color:#7d4e00}
 svg.timeline,svg.score{display:block;margin:.3em 0}
@@ -244,7 +245,8 @@ fn card_html(row: &Row, id: usize) -> String {
         html.push_str("</dd>\n");
     }
     if !row.declared.is_empty() || !row.signals.is_empty() {
-        html.push_str("<dt>AI origin</dt><dd>");
+        // AI origin the file declares, then the rubric's signals, whatever they say.
+        html.push_str("<dt>Declared origin</dt><dd>");
         for declared in &row.declared {
             let _ = write!(html, "<span class=\"badge declared\">{}</span>", escape(declared));
         }
@@ -365,4 +367,53 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failing(i: usize) -> Row {
+        Row::from_error(std::path::Path::new(&format!("f{i}.jpg")), &format!("f{i}.jpg: cannot read"))
+    }
+
+    #[test]
+    fn cards_come_failures_first_and_the_summary_names_a_bounded_number() {
+        let mut report = HtmlReport::new("t", "now").unwrap();
+        let pass = Row { verdict: Some(Verdict::Pass), reasons: Vec::new(), ..failing(0) };
+        report.card(&pass).unwrap();
+        for i in 1..=SUMMARY_FAILURES + 2 {
+            report.card(&failing(i)).unwrap();
+        }
+        report.skipped("gone.jpg", "dangling link").unwrap();
+        let tally = Tally { pass: 1, errors: SUMMARY_FAILURES + 2, skipped: 1, ..Tally::default() };
+        let mut page = Vec::new();
+        report.finish(&tally, &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        let (summary, cards) = page.split_once("</section>").unwrap();
+        assert_eq!(summary.matches("<li><a href=").count(), SUMMARY_FAILURES);
+        assert!(summary.contains("… and 2 more, whose cards follow"), "{summary}");
+        assert!(summary.contains("<li class=\"error\">502 could not be checked</li>"), "{summary}");
+        // Every card, the passing one last, then the skipped file.
+        assert_eq!(cards.matches("<article ").count(), SUMMARY_FAILURES + 3);
+        let last_failure = cards.rfind("data-verdict=\"error\"").unwrap();
+        assert!(cards.find("data-verdict=\"pass\"").unwrap() > last_failure);
+        assert!(cards.contains("<li><code>gone.jpg</code>: dangling link</li>"));
+        assert!(page.ends_with("</main>\n</body>\n</html>\n"));
+    }
+
+    #[test]
+    fn manifest_strings_are_text_never_markup() {
+        let mut row = failing(1);
+        row.signer = Some("<script>alert(1)</script>".into());
+        row.declared = vec!["declares \"AI\" & <b>".into()];
+        row.thumbnail = Some(Err("<img src=x>".into()));
+        let card = card_html(&row, 1);
+        assert!(!card.contains("<script>") && !card.contains("<img src=x>"), "{card}");
+        assert_eq!(card.matches("<b>").count(), row.reasons.len(), "only the rules are bold: {card}");
+        assert!(
+            card.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                && card.contains("declares &quot;AI&quot; &amp; &lt;b&gt;")
+        );
+    }
 }
