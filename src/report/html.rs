@@ -206,7 +206,7 @@ fn head(title: &str, generated: &str, tally: &Tally, failures: &[(usize, String,
 fn card_html(row: &Row, id: usize) -> String {
     let verdict = row.verdict.map(Verdict::as_str).unwrap_or("error");
     let mut html = String::with_capacity(2048);
-    let _ = write!(html, "<article class=\"card verdict-{verdict}\" id=\"file-{id}\" data-verdict=\"{verdict}\">\n");
+    let _ = writeln!(html, "<article class=\"card verdict-{verdict}\" id=\"file-{id}\" data-verdict=\"{verdict}\">");
     html.push_str("<div class=\"thumb\">");
     match &row.thumbnail {
         Some(Ok(thumb)) => {
