@@ -338,7 +338,9 @@ pub enum CheckFormat {
     Junit,
     /// SARIF 2.1.0, for code-scanning views.
     Sarif,
-    /// One self-contained HTML page with thumbnails, signers, anchors and reasons.
+    /// One self-contained HTML page for people: a summary with the failures
+    /// first, then a card per file (thumbnail, verdict, signer and trust
+    /// list, AI-origin badges, anchors, detection score) that requests nothing.
     Html,
 }
 
@@ -583,8 +585,11 @@ pub enum TrustCommand {
         #[arg(value_name = "ROOT.pem")]
         pem: PathBuf,
     },
-    /// List trusted roots, then the public trust lists with their version
-    /// and which copy is in use (updated, installed or compiled in).
+    /// List trusted roots and the public trust lists.
+    ///
+    /// Each public list is shown with its version, its count and the copy
+    /// in use: updated (vouch trust update), installed
+    /// (PREFIX/share/vouch/trust-lists/) or compiled in.
     List {
         /// Print one JSON object per anchor per line.
         #[arg(long)]

@@ -500,7 +500,9 @@ impl Row {
             path: super::printable_str(path),
             verdict: Some(verdict),
             reasons: reasons.iter().map(|(rule, v, m)| (rule.clone(), *v, super::printable_str(m))).collect(),
-            credentials: c2pa.is_some().then_some(words.credentials),
+            // A check record always has `c2pa` (null for a format C2PA cannot
+            // carry); a detect record has none.
+            credentials: value.get("c2pa").map(|_| words.credentials),
             signer: words.signer,
             trust: words.trust,
             declared,
