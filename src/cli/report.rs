@@ -4,7 +4,7 @@
 //! path (about 30 bytes a path); the second streams those lines to the renderer.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
@@ -48,12 +48,7 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
     let mut tally = Tally::default();
     let mut rows: Vec<Row> = Vec::new();
     // HTML cards are written as they come, failures gathered first at the end.
-    let mut html = (a.format == CheckFormat::Html)
-        .then(|| {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            report::HtmlReport::new("vouch report", &now).context("cannot write the report")
-        })
-        .transpose()?;
+    let mut html = (a.format == CheckFormat::Html).then(HtmlCards::new).transpose()?;
     for (file, path) in a.files.iter().enumerate() {
         for record in RecordFile::open(path)? {
             let (line_no, line, entry) = record?;
@@ -72,14 +67,11 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                         }
                         CheckFormat::Json => out.line(&line)?,
                         CheckFormat::Html => {
-                            let mut row = Row::from_value(&entry.value, &entry.path, *verdict, reasons);
+                            let row = Row::from_value(&entry.value, &entry.path, *verdict, reasons);
                             // A path that is not UTF-8 is only named lossily in the record.
-                            row.thumbnail = Some(match entry.value.get("path_bytes") {
-                                None => super::check::thumbnail(Path::new(&entry.path)),
-                                Some(_) => Err("the record does not name the file exactly (not UTF-8)".into()),
-                            });
+                            let file = entry.value.get("path_bytes").is_none().then(|| PathBuf::from(&entry.path));
                             if let Some(html) = html.as_mut() {
-                                html.card(&row).context("cannot write the report")?;
+                                html.judged(row, file)?;
                             }
                         }
                         CheckFormat::Junit | CheckFormat::Sarif => {
@@ -97,7 +89,8 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                         CheckFormat::Junit => rows.push(Row::from_skip(Path::new(&entry.path), why)),
                         CheckFormat::Html => {
                             if let Some(html) = html.as_mut() {
-                                html.skipped(&report::printable_str(&entry.path), why)
+                                html.report
+                                    .skipped(&report::printable_str(&entry.path), why)
                                     .context("cannot write the report")?;
                             }
                         }
@@ -113,7 +106,10 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                         CheckFormat::Text => {}
                         CheckFormat::Html => {
                             if let Some(html) = html.as_mut() {
-                                html.card(&Row::from_error(Path::new(&entry.path), message))
+                                // Cards keep the records' order: the waiting ones first.
+                                html.picture_pending()?;
+                                html.report
+                                    .card(&Row::from_error(Path::new(&entry.path), message))
                                     .context("cannot write the report")?;
                             }
                         }
@@ -133,8 +129,9 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
         CheckFormat::Junit => out.line(report::junit(&rows, &tally).trim_end())?,
         CheckFormat::Sarif => out.line(report::sarif(&rows).trim_end())?,
         CheckFormat::Html => {
-            if let Some(html) = html.take() {
-                out.html(html, &tally)?;
+            if let Some(mut html) = html.take() {
+                html.picture_pending()?;
+                out.html(html.report, &tally)?;
             }
         }
     }
@@ -142,6 +139,49 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
     // The run's last word, whatever the format and wherever the report went.
     eprintln!("{summary}");
     Ok(outcome)
+}
+
+/// Records waiting for their thumbnails before their cards are written.
+const THUMBNAIL_CHUNK: usize = 256;
+
+/// The HTML report of a merge: cards written as they come, thumbnails made
+/// a chunk at a time on the rayon pool.
+struct HtmlCards {
+    report: report::HtmlReport,
+    /// Judged records and the file each names (`None` when the record names
+    /// it only lossily).
+    pending: Vec<(Row, Option<PathBuf>)>,
+}
+
+impl HtmlCards {
+    fn new() -> Result<Self> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let report = report::HtmlReport::new("vouch report", &now).context("cannot write the report")?;
+        Ok(Self { report, pending: Vec::with_capacity(THUMBNAIL_CHUNK) })
+    }
+
+    fn judged(&mut self, row: Row, file: Option<PathBuf>) -> Result<()> {
+        self.pending.push((row, file));
+        if self.pending.len() >= THUMBNAIL_CHUNK {
+            self.picture_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Thumbnails for the waiting records, in parallel; then their cards, in order.
+    fn picture_pending(&mut self) -> Result<()> {
+        use rayon::prelude::*;
+        self.pending.par_iter_mut().for_each(|(row, file)| {
+            row.thumbnail = Some(match file {
+                Some(file) => super::check::thumbnail(file),
+                None => Err("the record does not name the file exactly (its path is not UTF-8)".into()),
+            });
+        });
+        for (row, _) in self.pending.drain(..) {
+            self.report.card(&row).context("cannot write the report")?;
+        }
+        Ok(())
+    }
 }
 
 fn out_is_terminal() -> bool {
