@@ -175,6 +175,9 @@ mod tests {
         // A one-second clip: the last frame sampled before its end.
         assert!(clip.poster_at_s.is_some_and(|t| (0.7..POSTER_AT_S).contains(&t)), "{:?}", clip.poster_at_s);
         assert!(clip.width <= MAX_SIDE && clip.height <= MAX_SIDE);
+        // A longer video: its first frame at or after one second, not its first.
+        let longer = thumbnail(&fixture("models/redblue.mp4")).unwrap();
+        assert!(longer.poster_at_s.is_some_and(|t| (POSTER_AT_S..POSTER_AT_S + 0.5).contains(&t)), "{longer:?}");
     }
 
     #[test]
