@@ -108,7 +108,7 @@ def main():
         f"{SHARDS} shard files of `check` records (signed, anchored; 10% skipped, 10% failing); "
         "peak RSS of the process from getrusage",
         "- JSON Lines and text stream (the merge keeps about 30 bytes a path to find overlapping shards); JUnit (like "
-        "SARIF and HTML) keeps one small row per file until the end.",
+        "SARIF) keeps one small row per file until the end; HTML writes each card as it comes.",
     ]
     table = "\n".join(lines) + "\n"
     print(table)

@@ -114,7 +114,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand check" -l format -d 'Report 
 json\t'JSON Lines: the verify record plus `verdict` and `reasons`, one per file'
 junit\t'JUnit XML: one test case per file, failures with their reasons'
 sarif\t'SARIF 2.1.0, for code-scanning views'
-html\t'One self-contained HTML page with thumbnails, signers, anchors and reasons'"
+html\t'One self-contained HTML page for people: a summary with the failures first, then a card per file (thumbnail, verdict, signer and trust list, AI-origin badges, anchors, detection score) that requests nothing'"
 complete -c vouch -n "__fish_vouch_using_subcommand check" -s o -l out -d 'Write the report to FILE (atomically) instead of stdout' -r -F
 complete -c vouch -n "__fish_vouch_using_subcommand check" -l shard -d 'Check only shard I of N (0-based), chosen by a hash of each path: N machines with I = 0..N-1 cover every file exactly once' -r
 complete -c vouch -n "__fish_vouch_using_subcommand check" -l resume -d 'Skip files already recorded in this JSON Lines file and append new records to it, so an interrupted run picks up where it stopped (JSON Lines: --format json, or no --format; the file is the output). Records that were errors are checked again, and the summary and exit code cover every record in FILE' -r -F
@@ -140,7 +140,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand report" -l format -d 'Report
 json\t'JSON Lines: the verify record plus `verdict` and `reasons`, one per file'
 junit\t'JUnit XML: one test case per file, failures with their reasons'
 sarif\t'SARIF 2.1.0, for code-scanning views'
-html\t'One self-contained HTML page with thumbnails, signers, anchors and reasons'"
+html\t'One self-contained HTML page for people: a summary with the failures first, then a card per file (thumbnail, verdict, signer and trust list, AI-origin badges, anchors, detection score) that requests nothing'"
 complete -c vouch -n "__fish_vouch_using_subcommand report" -s o -l out -d 'Write the report to FILE (atomically) instead of stdout' -r -F
 complete -c vouch -n "__fish_vouch_using_subcommand report" -s q -l quiet -d 'Print nothing but errors and the summary line (on stderr); reports and files named by -o/--out or --resume are still written'
 complete -c vouch -n "__fish_vouch_using_subcommand report" -s v -l verbose -d 'Say more on stderr: each file passed over and why, and the settings the run uses (identity, trust anchors)'
@@ -211,7 +211,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_s
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -s v -l verbose -d 'Say more on stderr: each file passed over and why, and the settings the run uses (identity, trust anchors)'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -s h -l help -d 'Print help'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -f -a "add" -d 'Trust the root certificate(s) in a PEM file'
-complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -f -a "list" -d 'List trusted roots'
+complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -f -a "list" -d 'List trusted roots and the public trust lists'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -f -a "remove" -d 'Stop trusting the root whose SHA-256 fingerprint starts with FINGERPRINT'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -f -a "update" -d 'Replace a public trust list with a copy you downloaded'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and not __fish_seen_subcommand_from add list remove update help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -221,7 +221,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subco
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON object per anchor per line'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing but errors and the summary line (on stderr); reports and files named by -o/--out or --resume are still written'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say more on stderr: each file passed over and why, and the settings the run uses (identity, trust anchors)'
-complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print nothing but errors and the summary line (on stderr); reports and files named by -o/--out or --resume are still written'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'Say more on stderr: each file passed over and why, and the settings the run uses (identity, trust anchors)'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
@@ -230,7 +230,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subco
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from update" -s v -l verbose -d 'Say more on stderr: each file passed over and why, and the settings the run uses (identity, trust anchors)'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "add" -d 'Trust the root certificate(s) in a PEM file'
-complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "list" -d 'List trusted roots'
+complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "list" -d 'List trusted roots and the public trust lists'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Stop trusting the root whose SHA-256 fingerprint starts with FINGERPRINT'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "update" -d 'Replace a public trust list with a copy you downloaded'
 complete -c vouch -n "__fish_vouch_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -291,7 +291,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcom
 complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from identity" -f -a "import" -d 'Import an existing certificate chain and key (Ed25519, ES256, PS256…), refusing it with the reasons a C2PA validator would give'
 complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from anchor" -f -a "upgrade" -d 'Ask the calendars of pending proofs for their Bitcoin attestations and rewrite each proof (atomically) when one is complete. Only trusted calendars are asked (the public ones, and those given with --calendar); others a proof names are reported as skipped. With headers (--headers, --esplora, --bitcoin-rpc) a reply carrying a false attestation is refused, and a proof is never rewritten into one that verifies worse'
 complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "add" -d 'Trust the root certificate(s) in a PEM file'
-complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "list" -d 'List trusted roots'
+complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "list" -d 'List trusted roots and the public trust lists'
 complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "remove" -d 'Stop trusting the root whose SHA-256 fingerprint starts with FINGERPRINT'
 complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "update" -d 'Replace a public trust list with a copy you downloaded'
 complete -c vouch -n "__fish_vouch_using_subcommand help; and __fish_seen_subcommand_from models" -f -a "list" -d 'List the model cards in the models folder and whether their weights are present'

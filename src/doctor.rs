@@ -113,7 +113,9 @@ pub struct TrustListCheck {
     pub title: &'static str,
     pub version: String,
     pub count: usize,
-    /// The copy `vouch trust update` stored, or absent for the one shipped with vouch.
+    /// Which copy is in use: `updated`, `installed` or `compiled-in`.
+    pub copy: trust::lists::ListCopy,
+    /// The file of the copy in use; absent for the one compiled into vouch.
     pub file: Option<PathBuf>,
 }
 
@@ -295,6 +297,7 @@ fn trust_lists(dir: &Path) -> TrustLists {
                 title: list.title,
                 version: list.version,
                 count: list.count,
+                copy: list.copy,
                 file: list.file,
             }),
             Err(e) => {

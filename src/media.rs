@@ -294,27 +294,6 @@ pub fn expand(paths: &[PathBuf], skips: &mut crate::walk::Skips) -> Vec<Input> {
     inputs
 }
 
-/// A small JPEG of an image file as a `data:` URI, for self-contained
-/// reports; `None` for what `image` cannot decode (video, audio, WebP…).
-pub fn thumbnail_data_uri(path: &Path, max_side: u32) -> Option<String> {
-    use base64::Engine as _;
-    let format = Format::from_path(path)?;
-    if !matches!(format, Format::Jpeg | Format::Png) {
-        return None;
-    }
-    let mut reader = image::ImageReader::open(path).ok()?.with_guessed_format().ok()?;
-    // A report thumbnail never justifies decoding a decompression bomb.
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(16_384);
-    limits.max_image_height = Some(16_384);
-    limits.max_alloc = Some(256 << 20);
-    reader.limits(limits);
-    let thumb = reader.decode().ok()?.thumbnail(max_side, max_side).into_rgb8();
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80).encode_image(&thumb).ok()?;
-    Some(format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

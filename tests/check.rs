@@ -129,8 +129,25 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     assert_eq!(flagged.into_iter().collect::<Vec<_>>(), ["ai.png", "tampered.jpg", "unsigned.jpg"]);
 }
 
+/// The card of `name` in a rendered page: from its `<article` to the next.
+fn card_of<'a>(dom: &'a str, name: &str) -> &'a str {
+    dom.split("<article class=\"card ").find(|card| card.contains(name)).unwrap_or_else(|| panic!("no card for {name}"))
+}
+
+/// "Bitcoin regtest block 12, 2 December 2026": a block and a date in words.
+fn says_block_and_date(line: &str) -> bool {
+    let Some(rest) = line.split("Bitcoin regtest block ").nth(1) else { return false };
+    let Some((block, rest)) = rest.split_once(", ") else { return false };
+    let date: Vec<&str> = rest.split(' ').take(3).collect();
+    block.parse::<u64>().is_ok()
+        && date.len() == 3
+        && date[0].parse::<u8>().is_ok()
+        && date[1].chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && date[2].starts_with("20")
+}
+
 #[test]
-fn the_html_report_renders_offline_with_one_row_per_file() {
+fn the_html_report_a_journalist_reads_renders_offline_with_a_card_per_file() {
     let Some(python) = python() else { return };
     let Some(chromium) =
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file())
@@ -138,12 +155,34 @@ fn the_html_report_renders_offline_with_one_row_per_file() {
         skip("no chromium (run `make deps`)");
         return;
     };
+    if std::env::var_os("ORT_DYLIB_PATH").is_none() {
+        skip("no ONNX Runtime (run `make deps`): the report's detection cannot be drawn");
+        return;
+    }
     let delivery = Delivery::new(&python);
+    // Beside the delivery's four photos: a video, a sound and a file named to break the page.
+    std::fs::copy(fixture("models/redblue.mp4"), delivery.dir.join("clip.mp4")).unwrap();
+    std::fs::copy(fixture("tone.wav"), delivery.dir.join("tone.wav")).unwrap();
+    let hostile = "<img src=x onerror=alert(1)> & \"quoted\".jpg";
+    std::fs::copy(fixture("photo.jpg"), delivery.dir.join(hostile)).unwrap();
     let report = delivery.world.path("report.html");
-    let out = delivery.check(&["--format", "html", "--out", report.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    let model = fixture("models/tiny-logit.toml");
+    let out = delivery.check(&[
+        "--detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--format",
+        "html",
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let html = std::fs::read_to_string(&report).unwrap();
-    assert!(html.contains("data:image/jpeg;base64,"), "thumbnails are inline");
+    assert!(
+        !html.contains("<img src=x")
+            && html.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot;.jpg"),
+        "the name is escaped"
+    );
 
     let browse = |extra: &[String]| {
         let profile = tempfile::tempdir().unwrap();
@@ -160,12 +199,55 @@ fn the_html_report_renders_offline_with_one_row_per_file() {
     };
     let net_log = delivery.world.path("net-log.json");
     let dom = browse(&["--dump-dom".into(), format!("--log-net-log={}", net_log.display())]);
-    assert_eq!(dom.matches("<tr class=\"file ").count(), 4, "one row per file");
-    assert_eq!(dom.matches("data-verdict=\"fail\"").count(), 3);
-    for name in ["unsigned.jpg", "tampered.jpg", "ai.png"] {
-        let row = dom.split("<tr class=\"file ").find(|r| r.contains(name)).unwrap();
-        assert!(row.starts_with("verdict-fail"), "{name}: {row}");
+
+    // The summary first: the counts, then every file that failed, linked to its card.
+    let (summary, cards) = dom.split_once("</section>").unwrap();
+    assert!(summary.contains("7 file(s): 0 pass, 1 warn, 6 fail, 0 skipped"), "{summary}");
+    let failed: Vec<&str> = dom.split("data-verdict=\"").skip(1).map(|v| &v[..v.find('"').unwrap()]).collect();
+    assert_eq!(failed.len(), 7, "one card per file: {failed:?}");
+    let first_pass = failed.iter().position(|v| *v != "fail").unwrap_or(failed.len());
+    assert!(failed[first_pass..].iter().all(|v| *v != "fail"), "failures come first: {failed:?}");
+    for name in ["unsigned.jpg", "tampered.jpg", "ai.png", "clip.mp4"] {
+        let card = card_of(cards, name);
+        let id = card.split("id=\"").nth(1).map(|r| &r[..r.find('"').unwrap()]).unwrap();
+        assert!(summary.contains(&format!("<a href=\"#{id}\">")), "{name} ({id}) is listed in the summary");
     }
+
+    // One card per file, each with what vouch learned, in words.
+    let good = card_of(cards, "good.jpg");
+    assert!(good.contains("<dd class=\"credentials\">trusted</dd>"), "{good}");
+    assert!(good.contains(", local trust anchor"), "which trust list vouched: {good}");
+    let anchor = good.split("<dd class=\"anchors\"><ul><li>").nth(1).unwrap();
+    assert!(anchor.starts_with("confirmed: Bitcoin regtest block ") && says_block_and_date(anchor), "{anchor}");
+    assert!(anchor.contains("(OpenTimestamps)"), "{anchor}");
+    let tampered = card_of(cards, "tampered.jpg");
+    assert!(tampered.contains("invalid: the image data changed after it was signed"), "{tampered}");
+    assert!(tampered.contains("<dd class=\"anchors\"><ul><li>invalid"), "{tampered}");
+    let ai = card_of(cards, "ai.png");
+    assert!(
+        ai.contains("<span class=\"badge declared\">declares AI-generated content (trainedAlgorithmicMedia)</span>"),
+        "{ai}"
+    );
+    // Detection: a bar for a still, the timeline for a video, a legend for both, never a finding.
+    for name in ["good.jpg", "ai.png", "unsigned.jpg"] {
+        let card = card_of(cards, name);
+        assert!(
+            card.contains("<svg class=\"score\"")
+                && card.contains("A score is a signal for a person to weigh, not a finding."),
+            "{name}: {card}"
+        );
+        assert!(card.contains("model tiny-logit"), "{name}: {card}");
+    }
+    let clip = card_of(cards, "clip.mp4");
+    assert!(clip.contains("<svg class=\"timeline\"") && clip.contains("dashed red line"), "{clip}");
+    // Thumbnails inline: a still, a poster frame for the video, a placeholder that says why.
+    assert!(clip.contains("<img alt=\"\"") && clip.contains("class=\"caption\">frame at "), "{clip}");
+    assert!(card_of(cards, "tone.wav").contains("no preview: no picture to show (audio)"));
+    let pictures: Vec<&str> = dom.split("<img ").skip(1).collect();
+    assert_eq!(pictures.len(), 6, "five stills and a poster frame");
+    assert!(pictures.iter().all(|p| p.contains("src=\"data:image/jpeg;base64,")), "only inline pictures");
+    assert!(card_of(cards, "onerror").contains("&lt;img src=x onerror=alert(1)&gt;"), "the hostile name is text");
+
     // No request leaves the page. The browser's own background requests
     // (updates, accounts) have no initiating origin; the page's would.
     let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&net_log).unwrap()).unwrap();
@@ -181,10 +263,15 @@ fn the_html_report_renders_offline_with_one_row_per_file() {
         .collect();
     assert!(page_requests.is_empty(), "the page requested {page_requests:?}");
 
-    let shot = delivery.world.path("report.png");
-    browse(&[format!("--screenshot={}", shot.display()), "--window-size=1280,900".into()]);
+    // The screenshot is kept for people to look at.
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("check-report.png");
+    browse(&[format!("--screenshot={}", shot.display()), "--window-size=1280,2400".into()]);
     let image = image::open(&shot).expect("a screenshot");
-    assert_eq!((image.width(), image.height()), (1280, 900));
+    assert_eq!((image.width(), image.height()), (1280, 2400));
+    std::fs::copy(&report, artifacts.join("check-report.html")).unwrap();
+    eprintln!("screenshot of the HTML report: {}", shot.display());
 }
 
 #[test]
@@ -292,7 +379,7 @@ fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_abo
     // Half red, half blue: the file score (top frames) is red's.
     assert_eq!(by_name("redblue.mp4")["verdict"], "fail");
 
-    // The HTML report draws the video's timeline.
+    // The HTML report draws the video's timeline and a bar for each still.
     let report = world.path("report.html");
     world
         .vouch()
@@ -306,10 +393,12 @@ fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_abo
         .assert()
         .code(1);
     let html = std::fs::read_to_string(&report).unwrap();
-    assert_eq!(html.matches("<svg class=\"timeline\"").count(), 3, "one timeline per scored file");
+    assert_eq!(html.matches("<svg class=\"timeline\"").count(), 1, "one timeline, the video's");
+    assert_eq!(html.matches("<svg class=\"score\"").count(), 2, "one bar per still");
     // The line drawn is the one that decided: tiny-logit flags at 0.5 + 0.1,
-    // so the dashed line sits at y = 60 - 0.6 * 60 = 24.
+    // so the dashed line sits at y = 60 - 0.6 * 60 = 24, and the bar's mark at x = 0.6 * 320 = 192.
     assert!(html.contains("y1=\"24.0\""), "the model's flag line");
+    assert_eq!(html.matches("<line x1=\"192.0\"").count(), 2, "the model's flag mark on each bar");
     let out = world
         .vouch()
         .arg("check")
@@ -324,8 +413,9 @@ fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_abo
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let html = std::fs::read_to_string(&report).unwrap();
-    // The policy's 0.5 decided: y = 30.
+    // The policy's 0.5 decided: y = 30, x = 160.
     assert!(html.contains("y1=\"30.0\"") && !html.contains("y1=\"24.0\""), "the policy's line");
+    assert_eq!(html.matches("<line x1=\"160.0\"").count(), 2, "the policy's mark on each bar");
 }
 
 /// The declared-origin files of tests/detect/declared.py, in `<world>/declared`.

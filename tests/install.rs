@@ -362,3 +362,128 @@ fn config_toml_headers_and_tsa_are_used() {
     std::fs::write(&config, "").unwrap();
     world.vouch().arg("sign").arg(&photo).arg("-o").arg(&signed).assert().success();
 }
+
+/// The public trust lists are data beside the installed binary: `make
+/// install` puts them under PREFIX/share/vouch/trust-lists/, the installed
+/// vouch (run from another folder, no environment hint) uses them and says
+/// so, a newer list dropped in place is used without a new binary, and with
+/// the folder gone the copy compiled in stands in.
+#[test]
+fn an_installed_vouch_uses_the_installed_trust_lists_and_says_which_copy() {
+    let Some(ort) = onnx_runtime() else {
+        skip("ONNX Runtime is absent (run `make deps`): `make install` needs it");
+        return;
+    };
+    let world = World::new();
+    let staging = world.path("staging");
+    let out = Std::new("make")
+        .arg("-C")
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg("install")
+        .arg(format!("DESTDIR={}", staging.display()))
+        .arg("PREFIX=/opt/vouch")
+        .arg(format!("VOUCH_BIN={}", assert_cmd::cargo::cargo_bin("vouch").display()))
+        .arg(format!("ORT_DIR={}", ort.parent().unwrap().display()))
+        .arg("DEFAULT_MODEL=")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "make install: {}", String::from_utf8_lossy(&out.stderr));
+    let prefix = staging.join("opt/vouch");
+    let lists = prefix.join("share/vouch/trust-lists");
+    for file in [
+        "C2PA-TRUST-LIST.pem",
+        "C2PA-TSA-TRUST-LIST.pem",
+        "VERSION",
+        "LICENSE-CC-BY-4.0.txt",
+        "legacy/anchors.pem",
+        "legacy/allowed.pem",
+        "legacy/VERSION",
+        "legacy/LICENSE-APACHE.txt",
+    ] {
+        assert!(lists.join(file).is_file(), "make install did not place share/vouch/trust-lists/{file}");
+    }
+    let elsewhere = world.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let installed = |args: &[&str]| {
+        Std::new(prefix.join("bin/vouch"))
+            .args(args)
+            .env("VOUCH_HOME", world.home())
+            .env_remove("VOUCH_MODELS")
+            .current_dir(&elsewhere)
+            .output()
+            .unwrap()
+    };
+    let list_of = |name: &str| {
+        let out = installed(&["trust", "list", "--json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        common::json_lines(&out.stdout).into_iter().find(|l| l["name"] == name).unwrap()
+    };
+    let c2pa = list_of("c2pa");
+    assert_eq!(c2pa["copy"], "installed", "{c2pa}");
+    assert_eq!(c2pa["file"], lists.join("C2PA-TRUST-LIST.pem").display().to_string());
+    assert_eq!(c2pa["version"], "installed: c2pa-org/conformance-public 7dbff513 (2026-08-21)");
+    assert_eq!(c2pa["count"], 30);
+    let doctor = String::from_utf8_lossy(&installed(&["doctor"]).stdout).into_owned();
+    assert!(
+        doctor.contains(&format!("installed copy {}", lists.join("legacy/allowed.pem").display())),
+        "doctor names the installed copy: {doctor}"
+    );
+
+    // A photo signed under a root the lists do not hold yet: valid, not trusted.
+    let pki = common::Pki::new(&world.path("pki"), "Test C2PA Root", "Test Camera", "emailProtection");
+    let signer_home = world.path("signer-home");
+    let signer = |args: &[&std::ffi::OsStr]| {
+        let mut cmd = world.vouch();
+        cmd.env("VOUCH_HOME", &signer_home).args(args).assert().success();
+    };
+    signer(&[
+        "identity".as_ref(),
+        "import".as_ref(),
+        "--cert".as_ref(),
+        pki.chain.as_os_str(),
+        "--key".as_ref(),
+        pki.key.as_os_str(),
+    ]);
+    let signed = world.path("signed");
+    signer(&["sign".as_ref(), fixture("photo.jpg").as_os_str(), "-o".as_ref(), signed.as_os_str()]);
+    let photo = signed.join("photo.jpg");
+    let photo = photo.to_str().unwrap();
+    let state = || {
+        let out = installed(&["verify", "--json", photo]);
+        common::json_lines(&out.stdout)[0]["c2pa"].clone()
+    };
+    assert_eq!(state()["state"], "valid");
+
+    // A newer list is a data update: the installed files replaced, no new binary.
+    let mut newer = std::fs::read_to_string(lists.join("C2PA-TRUST-LIST.pem")).unwrap();
+    newer.push_str(&std::fs::read_to_string(&pki.root).unwrap());
+    std::fs::write(lists.join("C2PA-TRUST-LIST.pem"), newer).unwrap();
+    std::fs::write(lists.join("VERSION"), "c2pa-org/conformance-public 0123abcd (2027-01-01)\n").unwrap();
+    let c2pa = list_of("c2pa");
+    assert_eq!(
+        (c2pa["count"].as_u64(), c2pa["version"].as_str()),
+        (Some(31), Some("installed: c2pa-org/conformance-public 0123abcd (2027-01-01)"))
+    );
+    let report = state();
+    assert_eq!(report["state"], "trusted", "{report}");
+    assert_eq!(
+        (report["trust"]["list"].as_str(), report["trust"]["anchor"].as_str()),
+        (Some("c2pa"), Some("Test C2PA Root"))
+    );
+
+    // A damaged installed list is said, by file, not quietly replaced by the compiled one.
+    std::fs::write(lists.join("C2PA-TSA-TRUST-LIST.pem"), "-----BEGIN CERTIFICATE-----\nnot a certificate\n").unwrap();
+    let out = installed(&["doctor", "--json"]);
+    let doctor: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doctor["trust_lists"]["status"], "broken", "{doctor}");
+    assert!(doctor["trust_lists"]["problem"].as_str().unwrap().contains("C2PA-TSA-TRUST-LIST.pem"), "{doctor}");
+
+    // Without the installed folder, the copy compiled in: the test root is gone with it.
+    std::fs::remove_dir_all(&lists).unwrap();
+    let c2pa = list_of("c2pa");
+    assert_eq!((c2pa["copy"].as_str(), c2pa["count"].as_u64()), (Some("compiled-in"), Some(30)), "{c2pa}");
+    assert!(c2pa["file"].is_null() && c2pa["version"].as_str().unwrap().starts_with("shipped: "), "{c2pa}");
+    let text = String::from_utf8_lossy(&installed(&["trust", "list"]).stdout).into_owned();
+    assert!(text.contains("C2PA Trust List (30 certificates; shipped: c2pa-org/conformance-public 7dbff513 (2026-08-21); copy compiled into vouch)"), "{text}");
+    assert_eq!(state()["state"], "valid");
+}

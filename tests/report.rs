@@ -73,7 +73,54 @@ fn junit_sarif_and_html_render_merged_records() {
     let out = world.vouch().arg("report").args(&files).args(["--format", "html"]).output().unwrap();
     let html = String::from_utf8_lossy(&out.stdout);
     assert!(html.contains("bad &lt;x&gt;.jpg") && !html.contains("bad <x>"), "paths are escaped");
-    assert!(html.contains("Alice (Planet), trusted"), "signer shown");
+    assert!(html.contains("<dd class=\"signer\">Alice (issuer Planet)</dd>"), "signer shown");
+    assert!(html.contains("<dd class=\"credentials\">trusted</dd>"), "verdict in words");
+}
+
+/// The merged HTML report reads as the journalist's page: failures first
+/// and named in the summary, anchors and detection in words, skipped files
+/// said, a file that is not there pictured by a placeholder that says so.
+#[test]
+fn the_merged_html_report_puts_failures_first_and_says_anchors_in_words() {
+    let world = World::new();
+    let anchored = r#"{"path":"a/anchored.jpg","c2pa":null,"anchors":[{"kind":"ots","state":"confirmed","chain":"bitcoin","block":358391,"block_hash":null,"time":"2015-05-28T15:41:18Z","reason":null,"receipt":"a/anchored.jpg.ots"},{"kind":"evm","state":"confirmed","chain":"eip155:31337","block":12,"block_hash":null,"time":"2026-12-02T05:00:00Z","reason":null,"receipt":"a/anchored.jpg.anchor.json","confirmations":3},{"kind":"ots","state":"pending","chain":null,"block":null,"block_hash":null,"time":null,"reason":"waiting for a calendar","receipt":"x"}],"verdict":"pass","reasons":[]}"#;
+    let flagged = r#"{"path":"v.mp4","verdict":"flagged","score":0.97,"threshold":0.5,"margin":0.1,"model":"m","kind":"video","frames":[{"index":0,"time_s":0.0,"score":0.97,"faces":null},{"index":1,"time_s":0.5,"score":0.2,"faces":null}],"segments":[]}"#;
+    let files = shards(&world, &[&[PASS, anchored, WARN], &[FAIL, SKIP, flagged]]);
+    let out = world.vouch().arg("report").args(&files).args(["--format", "html"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let html = String::from_utf8_lossy(&out.stdout);
+    let (summary, cards) = html.split_once("</section>").unwrap();
+    assert!(summary.contains("6 file(s): 2 pass, 1 warn, 2 fail, 1 skipped"), "{summary}");
+    let verdicts: Vec<&str> = cards.split("data-verdict=\"").skip(1).map(|v| &v[..v.find('"').unwrap()]).collect();
+    assert_eq!(verdicts, ["fail", "fail", "warn", "pass", "pass"], "failures first, then warnings, then passes");
+    for (id, name) in [(4, "b/bad &lt;x&gt;.jpg"), (5, "v.mp4")] {
+        assert!(summary.contains(&format!("<li><a href=\"#file-{id}\"><code>{name}</code></a>: ")), "{summary}");
+    }
+    assert!(
+        summary
+            .contains("b/bad &lt;x&gt;.jpg</code></a>: Content Credentials are invalid (assertion.dataHash.mismatch)"),
+        "each failure with its reason: {summary}"
+    );
+    assert!(html.contains("<li>confirmed: Bitcoin block 358391, 28 May 2015 (OpenTimestamps)</li>"), "{html}");
+    assert!(
+        html.contains(
+            "<li>confirmed: Ethereum chain 31337 block 12, 2 December 2026 (EVM transaction, 3 confirmation(s))</li>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<li>pending (OpenTimestamps): waiting for a calendar</li>"), "{html}");
+    // The detect record's timeline, its flag line at 0.6 (y = 60 - 36), and its legend.
+    let video = cards.split("<article").find(|c| c.contains("v.mp4")).unwrap();
+    assert!(video.contains("<svg class=\"timeline\"") && video.contains("y1=\"24.0\""), "{video}");
+    assert!(video.contains("detection: flagged, score 0.970 (threshold 0.50, model m)"), "{video}");
+    assert!(video.contains("not a finding"), "{video}");
+    assert!(
+        cards.contains("<section id=\"skipped\">") && cards.contains("<code>b/gone.jpg</code>: dangling link"),
+        "skipped said"
+    );
+    // The records name files that are not on this machine: each card says so instead of a picture.
+    let placeholder = video.split("<div class=\"placeholder\">").nth(1).unwrap();
+    assert!(placeholder.starts_with("no preview: ") && placeholder.contains("No such file"), "{placeholder}");
 }
 
 #[test]

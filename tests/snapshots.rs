@@ -102,3 +102,29 @@ fn what_detect_says() {
     let fixtures = fixtures.trim_end_matches('/');
     assert_snapshot("detect", &shown(&out, &[(fixtures, "<FIXTURES>"), (&runtime, "<RUNTIME>")]));
 }
+
+#[test]
+fn what_the_html_report_shows() {
+    let (world, desk) = desk();
+    let work = world.dir.path().display().to_string();
+    let report = world.path("report.html");
+    let out = world.vouch().arg("check").arg(&desk).args(["--format", "html", "-o"]).arg(&report).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&report).unwrap();
+    // The page's structure and words from <body> on; the pictures, the
+    // time of the run and the version are what differ between runs.
+    let body = &html[html.find("<body>").expect("a body")..];
+    let mut pinned = String::new();
+    for piece in body.split("data:image/jpeg;base64,") {
+        if pinned.is_empty() {
+            pinned.push_str(piece);
+        } else {
+            pinned.push_str("data:image/jpeg;base64,<PICTURE>");
+            pinned.push_str(&piece[piece.find('"').unwrap()..]);
+        }
+    }
+    let meta = pinned.find("<p class=\"meta\">").unwrap();
+    let meta_end = meta + pinned[meta..].find("</p>").unwrap();
+    pinned.replace_range(meta..meta_end, "<p class=\"meta\">vouch <VERSION> · <GENERATED>");
+    assert_snapshot("check-html", &pinned.replace(&work, "<WORK>"));
+}

@@ -338,7 +338,9 @@ pub enum CheckFormat {
     Junit,
     /// SARIF 2.1.0, for code-scanning views.
     Sarif,
-    /// One self-contained HTML page with thumbnails, signers, anchors and reasons.
+    /// One self-contained HTML page for people: a summary with the failures
+    /// first, then a card per file (thumbnail, verdict, signer and trust
+    /// list, AI-origin badges, anchors, detection score) that requests nothing.
     Html,
 }
 
@@ -583,7 +585,11 @@ pub enum TrustCommand {
         #[arg(value_name = "ROOT.pem")]
         pem: PathBuf,
     },
-    /// List trusted roots.
+    /// List trusted roots and the public trust lists.
+    ///
+    /// Each public list is shown with its version, its count and the copy
+    /// in use: updated (vouch trust update), installed
+    /// (PREFIX/share/vouch/trust-lists/) or compiled in.
     List {
         /// Print one JSON object per anchor per line.
         #[arg(long)]
@@ -599,7 +605,8 @@ pub enum TrustCommand {
     /// The file must be a PEM list of certificates (CAs, except for
     /// interim-allowed); a malformed one is refused and the list in use is
     /// kept. The copy is stored under $VOUCH_HOME/trust-lists/ and used
-    /// instead of the one shipped with vouch.
+    /// instead of the installed one (PREFIX/share/vouch/trust-lists/) or
+    /// the one compiled into vouch.
     Update {
         /// Which list: c2pa (C2PA Trust List), tsa (C2PA TSA Trust List),
         /// interim (interim Content Credentials anchors) or interim-allowed

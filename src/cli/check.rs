@@ -17,7 +17,9 @@ use super::{one_line, Outcome};
 
 /// What one file of a `check` run came to.
 enum Checked {
-    Record(Box<vouch::check::CheckRecord>),
+    /// A judged file, with its thumbnail (or why it has none) when the
+    /// report is HTML.
+    Record(Box<vouch::check::CheckRecord>, Option<Result<vouch::thumbnail::Thumbnail, String>>),
     Skipped(PathBuf, vouch::walk::SkipReason),
     Error(PathBuf, String),
 }
@@ -129,7 +131,10 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
                     Ok(mut report) => {
                         // A link anywhere above the file counts, not only the file itself.
                         report.link |= file.link;
-                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))))
+                        // Pictures only for the HTML report, made here on the
+                        // pool, one chunk's worth held at a time.
+                        let thumbnail = (format == CheckFormat::Html).then(|| thumbnail(&file.path));
+                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))), thumbnail)
                     }
                     Err(e) => Checked::Error(file.path.clone(), one_line(&e.into())),
                 }
@@ -137,7 +142,7 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
             .collect();
         for mut result in results {
             // The detector runs its own pipeline across the cores, one file at a time.
-            if let (Some(detector), Checked::Record(record)) = (detector.as_mut(), &mut result) {
+            if let (Some(detector), Checked::Record(record, _)) = (detector.as_mut(), &mut result) {
                 match vouch::verify::detect(&record.report, detector) {
                     Ok(Some(detection)) => {
                         checks::judge_synthetic(record, &detection, policy.as_ref().map(|p| &p.rules));
@@ -155,14 +160,26 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
     sink.finish()
 }
 
-/// Where `check` results go: streamed (text, JSON Lines) or gathered into
-/// compact rows for the reports that need the whole run (JUnit, SARIF, HTML).
+/// A file's thumbnail for the HTML report, or why it has none (the card
+/// names the file, so the reason does not repeat its path).
+pub(super) fn thumbnail(path: &Path) -> Result<vouch::thumbnail::Thumbnail, String> {
+    vouch::thumbnail::thumbnail(path).map_err(|e| {
+        let message = e.to_string();
+        let prefix = format!("{}: ", path.display());
+        message.strip_prefix(&prefix).map(str::to_string).unwrap_or(message)
+    })
+}
+
+/// Where `check` results go: streamed (text, JSON Lines, HTML cards) or
+/// gathered into compact rows for the reports that need the whole run
+/// (JUnit, SARIF).
 struct CheckSink {
     format: CheckFormat,
     out: Box<dyn Write>,
     staged: Option<vouch::fsx::StagedFile>,
     colour: bool,
     rows: Vec<report::Row>,
+    html: Option<report::HtmlReport>,
     tally: report::Tally,
     outcome: Outcome,
 }
@@ -185,12 +202,19 @@ impl CheckSink {
         let colour = out_is_stdout(resume, staged.is_some())
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
+        let html = (format == CheckFormat::Html)
+            .then(|| {
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                report::HtmlReport::new("vouch check", &now).context("cannot write the report")
+            })
+            .transpose()?;
         Ok(Self {
             format,
             out,
             staged,
             colour,
             rows: Vec::new(),
+            html,
             tally: report::Tally::default(),
             outcome: Outcome::Passed,
         })
@@ -199,7 +223,7 @@ impl CheckSink {
     fn push(&mut self, result: Checked) -> Result<()> {
         use vouch::check::Verdict;
         match result {
-            Checked::Record(record) => {
+            Checked::Record(record, thumbnail) => {
                 self.tally.add(record.verdict);
                 if record.verdict == Verdict::Fail {
                     self.outcome = self.outcome.max(Outcome::CheckFailed);
@@ -207,18 +231,12 @@ impl CheckSink {
                 match self.format {
                     CheckFormat::Text => self.write_line(&report::check_text(&record, self.colour))?,
                     CheckFormat::Json => self.write_line(&report::json_line(&*record))?,
-                    _ => {
+                    CheckFormat::Html => {
                         let mut row = report::Row::from_record(&record);
-                        if let Some(d) = &record.report.detection {
-                            let points = d.frames.iter().filter_map(|f| Some((f.time_s as f32, f.score?))).collect();
-                            // The line that decided: the policy's maximum or the model's own.
-                            row.timeline = Some((points, record.synthetic_line.unwrap_or(d.band().flag_at())));
-                        }
-                        if self.format == CheckFormat::Html {
-                            row.thumbnail = media::thumbnail_data_uri(&record.report.path, 96);
-                        }
-                        self.rows.push(row);
+                        row.thumbnail = thumbnail;
+                        self.card(&row)?;
                     }
+                    CheckFormat::Junit | CheckFormat::Sarif => self.rows.push(report::Row::from_record(&record)),
                 }
             }
             Checked::Skipped(path, why) => {
@@ -235,7 +253,12 @@ impl CheckSink {
                         self.write_line(&format!("SKIP  {}  ({})", report::printable(&path), why.as_str()))?
                     }
                     CheckFormat::Junit => self.rows.push(report::Row::from_skip(&path, why.as_str())),
-                    _ => {}
+                    CheckFormat::Html => {
+                        if let Some(html) = self.html.as_mut() {
+                            html.skipped(&report::printable(&path), why.as_str()).context("cannot write the report")?;
+                        }
+                    }
+                    CheckFormat::Sarif => {}
                 }
             }
             Checked::Error(path, message) => {
@@ -246,9 +269,17 @@ impl CheckSink {
                 match self.format {
                     CheckFormat::Json => self.write_line(&report::json_line(&ErrorRecord::new(&path, message)))?,
                     CheckFormat::Text => {}
-                    _ => self.rows.push(report::Row::from_error(&path, &message)),
+                    CheckFormat::Html => self.card(&report::Row::from_error(&path, &message))?,
+                    CheckFormat::Junit | CheckFormat::Sarif => self.rows.push(report::Row::from_error(&path, &message)),
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn card(&mut self, row: &report::Row) -> Result<()> {
+        if let Some(html) = self.html.as_mut() {
+            html.card(row).context("cannot write the report")?;
         }
         Ok(())
     }
@@ -285,8 +316,15 @@ impl CheckSink {
             CheckFormat::Junit => Some(report::junit(&self.rows, &self.tally)),
             CheckFormat::Sarif => Some(report::sarif(&self.rows)),
             CheckFormat::Html => {
-                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                Some(report::check_html(&self.rows, &self.tally, "vouch check", &now))
+                if let Some(html) = self.html.take() {
+                    match html.finish(&self.tally, &mut self.out) {
+                        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                            return Err(e).context("cannot write the report")
+                        }
+                        _ => {}
+                    }
+                }
+                None
             }
         };
         if let Some(body) = body {

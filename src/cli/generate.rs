@@ -210,7 +210,7 @@ const ENVIRONMENT: [(&str, &str); 5] = [
 ];
 
 /// What lives where, for every page.
-const FILES: [(&str, &str); 9] = [
+const FILES: [(&str, &str); 10] = [
     (
         "$VOUCH_HOME/config.toml",
         "Defaults for rpc, headers, esplora, calendars, tsa and trust; flags win (see vouch-config(5)).",
@@ -220,11 +220,17 @@ const FILES: [(&str, &str); 9] = [
     ("$VOUCH_HOME/trust/", "Root certificates added with vouch trust add."),
     (
         "$VOUCH_HOME/trust-lists/",
-        "Public trust lists replaced with vouch trust update, used instead of the shipped ones.",
+        "Public trust lists replaced with vouch trust update, used instead of the installed or compiled-in ones.",
     ),
     ("PREFIX/bin/vouch", "The binary make install puts in place."),
     ("PREFIX/share/vouch/models/", "Model cards (*.toml) and their weights, each checked against its card's SHA-256."),
     ("PREFIX/lib/vouch/libonnxruntime.so", "The ONNX Runtime library make install puts in place."),
+    (
+        "PREFIX/share/vouch/trust-lists/",
+        "The public trust lists (C2PA-TRUST-LIST.pem, C2PA-TSA-TRUST-LIST.pem, legacy/anchors.pem, \
+         legacy/allowed.pem, each folder's VERSION) make install puts in place; used when present, so replacing \
+         them updates the lists without a new binary; otherwise the copy compiled into vouch.",
+    ),
     (
         "PREFIX/share/vouch/trust/",
         "Root certificates given to make install TRUST=DIR; vouch trusts them where $VOUCH_HOME/trust is that \

@@ -4,7 +4,7 @@
 //! path (about 30 bytes a path); the second streams those lines to the renderer.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
@@ -47,6 +47,8 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
     let colour = a.out.is_none() && out_is_terminal();
     let mut tally = Tally::default();
     let mut rows: Vec<Row> = Vec::new();
+    // HTML cards are written as they come, failures gathered first at the end.
+    let mut html = (a.format == CheckFormat::Html).then(HtmlCards::new).transpose()?;
     for (file, path) in a.files.iter().enumerate() {
         for record in RecordFile::open(path)? {
             let (line_no, line, entry) = record?;
@@ -64,12 +66,16 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                             out.line(&report::record_text(&entry.value, &entry.path, *verdict, reasons, colour))?
                         }
                         CheckFormat::Json => out.line(&line)?,
-                        format => {
-                            let mut row = Row::from_value(&entry.value, &entry.path, *verdict, reasons);
-                            if format == CheckFormat::Html && entry.value.get("path_bytes").is_none() {
-                                row.thumbnail = vouch::media::thumbnail_data_uri(Path::new(&entry.path), 96);
+                        CheckFormat::Html => {
+                            let row = Row::from_value(&entry.value, &entry.path, *verdict, reasons);
+                            // A path that is not UTF-8 is only named lossily in the record.
+                            let file = entry.value.get("path_bytes").is_none().then(|| PathBuf::from(&entry.path));
+                            if let Some(html) = html.as_mut() {
+                                html.judged(row, file)?;
                             }
-                            rows.push(row);
+                        }
+                        CheckFormat::Junit | CheckFormat::Sarif => {
+                            rows.push(Row::from_value(&entry.value, &entry.path, *verdict, reasons))
                         }
                     }
                 }
@@ -81,7 +87,14 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                         }
                         CheckFormat::Json => out.line(&line)?,
                         CheckFormat::Junit => rows.push(Row::from_skip(Path::new(&entry.path), why)),
-                        _ => {}
+                        CheckFormat::Html => {
+                            if let Some(html) = html.as_mut() {
+                                html.report
+                                    .skipped(&report::printable_str(&entry.path), why)
+                                    .context("cannot write the report")?;
+                            }
+                        }
+                        CheckFormat::Sarif => {}
                     }
                 }
                 Recorded::Error(message) => {
@@ -91,7 +104,18 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
                     match a.format {
                         CheckFormat::Json => out.line(&line)?,
                         CheckFormat::Text => {}
-                        _ => rows.push(Row::from_error(Path::new(&entry.path), message)),
+                        CheckFormat::Html => {
+                            if let Some(html) = html.as_mut() {
+                                // Cards keep the records' order: the waiting ones first.
+                                html.picture_pending()?;
+                                html.report
+                                    .card(&Row::from_error(Path::new(&entry.path), message))
+                                    .context("cannot write the report")?;
+                            }
+                        }
+                        CheckFormat::Junit | CheckFormat::Sarif => {
+                            rows.push(Row::from_error(Path::new(&entry.path), message))
+                        }
                     }
                 }
             }
@@ -105,14 +129,59 @@ pub fn report(a: ReportArgs) -> Result<Outcome> {
         CheckFormat::Junit => out.line(report::junit(&rows, &tally).trim_end())?,
         CheckFormat::Sarif => out.line(report::sarif(&rows).trim_end())?,
         CheckFormat::Html => {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            out.line(report::check_html(&rows, &tally, "vouch report", &now).trim_end())?
+            if let Some(mut html) = html.take() {
+                html.picture_pending()?;
+                out.html(html.report, &tally)?;
+            }
         }
     }
     out.finish()?;
     // The run's last word, whatever the format and wherever the report went.
     eprintln!("{summary}");
     Ok(outcome)
+}
+
+/// Records waiting for their thumbnails before their cards are written.
+const THUMBNAIL_CHUNK: usize = 256;
+
+/// The HTML report of a merge: cards written as they come, thumbnails made
+/// a chunk at a time on the rayon pool.
+struct HtmlCards {
+    report: report::HtmlReport,
+    /// Judged records and the file each names (`None` when the record names
+    /// it only lossily).
+    pending: Vec<(Row, Option<PathBuf>)>,
+}
+
+impl HtmlCards {
+    fn new() -> Result<Self> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let report = report::HtmlReport::new("vouch report", &now).context("cannot write the report")?;
+        Ok(Self { report, pending: Vec::with_capacity(THUMBNAIL_CHUNK) })
+    }
+
+    fn judged(&mut self, row: Row, file: Option<PathBuf>) -> Result<()> {
+        self.pending.push((row, file));
+        if self.pending.len() >= THUMBNAIL_CHUNK {
+            self.picture_pending()?;
+        }
+        Ok(())
+    }
+
+    /// Thumbnails for the waiting records, in parallel; then their cards, in order.
+    fn picture_pending(&mut self) -> Result<()> {
+        use rayon::prelude::*;
+        self.pending.par_iter_mut().for_each(|(row, file)| {
+            row.thumbnail = Some(match file {
+                Some(file) => super::check::thumbnail(file),
+                None => Err("the record does not name the file exactly (its path is not UTF-8)".into()),
+            });
+        });
+        for (row, _) in self.pending.drain(..) {
+            self.report.card(&row).context("cannot write the report")?;
+        }
+        Ok(())
+    }
 }
 
 fn out_is_terminal() -> bool {
@@ -143,6 +212,14 @@ impl Output {
 
     fn line(&mut self, text: &str) -> Result<()> {
         match writeln!(self.out, "{text}") {
+            // A closed pipe (`vouch report … | head`) ends the output, not the run.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write the report"),
+            _ => Ok(()),
+        }
+    }
+
+    fn html(&mut self, html: report::HtmlReport, tally: &Tally) -> Result<()> {
+        match html.finish(tally, &mut self.out) {
             // A closed pipe (`vouch report … | head`) ends the output, not the run.
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write the report"),
             _ => Ok(()),

@@ -39,7 +39,7 @@ pub fn set_max_pixels(limit: u64) {
     MAX_PIXELS.store(limit.max(1), std::sync::atomic::Ordering::Relaxed);
 }
 
-fn check_size(path: &Path, width: u64, height: u64) -> Result<(), DecodeError> {
+pub(crate) fn check_size(path: &Path, width: u64, height: u64) -> Result<(), DecodeError> {
     let limit = MAX_PIXELS.load(std::sync::atomic::Ordering::Relaxed);
     if width.saturating_mul(height) > limit {
         return Err(DecodeError::TooLarge { path: path.to_path_buf(), width, height, limit });

@@ -145,7 +145,8 @@ pub fn tally_text(tally: &Tally) -> String {
 }
 
 /// A row kept for the reports that need the whole run before writing
-/// (JUnit counts, SARIF runs, HTML): path, verdict, reasons, nothing heavy.
+/// (JUnit counts, SARIF runs) or rendered as one card of the HTML report:
+/// path, verdict, reasons, and for HTML what vouch learned, in words.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub path: String,
@@ -153,78 +154,242 @@ pub struct Row {
     /// `(rule, verdict, message)`; for an input that could not be checked,
     /// one `("error", Fail, message)`.
     pub reasons: Vec<(String, Verdict, String)>,
-    /// For the HTML report: who signed, and when.
+    /// For the HTML report: the credentials' verdict in words ("trusted",
+    /// "valid — signer not in your trust lists", "invalid: the image data
+    /// changed after it was signed", "no Content Credentials").
+    pub credentials: Option<String>,
+    /// For the HTML report: who signed ("Alice (issuer Planet) at …").
     pub signer: Option<String>,
-    /// For the HTML report: one line per anchor (kind, state, chain, block, time).
-    pub anchors: Vec<String>,
+    /// For the HTML report: which trust list vouched for the signer, the
+    /// timestamp, and anchors standing in for one, one line each.
+    pub trust: Vec<String>,
+    /// For the HTML report: declarations of AI or synthetic origin, in the
+    /// manifest's history and in the file's metadata.
+    pub declared: Vec<String>,
     /// For the HTML report: the official provenance signals, in the rubric's words.
     pub signals: Vec<String>,
-    /// For the HTML report: a small JPEG of the file, as a data URI.
-    pub thumbnail: Option<String>,
-    /// For the HTML report: detection scores over time `(seconds, score)` and the threshold.
-    pub timeline: Option<(Vec<(f32, f32)>, f32)>,
+    /// For the HTML report: one line per anchor, in words.
+    pub anchors: Vec<String>,
+    /// For the HTML report: the detector's score against its line, when detection ran.
+    pub detection: Option<DetectionView>,
+    /// For the HTML report: the file's thumbnail, or why there is none
+    /// (`None`: not asked for).
+    pub thumbnail: Option<Result<crate::thumbnail::Thumbnail, String>>,
     /// For JUnit: why a file under the named paths was not checked.
     pub skipped: Option<String>,
 }
 
+/// What detection said about a file, for the HTML report.
+#[derive(Debug, Clone)]
+pub struct DetectionView {
+    /// The line `check` prints: label, score, threshold, model.
+    pub words: String,
+    /// `flagged`, `inconclusive`, `not_flagged` or `declared_synthetic`.
+    pub label: String,
+    pub score: Option<f32>,
+    /// The score line that decided: the policy's maximum, or the model's
+    /// threshold + margin.
+    pub flag_at: f32,
+    /// A video's scores over time `(seconds, score)`; empty for a still.
+    pub timeline: Vec<(f32, f32)>,
+    pub video: bool,
+}
+
+/// A chain as people name it: `bitcoin` → Bitcoin, `eip155:31337` →
+/// Ethereum chain 31337.
+fn chain_words(chain: &str) -> String {
+    match chain.strip_prefix("eip155:") {
+        Some(id) => format!("Ethereum chain {id}"),
+        None => match chain.split_once('-') {
+            Some(("bitcoin", network)) => format!("Bitcoin {network}"),
+            _ if chain == "bitcoin" => "Bitcoin".to_string(),
+            _ => chain.to_string(),
+        },
+    }
+}
+
+/// An RFC 3339 time as a date people read ("28 May 2015"), or as given.
+fn date_words(time: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(time)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%-d %B %Y").to_string())
+        .unwrap_or_else(|_| time.to_string())
+}
+
+/// One anchor in words: "confirmed: Bitcoin block 358391, 28 May 2015
+/// (OpenTimestamps)", "pending: …", "invalid: …".
+#[allow(clippy::too_many_arguments)]
+fn anchor_words(
+    kind: &str,
+    state: &str,
+    chain: Option<&str>,
+    block: Option<u64>,
+    time: Option<&str>,
+    confirmations: Option<u64>,
+    reason: Option<&str>,
+) -> String {
+    let how = match kind {
+        "ots" => "OpenTimestamps",
+        "evm" => "EVM transaction",
+        other => other,
+    };
+    let mut line = match state {
+        "unverifiable" => "not checked".to_string(),
+        other => other.to_string(),
+    };
+    match (chain, block) {
+        (Some(chain), Some(block)) => {
+            let _ = write!(line, ": {} block {block}", chain_words(chain));
+            if let Some(time) = time {
+                let _ = write!(line, ", {}", date_words(time));
+            }
+        }
+        (Some(chain), None) => {
+            let _ = write!(line, ": {}", chain_words(chain));
+        }
+        _ => {}
+    }
+    let _ = write!(line, " ({how}");
+    if let Some(n) = confirmations {
+        let _ = write!(line, ", {n} confirmation(s)");
+    }
+    line.push(')');
+    if let Some(reason) = reason {
+        let _ = write!(line, ": {reason}");
+    }
+    super::printable_str(&line)
+}
+
+/// The credentials' verdict, signer, trust and declarations of a C2PA
+/// report, in the words text output uses.
+struct CredentialWords {
+    credentials: String,
+    signer: Option<String>,
+    trust: Vec<String>,
+    declared: Vec<String>,
+    signals: Vec<String>,
+}
+
+fn credential_words(c2pa: Option<&crate::provenance::C2paReport>, path: &std::path::Path) -> CredentialWords {
+    use crate::provenance::{codes, C2paState};
+    let Some(c) = c2pa else {
+        return CredentialWords {
+            credentials: "no C2PA support for this format".into(),
+            signer: None,
+            trust: Vec::new(),
+            declared: Vec::new(),
+            signals: Vec::new(),
+        };
+    };
+    let others: Vec<String> = c.codes.iter().filter(|code| *code != codes::UNTRUSTED).cloned().collect();
+    let credentials = match c.state {
+        C2paState::Absent => "no Content Credentials".to_string(),
+        C2paState::Trusted => "trusted".to_string(),
+        C2paState::Valid if others.is_empty() => codes::VALID_WORDS.to_string(),
+        C2paState::Valid => format!("{}; {}", codes::VALID_WORDS, codes::sentences_for(&others, path)),
+        C2paState::Invalid if c.codes.is_empty() => "invalid".to_string(),
+        C2paState::Invalid => format!("invalid: {}", codes::sentences_for(&c.codes, path)),
+    };
+    let signer = c.signer.as_ref().map(|who| {
+        let mut who = who.clone();
+        if let Some(issuer) = &c.issuer {
+            let _ = write!(who, " (issuer {issuer})");
+        }
+        if let Some(at) = &c.signed_at {
+            let _ = write!(who, " at {at}");
+        }
+        super::printable_str(&who)
+    });
+    let mut trust: Vec<String> = [c.trust_words(), c.timestamp_words(), c.time_evidence_words()]
+        .into_iter()
+        .flatten()
+        .map(|w| super::printable_str(&w))
+        .collect();
+    if c.state == C2paState::Valid {
+        trust.insert(0, codes::VALID_WORDS.to_string());
+    }
+    let mut declared = Vec::new();
+    for (source, words) in c.synthetic_declarations() {
+        let place = if c.manifest.as_deref() == Some(source.manifest.as_str()) { "" } else { " in its history" };
+        let short = source.source_type.rsplit('/').next().unwrap_or(&source.source_type);
+        let line = super::printable_str(&format!("declares {words} ({short}){place}"));
+        if !declared.contains(&line) {
+            declared.push(line);
+        }
+    }
+    CredentialWords {
+        credentials: super::printable_str(&credentials),
+        signer,
+        trust,
+        declared,
+        signals: super::signal_lines(&c.signals, c.manifest.as_deref()),
+    }
+}
+
+/// A declaration of AI origin found in a file's metadata, in words.
+fn metadata_declaration(source: &str, field: &str, value: &str) -> String {
+    super::printable_str(&format!("declared in its {source} metadata: {field} = {value}"))
+}
+
 impl Row {
     pub fn from_record(record: &CheckRecord) -> Self {
-        let c2pa = record.report.c2pa.as_ref().filter(|c| c.signer.is_some());
-        let signer = c2pa.map(|c| {
-            let mut who = c.signer.clone().unwrap_or_default();
-            if let Some(issuer) = &c.issuer {
-                let _ = write!(who, " ({issuer})");
-            }
-            match c.trust_words() {
-                Some(words) => {
-                    let _ = write!(who, ", {words}");
-                }
-                None if c.state == crate::provenance::C2paState::Valid => {
-                    let _ = write!(who, ", {}", crate::provenance::codes::VALID_WORDS);
-                }
-                None => {
-                    let _ = write!(who, ", {}", c.state.as_str());
-                }
-            }
-            if let Some(time) = c.time_evidence_words() {
-                let _ = write!(who, "; {time}");
-            }
-            who
-        });
-        let anchors = record
-            .report
+        let report = &record.report;
+        let words = credential_words(report.c2pa.as_ref(), &report.path);
+        let mut declared = words.declared;
+        declared.extend(
+            report
+                .declared
+                .iter()
+                .filter(|d| d.source != "c2pa")
+                .map(|d| metadata_declaration(&d.source, &d.field, &d.value)),
+        );
+        let anchors = report
             .anchors
             .iter()
             .map(|a| {
-                let mut line =
-                    format!("{} {}", a.kind, serde_json::to_value(a.state).unwrap_or_default().as_str().unwrap_or(""));
-                if let (Some(chain), Some(block)) = (&a.chain, a.block) {
-                    let _ = write!(line, ": {chain} block {block}");
-                }
-                if let Some(time) = &a.time {
-                    let _ = write!(line, " at {time}");
-                }
-                line
+                let state = serde_json::to_value(a.state).unwrap_or_default();
+                anchor_words(
+                    a.kind,
+                    state.as_str().unwrap_or(""),
+                    a.chain.as_deref(),
+                    a.block,
+                    a.time.as_deref(),
+                    a.confirmations,
+                    a.reason.as_deref(),
+                )
             })
             .collect();
+        let detection = report.detection.as_ref().map(|d| {
+            let video = d.kind == crate::detect::decode::Kind::Video;
+            DetectionView {
+                words: detection_line(d.verdict.as_str(), d.score.map(f64::from), f64::from(d.threshold), &d.model),
+                label: d.verdict.as_str().to_string(),
+                score: d.score,
+                // The line that decided: the policy's maximum or the model's own.
+                flag_at: record.synthetic_line.unwrap_or(d.band().flag_at()),
+                timeline: if video {
+                    d.frames.iter().filter_map(|f| Some((f.time_s as f32, f.score?))).collect()
+                } else {
+                    Vec::new()
+                },
+                video,
+            }
+        });
         Self {
-            path: super::printable(&record.report.path),
+            path: super::printable(&report.path),
             verdict: Some(record.verdict),
             reasons: record
                 .reasons
                 .iter()
                 .map(|r| (r.rule.to_string(), r.verdict, super::printable_str(&r.message)))
                 .collect(),
-            signer: signer.map(|s| super::printable_str(&s)),
+            credentials: Some(words.credentials),
+            signer: words.signer,
+            trust: words.trust,
+            declared,
+            signals: words.signals,
             anchors,
-            signals: record
-                .report
-                .c2pa
-                .as_ref()
-                .map(|c| super::signal_lines(&c.signals, c.manifest.as_deref()))
-                .unwrap_or_default(),
+            detection,
             thumbnail: None,
-            timeline: None,
             skipped: None,
         }
     }
@@ -239,55 +404,112 @@ impl Row {
     ) -> Self {
         let text =
             |v: &serde_json::Value, pointer: &str| v.pointer(pointer).and_then(|s| s.as_str()).map(str::to_string);
-        let signer = text(value, "/c2pa/signer").map(|mut who| {
-            if let Some(issuer) = text(value, "/c2pa/issuer") {
-                let _ = write!(who, " ({issuer})");
+        // The credentials as vouch wrote them; a record cut down by hand
+        // keeps what it has: its state, signer and issuer.
+        let c2pa = value.get("c2pa").filter(|c| c.is_object());
+        let words = match c2pa.map(|c| serde_json::from_value::<crate::provenance::C2paReport>(c.clone())) {
+            None => credential_words(None, std::path::Path::new(path)),
+            Some(Ok(report)) => credential_words(Some(&report), std::path::Path::new(path)),
+            Some(Err(_)) => {
+                let state = text(value, "/c2pa/state").unwrap_or_default();
+                let signer = text(value, "/c2pa/signer").map(|mut who| {
+                    if let Some(issuer) = text(value, "/c2pa/issuer") {
+                        let _ = write!(who, " (issuer {issuer})");
+                    }
+                    super::printable_str(&who)
+                });
+                CredentialWords {
+                    credentials: super::printable_str(if state == "absent" {
+                        "no Content Credentials"
+                    } else {
+                        &state
+                    }),
+                    signer,
+                    trust: Vec::new(),
+                    declared: Vec::new(),
+                    signals: signals_of_value(value),
+                }
             }
-            let _ = write!(who, ", {}", text(value, "/c2pa/state").unwrap_or_default());
-            super::printable_str(&who)
-        });
+        };
+        let mut declared = words.declared;
+        for d in value.get("declared").and_then(|d| d.as_array()).into_iter().flatten() {
+            let field = |name: &str| d.get(name).and_then(|v| v.as_str()).unwrap_or("");
+            if field("source") != "c2pa" {
+                declared.push(metadata_declaration(field("source"), field("field"), field("value")));
+            }
+        }
         let anchors = value
             .get("anchors")
             .and_then(|a| a.as_array())
             .map(|list| {
                 list.iter()
                     .map(|a| {
-                        let mut line = format!(
-                            "{} {}",
-                            text(a, "/kind").unwrap_or_default(),
-                            text(a, "/state").unwrap_or_default()
-                        );
-                        if let (Some(chain), Some(block)) = (text(a, "/chain"), a.get("block").and_then(|b| b.as_u64()))
-                        {
-                            let _ = write!(line, ": {chain} block {block}");
-                        }
-                        if let Some(time) = text(a, "/time") {
-                            let _ = write!(line, " at {time}");
-                        }
-                        super::printable_str(&line)
+                        anchor_words(
+                            &text(a, "/kind").unwrap_or_default(),
+                            &text(a, "/state").unwrap_or_default(),
+                            text(a, "/chain").as_deref(),
+                            a.get("block").and_then(|b| b.as_u64()),
+                            text(a, "/time").as_deref(),
+                            a.get("confirmations").and_then(|c| c.as_u64()),
+                            text(a, "/reason").as_deref(),
+                        )
                     })
                     .collect()
             })
             .unwrap_or_default();
         // A check record carries its detection under `detection`; a detect
         // record is one.
-        let detection = value.get("detection").unwrap_or(value);
-        let timeline = detection.get("frames").and_then(|f| f.as_array()).map(|frames| {
-            let points = frames
-                .iter()
-                .filter_map(|f| Some((f.get("time_s")?.as_f64()? as f32, f.get("score")?.as_f64()? as f32)))
-                .collect();
-            (points, detection.get("threshold").and_then(|t| t.as_f64()).unwrap_or(0.5) as f32)
+        let detection_value = value.get("detection").filter(|d| d.is_object()).unwrap_or(value);
+        let detection = detection_value
+            .get("verdict")
+            .and_then(|v| v.as_str())
+            .filter(|_| detection_value.get("frames").is_some() || detection_value.get("score").is_some());
+        let detection = detection.map(|label| {
+            let number = |name: &str| detection_value.get(name).and_then(|t| t.as_f64());
+            let threshold = number("threshold").unwrap_or(0.5);
+            let video = text(detection_value, "/kind").as_deref() == Some("video")
+                || (text(detection_value, "/kind").is_none()
+                    && crate::detect::decode::Kind::of(std::path::Path::new(path))
+                        == crate::detect::decode::Kind::Video);
+            let timeline = detection_value
+                .get("frames")
+                .and_then(|f| f.as_array())
+                .filter(|_| video)
+                .map(|frames| {
+                    frames
+                        .iter()
+                        .filter_map(|f| Some((f.get("time_s")?.as_f64()? as f32, f.get("score")?.as_f64()? as f32)))
+                        .collect()
+                })
+                .unwrap_or_default();
+            DetectionView {
+                words: detection_line(
+                    label,
+                    number("score"),
+                    threshold,
+                    detection_value.get("model").and_then(|m| m.as_str()).unwrap_or("?"),
+                ),
+                label: label.to_string(),
+                score: number("score").map(|s| s as f32),
+                flag_at: (threshold + number("margin").unwrap_or(0.0)) as f32,
+                timeline,
+                video,
+            }
         });
         Self {
             path: super::printable_str(path),
             verdict: Some(verdict),
             reasons: reasons.iter().map(|(rule, v, m)| (rule.clone(), *v, super::printable_str(m))).collect(),
-            signer,
+            // A check record always has `c2pa` (null for a format C2PA cannot
+            // carry); a detect record has none.
+            credentials: value.get("c2pa").map(|_| words.credentials),
+            signer: words.signer,
+            trust: words.trust,
+            declared,
+            signals: words.signals,
             anchors,
-            signals: signals_of_value(value),
+            detection,
             thumbnail: None,
-            timeline,
             skipped: None,
         }
     }
@@ -307,11 +529,14 @@ impl Row {
             path: super::printable(path),
             verdict: None,
             reasons: vec![("error".into(), Verdict::Fail, super::printable_str(message))],
+            credentials: None,
             signer: None,
-            anchors: Vec::new(),
+            trust: Vec::new(),
+            declared: Vec::new(),
             signals: Vec::new(),
+            anchors: Vec::new(),
+            detection: None,
             thumbnail: None,
-            timeline: None,
             skipped: None,
         }
     }

@@ -62,8 +62,14 @@ pub fn doctor_text(c: &Checkup) -> String {
         &format!("{} lists, {lists} certificates", c.trust_lists.lists.len()),
     );
     for list in &c.trust_lists.lists {
-        let stored = list.file.as_ref().map(|f| format!(" ({})", printable(f))).unwrap_or_default();
-        let _ = writeln!(out, "  {:<20} {:>4} certificates, {}{stored}", list.name, list.count, list.version);
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>4} certificates, {}; {}",
+            list.name,
+            list.count,
+            list.version,
+            super::printable_str(&list.copy.words(list.file.as_deref()))
+        );
     }
     let identity = match (&c.identity.signer, &c.identity.expires) {
         (Some(signer), Some(expires)) => format!(

@@ -9,13 +9,13 @@ mod text;
 
 use serde::Serialize;
 
-pub use check::{check_text, junit, record_text, sarif, tally_text, Row, Tally};
+pub use check::{check_text, junit, record_text, sarif, tally_text, DetectionView, Row, Tally};
 pub use detect::{
     detect_caveat, detect_csv, detect_text, is_flagged, model_check_text, model_list_text, plot_path, plot_timeline,
     PlotError, CSV_HEADER, DETECT_HEADER,
 };
 pub use doctor::doctor_text;
-pub use html::check_html;
+pub use html::{HtmlReport, SUMMARY_FAILURES};
 pub use text::{
     already_anchored_text, anchored_text, identity_text, inspect_text, ots_text, sign_text, trust_list_text,
     trust_text, unchanged_text, upgrade_text, verify_text, watch_text,

@@ -187,9 +187,17 @@ pub fn trust_text(anchor: &Anchor) -> String {
     format!("{}  {}  (until {})", anchor.cert.sha256, anchor.cert.subject, anchor.cert.not_after)
 }
 
-/// A public trust list: name, what it is, how many certificates, which version.
+/// A public trust list: name, what it is, how many certificates, which
+/// version, and which copy (updated, installed or compiled in).
 pub fn trust_list_text(list: &crate::trust::lists::TrustList) -> String {
-    format!("{:<16} {} ({} certificates; {})", list.name.as_str(), list.title, list.count, list.version)
+    format!(
+        "{:<16} {} ({} certificates; {}; {})",
+        list.name.as_str(),
+        list.title,
+        list.count,
+        list.version,
+        super::printable_str(&list.copy.words(list.file.as_deref()))
+    )
 }
 
 /// A manifest store for a person. With `tree_only`, just the tree of

@@ -66,11 +66,32 @@ impl ListName {
         }
     }
 
-    fn shipped_version(self) -> &'static str {
+    /// The list's file inside `data/trust-lists/`, and so inside an
+    /// installed `PREFIX/share/vouch/trust-lists/`.
+    pub fn data_file(self) -> &'static str {
         match self {
-            Self::C2pa | Self::Tsa => "shipped: c2pa-org/conformance-public 7dbff513 (2026-08-21)",
-            Self::Interim | Self::InterimAllowed => "shipped: contentauth/verify-site 506f98c3 (2025-08-28)",
+            Self::C2pa => "C2PA-TRUST-LIST.pem",
+            Self::Tsa => "C2PA-TSA-TRUST-LIST.pem",
+            Self::Interim => "legacy/anchors.pem",
+            Self::InterimAllowed => "legacy/allowed.pem",
         }
+    }
+
+    /// The `VERSION` file that says which publication the list's data
+    /// folder holds (one per source).
+    fn data_version_file(self) -> &'static str {
+        match self {
+            Self::C2pa | Self::Tsa => "VERSION",
+            Self::Interim | Self::InterimAllowed => "legacy/VERSION",
+        }
+    }
+
+    fn shipped_version(self) -> String {
+        let version = match self {
+            Self::C2pa | Self::Tsa => include_str!("../../data/trust-lists/VERSION"),
+            Self::Interim | Self::InterimAllowed => include_str!("../../data/trust-lists/legacy/VERSION"),
+        };
+        format!("shipped: {}", version.trim())
     }
 
     fn file_name(self) -> String {
@@ -106,14 +127,42 @@ pub struct ListCert {
     pub cert: CertSummary,
 }
 
-/// A public list as it stands for this run: the shipped copy, or the one
-/// `trust update` stored.
+/// Which copy of a list a run uses, first found first: the one `trust
+/// update` stored, the one installed beside the binary, the one compiled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListCopy {
+    /// `$VOUCH_HOME/trust-lists/NAME.pem`, from `vouch trust update`.
+    Updated,
+    /// `PREFIX/share/vouch/trust-lists/`, from `make install`: updating
+    /// these files updates the lists without a new binary.
+    Installed,
+    /// The copy of `data/trust-lists/` built into the binary.
+    CompiledIn,
+}
+
+impl ListCopy {
+    /// The copy in words, with its file when it has one.
+    pub fn words(self, file: Option<&Path>) -> String {
+        let file = file.map(|f| format!(" {}", f.display())).unwrap_or_default();
+        match self {
+            Self::Updated => format!("updated copy{file}"),
+            Self::Installed => format!("installed copy{file}"),
+            Self::CompiledIn => "copy compiled into vouch".to_string(),
+        }
+    }
+}
+
+/// A public list as it stands for this run: the copy `trust update`
+/// stored, the installed copy, or the one compiled in.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrustList {
     pub name: ListName,
     pub title: &'static str,
     pub version: String,
-    /// The stored copy in use, or `None` for the copy shipped with vouch.
+    /// Which copy is in use.
+    pub copy: ListCopy,
+    /// The file of the copy in use; `None` for the one compiled in.
     pub file: Option<PathBuf>,
     pub count: usize,
     #[serde(skip)]
@@ -139,24 +188,58 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Vec<ListCert>> {
     Ok(certs)
 }
 
-/// The list `name`, from `dir` ($VOUCH_HOME/trust-lists) when updated there,
-/// else as shipped.
+/// The installed lists, `PREFIX/share/vouch/trust-lists/` for a binary at
+/// `PREFIX/bin/vouch` (found by where the binary sits, as the models are),
+/// when that folder exists.
+pub fn installed_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?.join("share/vouch/trust-lists");
+    dir.is_dir().then_some(dir)
+}
+
+/// The list `name`: from `dir` ($VOUCH_HOME/trust-lists) when updated there,
+/// else from the installed data beside the binary ([`installed_dir`]), else
+/// as compiled in. A copy that is there but does not parse is an error, not
+/// a reason to fall back quietly.
 pub fn load(dir: &Path, name: ListName) -> Result<TrustList> {
-    let stored = dir.join(name.file_name());
-    let (certs, version, file) = match fs::read(&stored) {
-        Ok(bytes) => {
-            let version = fs::read_to_string(dir.join(name.version_file_name()))
-                .map(|v| v.trim().to_string())
-                .unwrap_or_else(|_| "updated (version unknown)".into());
-            (parse(&stored, &bytes)?, version, Some(stored))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let shipped = Path::new("data/trust-lists").join(name.file_name());
-            (parse(&shipped, name.shipped().as_bytes())?, name.shipped_version().to_string(), None)
-        }
-        Err(source) => return Err(TrustError::Io { path: stored, source }),
+    load_from(dir, installed_dir().as_deref(), name)
+}
+
+/// [`load`] with the installed folder given.
+pub fn load_from(dir: &Path, installed: Option<&Path>, name: ListName) -> Result<TrustList> {
+    let read = |path: &Path| match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(TrustError::Io { path: path.to_path_buf(), source }),
     };
-    Ok(TrustList { name, title: name.title(), version, file, count: certs.len(), certs })
+    let version_in = |path: PathBuf, unknown: &str| {
+        fs::read_to_string(path).map(|v| v.trim().to_string()).unwrap_or_else(|_| unknown.to_string())
+    };
+    let stored = dir.join(name.file_name());
+    let found = match (read(&stored)?, installed) {
+        (Some(bytes), _) => Some((ListCopy::Updated, stored, bytes)),
+        (None, Some(installed)) => {
+            let path = installed.join(name.data_file());
+            read(&path)?.map(|bytes| (ListCopy::Installed, path, bytes))
+        }
+        (None, None) => None,
+    };
+    let (certs, version, copy, file) = match found {
+        Some((ListCopy::Updated, path, bytes)) => {
+            let version = version_in(dir.join(name.version_file_name()), "updated (version unknown)");
+            (parse(&path, &bytes)?, version, ListCopy::Updated, Some(path))
+        }
+        Some((copy, path, bytes)) => {
+            let version_file = installed.map(|d| d.join(name.data_version_file())).unwrap_or_default();
+            let version = format!("installed: {}", version_in(version_file, "version unknown"));
+            (parse(&path, &bytes)?, version, copy, Some(path))
+        }
+        None => {
+            let shipped = Path::new("data/trust-lists").join(name.data_file());
+            (parse(&shipped, name.shipped().as_bytes())?, name.shipped_version(), ListCopy::CompiledIn, None)
+        }
+    };
+    Ok(TrustList { name, title: name.title(), version, copy, file, count: certs.len(), certs })
 }
 
 /// Every public list.
@@ -224,5 +307,33 @@ mod tests {
         assert!(c2pa.certs.iter().any(|c| c.cert.common_name.as_deref() == Some("Google C2PA Root CA G3")));
         let interim = load(dir.path(), ListName::Interim).unwrap();
         assert!(interim.certs.iter().any(|c| c.cert.organization.as_deref().is_some_and(|o| o.contains("Leica"))));
+        assert_eq!(c2pa.copy, ListCopy::CompiledIn);
+        assert!(c2pa.version.starts_with("shipped: c2pa-org/conformance-public"), "{}", c2pa.version);
+    }
+
+    #[test]
+    fn an_installed_copy_is_used_over_the_compiled_one_and_an_updated_one_over_both() {
+        let home = tempfile::tempdir().unwrap();
+        let installed = tempfile::tempdir().unwrap();
+        // The installed data: the TSA list standing in for the C2PA list, so the count tells them apart.
+        fs::create_dir_all(installed.path().join("legacy")).unwrap();
+        fs::write(installed.path().join("C2PA-TRUST-LIST.pem"), ListName::Tsa.shipped()).unwrap();
+        fs::write(installed.path().join("VERSION"), "a newer publication\n").unwrap();
+        let c2pa = load_from(home.path(), Some(installed.path()), ListName::C2pa).unwrap();
+        assert_eq!((c2pa.copy, c2pa.count), (ListCopy::Installed, 22));
+        assert_eq!(c2pa.version, "installed: a newer publication");
+        assert_eq!(c2pa.file.as_deref(), Some(installed.path().join("C2PA-TRUST-LIST.pem").as_path()));
+        // A list the installed folder lacks is the compiled one.
+        let interim = load_from(home.path(), Some(installed.path()), ListName::Interim).unwrap();
+        assert_eq!((interim.copy, interim.count), (ListCopy::CompiledIn, 18));
+        // `trust update` wins over both.
+        fs::write(home.path().join("c2pa.pem"), ListName::Interim.shipped()).unwrap();
+        let c2pa = load_from(home.path(), Some(installed.path()), ListName::C2pa).unwrap();
+        assert_eq!((c2pa.copy, c2pa.count), (ListCopy::Updated, 18));
+        // A damaged installed copy is an error naming it, not a quiet fallback.
+        fs::remove_file(home.path().join("c2pa.pem")).unwrap();
+        fs::write(installed.path().join("C2PA-TRUST-LIST.pem"), "-----BEGIN CERTIFICATE-----\nnot base64\n").unwrap();
+        let err = load_from(home.path(), Some(installed.path()), ListName::C2pa).unwrap_err().to_string();
+        assert!(err.contains("C2PA-TRUST-LIST.pem"), "{err}");
     }
 }
