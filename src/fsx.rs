@@ -56,6 +56,33 @@ impl StagedFile {
     }
 }
 
+/// Commits many staged files with one flush to disk for all of them (see
+/// [`write_many`]): nothing is renamed into place before every one of them
+/// is on disk, then the renames are made durable with their folders. One
+/// result per file, in order.
+pub fn commit_many(staged: Vec<StagedFile>, overwrite: bool) -> Vec<io::Result<()>> {
+    let mut dirs: Vec<PathBuf> = staged.iter().map(|s| parent_of(&s.dest).to_path_buf()).collect();
+    dirs.sort();
+    dirs.dedup();
+    let dir_refs: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    if let Err(e) = sync_dirs_filesystems(&dir_refs) {
+        // Dropped, the staged files are removed: nothing half-done stays.
+        return staged.iter().map(|_| Err(io::Error::new(e.kind(), e.to_string()))).collect();
+    }
+    let results = staged
+        .into_iter()
+        .map(|s| {
+            let StagedFile { temp, dest } = s;
+            let persisted = if overwrite { temp.persist(&dest) } else { temp.persist_noclobber(&dest) };
+            persisted.map(drop).map_err(|e| e.error)
+        })
+        .collect();
+    for dir in dirs {
+        let _ = File::open(dir).and_then(|d| d.sync_all());
+    }
+    results
+}
+
 /// Writes `bytes` to `dest` atomically, optionally with restricted permissions.
 pub fn write_atomic(dest: &Path, bytes: &[u8], mode: Option<u32>, overwrite: bool) -> io::Result<()> {
     let mut staged = StagedFile::new(dest)?;
@@ -263,6 +290,26 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 3, "no temporary file is left: {names:?}");
         assert!(write_many(&items, None, true).iter().all(Result::is_ok));
+        assert_eq!(std::fs::read_to_string(dir.path().join("b")).unwrap(), "new b");
+    }
+
+    #[test]
+    fn staged_files_committed_together_land_whole_and_an_existing_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b"), "kept").unwrap();
+        let stage = |name: &str| {
+            let mut staged = StagedFile::new(&dir.path().join(name)).unwrap();
+            staged.file().write_all(format!("new {name}").as_bytes()).unwrap();
+            staged
+        };
+        let results = commit_many(vec![stage("a"), stage("b"), stage("c")], false);
+        assert!(results[0].is_ok() && results[2].is_ok());
+        assert_eq!(results[1].as_ref().unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(dir.path().join("a")).unwrap(), "new a");
+        assert_eq!(std::fs::read_to_string(dir.path().join("b")).unwrap(), "kept");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 3, "no temporary file is left: {names:?}");
+        assert!(commit_many(vec![stage("b")], true)[0].is_ok());
         assert_eq!(std::fs::read_to_string(dir.path().join("b")).unwrap(), "new b");
     }
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use rayon::prelude::*;
+use vouch::fsx::StagedFile;
 use vouch::identity;
 use vouch::media::MediaFile;
 use vouch::provenance::signed_index::{Existing, SignedIndex, Unchanged};
@@ -54,42 +55,74 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
         _ => None,
     };
     let bar = vouch::progress::bar(files.len() as u64, "signing", a.json);
-    let results: Vec<Result<Signing>> = files
-        .par_iter()
-        .map(|file| {
-            let result = sign_one(file, index.as_ref(), signer.as_ref(), &context, &options);
-            bar.inc(1);
-            result
-        })
-        .collect();
-    bar.finish_and_clear();
-    for (file, result) in files.iter().zip(results) {
-        match result {
-            Ok(Signing::Signed { signed, input_sha256, output_sha256 }) => {
-                if let (Some(index), Some(input), Some(output)) = (index.as_mut(), input_sha256, output_sha256) {
-                    index.record(&file.relative, input, output);
+    let overwrite = options.force || matches!(options.output, SignOutput::InPlace);
+    // Signed in batches: each batch's files are staged on the thread pool,
+    // then flushed to disk together and renamed into place (one flush per
+    // batch instead of one per file, which on a busy disk cost more than
+    // signing), then reported, and the index saved.
+    for batch in files.chunks(COMMIT_BATCH) {
+        let mut results: Vec<Result<Signing>> = batch
+            .par_iter()
+            .map(|file| {
+                let result = sign_one(file, index.as_ref(), signer.as_ref(), &context, &options);
+                bar.inc(1);
+                result
+            })
+            .collect();
+        let staged: Vec<(usize, StagedFile)> = results
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, r)| match r {
+                Ok(Signing::Signed { staged, .. }) => staged.take().map(|s| (i, s)),
+                _ => None,
+            })
+            .collect();
+        let (positions, staged): (Vec<usize>, Vec<StagedFile>) = staged.into_iter().unzip();
+        for (i, committed) in positions.into_iter().zip(vouch::fsx::commit_many(staged, overwrite)) {
+            if let (Err(e), Ok(Signing::Signed { signed, .. })) = (committed, &results[i]) {
+                let e = provenance::sign::committed_or_exists(&signed.output, e);
+                results[i] = Err(e.into());
+            }
+        }
+        for (file, result) in batch.iter().zip(results) {
+            match result {
+                Ok(Signing::Signed { signed, .. }) => {
+                    if let Some(index) = index.as_mut() {
+                        index.record(
+                            &file.relative,
+                            hex::encode(signed.digests.input),
+                            hex::encode(signed.digests.output),
+                        );
+                    }
+                    announce_declarations(&signed);
+                    printer.record(&signed, report::sign_text, Outcome::Passed);
+                    printer.count("signed");
                 }
-                announce_declarations(&signed);
-                printer.record(&signed, report::sign_text, Outcome::Passed);
-                printer.count("signed");
+                Ok(Signing::Unchanged(unchanged)) => {
+                    printer.record(&unchanged, report::unchanged_text, Outcome::Passed);
+                    printer.count("unchanged");
+                }
+                Err(e) => printer.error(&file.path, &one_line(&e)),
             }
-            Ok(Signing::Unchanged(unchanged)) => {
-                printer.record(&unchanged, report::unchanged_text, Outcome::Passed);
-                printer.count("unchanged");
-            }
-            Err(e) => printer.error(&file.path, &one_line(&e)),
+        }
+        if let Some(index) = &index {
+            index.save()?;
         }
     }
+    bar.finish_and_clear();
     if let Some(index) = &index {
         index.save()?;
     }
     Ok(printer.finish())
 }
 
+/// Files staged before one flush to disk commits them all.
+const COMMIT_BATCH: usize = 128;
+
 /// What signing one input came to.
 enum Signing {
-    /// Signed now; into a folder, with the hashes its index records.
-    Signed { signed: provenance::Signed, input_sha256: Option<String>, output_sha256: Option<String> },
+    /// Signed now, its output staged (taken when the batch commits).
+    Signed { signed: provenance::Signed, staged: Option<StagedFile> },
     /// Its signed copy is already there, made from the same bytes.
     Unchanged(Unchanged),
 }
@@ -101,12 +134,8 @@ fn sign_one(
     context: &std::sync::Arc<c2pa::Context>,
     options: &SignOptions,
 ) -> Result<Signing> {
-    let Some(index) = index else {
-        let signed = provenance::sign_file(file, signer, context, options)?;
-        return Ok(Signing::Signed { signed, input_sha256: None, output_sha256: None });
-    };
-    let dest = provenance::sign::output_path(file, &options.output);
-    if !options.force {
+    if let (Some(index), false) = (index, options.force) {
+        let dest = provenance::sign::output_path(file, &options.output);
         match index.existing(&file.path, &file.relative, &dest)? {
             Existing::Unchanged => {
                 return Ok(Signing::Unchanged(Unchanged { path: file.path.clone(), output: dest, unchanged: true }))
@@ -119,16 +148,11 @@ fn sign_one(
             Existing::None | Existing::Other => {}
         }
     }
-    // The digests signing took: of the input bytes it signed (taken before
-    // signing for a file too large to hold in memory), so an input that
-    // changes meanwhile is not called unchanged next time.
-    let signed = provenance::sign_file(file, signer, context, options)?;
-    let digests = signed.digests;
-    Ok(Signing::Signed {
-        signed,
-        input_sha256: Some(hex::encode(digests.input)),
-        output_sha256: Some(hex::encode(digests.output)),
-    })
+    // The index records the digests signing took: of the input bytes it
+    // signed, so an input that changes meanwhile is not called unchanged
+    // next time.
+    let (signed, staged) = provenance::sign::sign_staged(file, signer, context, options)?;
+    Ok(Signing::Signed { signed, staged: Some(staged) })
 }
 
 /// A signed input whose history declares AI-generated or synthetic content

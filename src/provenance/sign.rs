@@ -376,6 +376,12 @@ fn check_sidecar_binds(
     })
 }
 
+/// The error of committing a staged output to `dest`: `OutputExists` when
+/// another file took its place meanwhile (and `--force` was not given).
+pub fn committed_or_exists(dest: &Path, e: std::io::Error) -> ProvenanceError {
+    exists_or_io(dest, e)
+}
+
 fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
     if e.kind() == std::io::ErrorKind::AlreadyExists {
         ProvenanceError::OutputExists(dest.to_path_buf())
