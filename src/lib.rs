@@ -18,6 +18,7 @@ pub mod provenance;
 pub mod redact;
 pub mod report;
 pub mod results;
+pub mod rubric;
 pub mod trust;
 pub mod verify;
 pub mod walk;
