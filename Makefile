@@ -150,7 +150,8 @@ TRUST     ?=
 
 ## install: vouch to $(PREFIX)/bin, man pages to share/man/man1|5, shell
 ## completions where bash, zsh and fish look for them, the model cards and
-## weights to share/vouch/models, ONNX Runtime's library to lib/vouch, and
+## weights to share/vouch/models, ONNX Runtime's library to lib/vouch, the
+## C2PA asset rubrics (for check --rubric) to share/vouch/rubrics, and
 ## TRUST/*.pem (if given) to share/vouch/trust
 install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/release/vouch,$(VOUCH_BIN)),build)
 	install -Dm755 $(VOUCH_BIN) $(DESTDIR)$(PREFIX)/bin/vouch
@@ -164,6 +165,9 @@ install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/rele
 	find models -maxdepth 1 -type f \( -name '*.toml' -o -name '*.onnx' -o -name '*.json' \) \
 	  -exec install -m644 {} $(DESTDIR)$(PREFIX)/share/vouch/models/ \;
 	install -Dm644 "$$(readlink -f $(ORT_DIR)/libonnxruntime.so)" $(DESTDIR)$(PREFIX)/lib/vouch/libonnxruntime.so
+	install -d $(DESTDIR)$(PREFIX)/share/vouch/rubrics
+	install -m644 data/c2pa-rubrics/*.yml data/c2pa-rubrics/README.md data/c2pa-rubrics/LICENSE-CC-BY-4.0.txt \
+	  $(DESTDIR)$(PREFIX)/share/vouch/rubrics/
 	install -d $(DESTDIR)$(PREFIX)/share/vouch/trust
 	@if [ -n "$(TRUST)" ]; then install -m644 $(TRUST)/*.pem $(DESTDIR)$(PREFIX)/share/vouch/trust/; fi
 

@@ -15,7 +15,8 @@ use vouch::rubric::{Rubric, RubricKind};
 
 const IPTC: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/";
 
-/// Every rubric the Conformance Program publishes (v1.0).
+/// Every rubric the Conformance Program publishes (v1.0), and one of a
+/// newsroom's own.
 fn rubric_files() -> Option<Vec<PathBuf>> {
     let dir = shared("c2pa-rubrics/asset-rubrics")?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -25,6 +26,8 @@ fn rubric_files() -> Option<Vec<PathBuf>> {
         .collect();
     files.sort();
     assert!(files.len() >= 6, "rubrics missing in {}", dir.display());
+    // And a newsroom's own rubric, in the same format.
+    files.push(fixture("rubrics/newsroom.yml"));
     Some(files)
 }
 
@@ -34,7 +37,10 @@ fn rubric_files() -> Option<Vec<PathBuf>> {
 /// incomplete list; a composite whose AI part has no manifest of its own).
 struct Corpus {
     world: World,
+    /// `(what, crJSON file)`.
     documents: Vec<(String, PathBuf)>,
+    /// The media files the documents were read from.
+    files: Vec<PathBuf>,
 }
 
 fn corpus() -> Option<&'static Corpus> {
@@ -45,6 +51,7 @@ fn corpus() -> Option<&'static Corpus> {
             let python = python()?;
             let world = World::with_identity();
             let mut documents = Vec::new();
+            let mut files = Vec::new();
             let mut names: Vec<PathBuf> = std::fs::read_dir(&interop).unwrap().map(|e| e.unwrap().path()).collect();
             names.sort();
             for file in names {
@@ -53,6 +60,7 @@ fn corpus() -> Option<&'static Corpus> {
                     continue;
                 }
                 documents.push((file.display().to_string(), world.crjson(&file, &[])));
+                files.push(file);
             }
             let sign = |input: &Path, out: &str, extra: &[&str]| {
                 let dir = world.path(out);
@@ -102,8 +110,9 @@ fn corpus() -> Option<&'static Corpus> {
                 ("c2pa-python: flat AI ingredient", flat),
             ] {
                 documents.push((what.to_string(), world.crjson(&file, &[])));
+                files.push(file);
             }
-            Some(Corpus { world, documents })
+            Some(Corpus { world, documents, files })
         })
         .as_ref()
 }
@@ -262,19 +271,21 @@ fn every_rubric_expression_evaluates_as_the_reference_json_formula_does() {
 
 /// The official evaluator's report on `crjson` for the rubric `file`.
 fn official(file: &Path, crjson: &Path) -> Value {
-    let dir = file.parent().unwrap();
-    let name = file.file_name().unwrap().to_string_lossy().into_owned();
-    let mut command = std::process::Command::new(python().unwrap());
-    if name.contains("signals") {
-        command.arg("c2pa_signals_rubric_evaluator.py").arg(&name).arg(crjson);
+    let dir = shared("c2pa-rubrics/asset-rubrics").unwrap();
+    let evaluator = if file.to_string_lossy().contains("signals") {
+        "c2pa_signals_rubric_evaluator.py"
     } else {
-        command.arg("c2pa_conformance_rubric_evaluator.py").arg(&name).arg(crjson);
-    }
-    let out = command
-        .current_dir(dir)
+        "c2pa_conformance_rubric_evaluator.py"
+    };
+    let out = std::process::Command::new(python().unwrap())
+        .arg(evaluator)
+        .arg(file)
+        .arg(crjson)
+        .current_dir(&dir)
         .env("PYTHONPATH", format!("{}:{}", dir.parent().unwrap().join("lib").display(), dir.display()))
         .output()
         .unwrap();
+    let name = file.display();
     assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{name}: not JSON ({e})"))
 }
@@ -321,4 +332,201 @@ fn every_rubric_reports_on_whole_files_as_the_official_evaluator_does() {
     }
     // The corpus makes rubrics fail too, not only pass.
     assert!(failed_traits > 10, "{failed_traits}");
+}
+
+/// The official report's traits as `check --rubric` records them:
+/// `category:trait` → true, false or "warning" (a trait listed once per
+/// manifest it found holds if any does).
+fn official_traits(report: &Value) -> serde_json::Map<String, Value> {
+    let mut traits = serde_json::Map::new();
+    for (outcome, value) in [("true", json!(true)), ("false", json!(false)), ("warning", json!("warning"))] {
+        for (category, list) in report[outcome].as_object().unwrap() {
+            for entry in list.as_array().unwrap() {
+                let name = entry["trait"].as_str().unwrap();
+                let key = if category == "general" { name.to_string() } else { format!("{category}:{name}") };
+                if traits.get(&key) != Some(&json!(true)) {
+                    traits.insert(key, value.clone());
+                }
+            }
+        }
+    }
+    traits
+}
+
+#[test]
+fn check_with_rubrics_judges_each_file_as_the_official_evaluator_does() {
+    let Some(files) = rubric_files() else { return };
+    let Some(corpus) = corpus() else { return };
+    let world = &corpus.world;
+    let trait_rubrics: Vec<&PathBuf> = files.iter().filter(|f| !f.to_string_lossy().contains("signals")).collect();
+    let mut command = world.vouch();
+    command.arg("check").arg("--json");
+    for rubric in &files {
+        command.arg("--rubric").arg(rubric);
+    }
+    let out = command.args(&corpus.files).output().unwrap();
+    let records = json_lines(&out.stdout);
+    assert_eq!(records.len(), corpus.files.len(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut failed_files = 0;
+    for (record, (what, crjson)) in records.iter().zip(&corpus.documents) {
+        let rubrics = record["rubrics"].as_array().unwrap_or_else(|| panic!("no rubrics in {record}"));
+        assert_eq!(rubrics.len(), files.len(), "{what}");
+        let mut any_false = false;
+        for (entry, file) in rubrics.iter().zip(&files) {
+            let official = official(file, crjson);
+            assert_eq!(entry["rubric"], official["rubricName"], "{what}");
+            assert_eq!(entry["version"], official["rubricVersion"], "{what}");
+            if file.to_string_lossy().contains("signals") {
+                // Each manifest's signals, as the official evaluator lists them.
+                let ours: Vec<Vec<Value>> = entry["manifests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["signals"].as_array().unwrap().iter().map(|s| s["trait"].clone()).collect())
+                    .collect();
+                let theirs: Vec<Vec<Value>> = official["manifests"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| {
+                        let all = m["localInceptions"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .chain(m["localTransformations"].as_array().unwrap());
+                        all.map(|s| s["trait"].clone()).collect()
+                    })
+                    .collect();
+                assert_eq!(ours, theirs, "{what}: {}", file.display());
+                continue;
+            }
+            let theirs = official_traits(&official);
+            assert_eq!(entry["traits"].as_object().unwrap(), &theirs, "{what}: {}", file.display());
+            let failed: Vec<&str> =
+                entry["failed"].as_array().unwrap().iter().map(|t| t["trait"].as_str().unwrap()).collect();
+            let expected: Vec<&str> =
+                theirs.iter().filter(|(_, v)| **v == json!(false)).map(|(k, _)| k.as_str()).collect();
+            let (mut failed, mut expected) = (failed, expected);
+            failed.sort();
+            failed.dedup();
+            expected.sort();
+            assert_eq!(failed, expected, "{what}: {}", file.display());
+            any_false |= !failed.is_empty();
+        }
+        // A false trait fails the file, and says which in its reasons.
+        if any_false {
+            failed_files += 1;
+            assert_eq!(record["verdict"], "fail", "{what}: {record}");
+            assert!(
+                record["reasons"].as_array().unwrap().iter().any(|r| r["rule"] == "rubric" && r["verdict"] == "fail"),
+                "{what}"
+            );
+        }
+    }
+    // (Every file fails some rubric here: the spec 2.2 rubrics, the
+    // newsroom's creator, the third-party files' conformance.)
+    assert!(failed_files >= 3, "{failed_files} of {} files failed", records.len());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!trait_rubrics.is_empty());
+}
+
+#[test]
+fn a_rubric_fails_a_file_the_policy_passes_and_a_bad_rubric_is_a_usage_error() {
+    let world = World::with_identity();
+    let capture = world.path("capture");
+    world.vouch().args(["sign", "-o"]).arg(&capture).arg(fixture("photo.jpg")).assert().success();
+    let photo = capture.join("photo.jpg");
+    let policy = world.path("policy.toml");
+    std::fs::write(&policy, "require_c2pa = \"trusted\"\n").unwrap();
+    let house = fixture("rubrics/newsroom.yml");
+
+    // The policy alone passes the photo; the house rubric wants a creator.
+    world.vouch().arg("check").arg(&photo).arg("--policy").arg(&policy).assert().code(0);
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(&photo)
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--rubric")
+        .arg(&house)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "rubric: Newsroom house rubric 2: house:creator_named is false: No creator is named (sign with --author)"
+        ),
+        "{text}"
+    );
+    // Signed with an author, it passes both.
+    let credited = world.path("credited");
+    world
+        .vouch()
+        .args(["sign", "-o"])
+        .arg(&credited)
+        .arg(fixture("photo.jpg"))
+        .args(["--author", "Staff Photographer"])
+        .assert()
+        .success();
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(credited.join("photo.jpg"))
+        .arg("--policy")
+        .arg(&policy)
+        .arg("--rubric")
+        .arg(&house)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let record = &json_lines(&out.stdout)[0];
+    assert_eq!(
+        record["rubrics"][0]["traits"],
+        json!({
+            "house:creator_named": true, "house:captured": true, "house:no_ai_edits": true, "house:title_given": true,
+        })
+    );
+    // A file without credentials cannot be judged by a rubric: said, as a warning.
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(fixture("image.png"))
+        .arg("--rubric")
+        .arg(&house)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let record = &json_lines(&out.stdout)[0];
+    assert_eq!(record["rubrics"][0]["not_evaluated"], "no Content Credentials to evaluate", "{record}");
+    assert_eq!(record["verdict"], "warn");
+
+    // An unreadable or invalid rubric: exit 2, one line naming it, no report.
+    let broken = world.path("broken.yml");
+    std::fs::write(&broken, "rubric_metadata: {name: x}\n---\n- id: a\n  expression: [\n").unwrap();
+    let empty = world.path("empty.yml");
+    std::fs::write(&empty, "rubric_metadata: {name: x}\n").unwrap();
+    for (rubric, cause) in [
+        (world.path("missing.yml"), "not found".to_string()),
+        (broken.clone(), "not a rubric: YAML".to_string()),
+        (empty.clone(), "not a rubric: no statements".to_string()),
+    ] {
+        let out = world
+            .vouch()
+            .arg("check")
+            .arg(&photo)
+            .arg("--rubric")
+            .arg(&house)
+            .arg("--rubric")
+            .arg(&rubric)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", rubric.display());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(&format!("--rubric: {}: {cause}", rubric.display())), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
 }

@@ -46,6 +46,19 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
             })
         })
         .transpose()?;
+    // Rubrics are read before any file: a bad one is a usage error.
+    let rubrics = a
+        .rubric
+        .iter()
+        .map(|path| {
+            vouch::rubric::Rubric::load(path).map_err(|e| match e {
+                vouch::rubric::RubricError::Io { path, source } => {
+                    super::setup::not_found_as("--rubric", &path, source)
+                }
+                e => anyhow::anyhow!("--rubric: {e}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut roots: Vec<_> = super::setup::trust_roots(&a.trust.roots)?;
     if let Some(policy) = &policy {
         roots.extend(policy.trusted_roots());
@@ -129,7 +142,9 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
                     Ok(mut report) => {
                         // A link anywhere above the file counts, not only the file itself.
                         report.link |= file.link;
-                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))))
+                        let mut record = checks::judge(report, policy.as_ref().map(|p| &p.rules));
+                        checks::judge_rubrics(&mut record, &rubrics);
+                        Checked::Record(Box::new(record))
                     }
                     Err(e) => Checked::Error(file.path.clone(), one_line(&e.into())),
                 }
