@@ -352,6 +352,19 @@ impl Rubric {
             .collect()
     }
 
+    /// Every trait the rubric defines, in its order, with the report text
+    /// it gives when the trait holds (`reportText.true.en`).
+    pub fn traits(&self) -> Vec<(String, String)> {
+        self.statements
+            .iter()
+            .filter_map(|s| {
+                let id = s.id.clone()?;
+                let text = s.report_text["true"].get("en").map(python_str).unwrap_or_else(|| id.clone());
+                Some((id, text))
+            })
+            .collect()
+    }
+
     /// Evaluates one expression as the rubric's traits are (its variables
     /// and named expressions in scope).
     pub fn search(&self, expression: &str, data: &Value) -> Result<Value, formula::FormulaError> {
@@ -376,13 +389,13 @@ impl Rubric {
             version_value: self.version_value.clone(),
         };
         match self.kind {
-            RubricKind::Traits => report.traits = self.traits(crjson),
-            RubricKind::Signals => report.manifests = self.signals(crjson),
+            RubricKind::Traits => report.traits = self.judge_traits(crjson),
+            RubricKind::Signals => report.manifests = self.judge_manifests(crjson),
         }
         report
     }
 
-    fn traits(&self, data: &Value) -> Vec<TraitResult> {
+    fn judge_traits(&self, data: &Value) -> Vec<TraitResult> {
         let mut results = Vec::new();
         for statement in &self.statements {
             let id = statement.id.clone().unwrap_or_else(|| "unnamed_trait".into());
@@ -420,7 +433,7 @@ impl Rubric {
         results
     }
 
-    fn signals(&self, crjson: &Value) -> Vec<ManifestResult> {
+    fn judge_manifests(&self, crjson: &Value) -> Vec<ManifestResult> {
         let nodes = provenance_graph(crjson);
         let compiled: Vec<(&Statement, Option<Expression>)> = self
             .statements
