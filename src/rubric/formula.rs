@@ -131,7 +131,7 @@ fn tokenize(source: &str, globals: &[String]) -> Result<Vec<Token>> {
         if c == '$' && prev != Some(&Token::Dot) {
             let end = word_end(i + 1);
             let name: String = chars[i..end].iter().collect();
-            if globals.iter().any(|g| *g == name) {
+            if globals.contains(&name) {
                 tokens.push(Token::Global(name));
                 i = end;
                 continue;
