@@ -53,6 +53,7 @@ fn type_error<T>(message: impl Into<String>) -> Result<T> {
 /// before the engine refuses (instead of exhausting the stack).
 const MAX_DEPTH: usize = 200;
 const MAX_CALL_DEPTH: usize = 64;
+const MAX_EVAL_DEPTH: usize = 400;
 
 // ---------------------------------------------------------------------------
 // Lexer
@@ -472,15 +473,22 @@ impl Parser {
         }
         let token = self.advance();
         let mut left = self.nud(token)?;
+        // Each operator applied here nests the tree one level deeper too.
+        let mut nested = 0;
         loop {
             let next = self.peek_after_operand();
             if rbp >= binding_power(&next) {
                 break;
             }
             self.advance();
+            nested += 1;
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return syntax("expression nested too deeply");
+            }
             left = self.led(next, left)?;
         }
-        self.depth -= 1;
+        self.depth -= 1 + nested;
         Ok(left)
     }
 
@@ -1073,7 +1081,7 @@ impl Engine {
 
     /// Evaluates `expression` against `data`.
     pub fn search(&self, expression: &Expression, data: &Value) -> std::result::Result<Value, FormulaError> {
-        let mut run = Run { engine: self, args: None, calls: 0 };
+        let mut run = Run { engine: self, args: None, calls: 0, depth: 0 };
         run.visit(&expression.root, data)
     }
 }
@@ -1083,6 +1091,7 @@ struct Run<'e> {
     /// `$args` of the named expression being evaluated.
     args: Option<Value>,
     calls: usize,
+    depth: usize,
 }
 
 fn field(value: &Value, name: &str) -> Value {
@@ -1101,6 +1110,18 @@ fn field(value: &Value, name: &str) -> Value {
 
 impl Run<'_> {
     fn visit(&mut self, node: &Node, value: &Value) -> Result<Value> {
+        // Named expressions nest their bodies' depth: bounded as a whole.
+        self.depth += 1;
+        if self.depth > MAX_EVAL_DEPTH {
+            self.depth -= 1;
+            return Err(FormulaError::Evaluation("expression nested too deeply".into()));
+        }
+        let result = self.visit_node(node, value);
+        self.depth -= 1;
+        result
+    }
+
+    fn visit_node(&mut self, node: &Node, value: &Value) -> Result<Value> {
         Ok(match node {
             Node::Identity | Node::Current => value.clone(),
             Node::Field(name, _) => field(value, name),
@@ -1120,6 +1141,38 @@ impl Run<'_> {
                 }
                 _ => Value::Null,
             },
+            Node::Compare(op, left, right) => {
+                let l = self.visit(left, value)?;
+                let r = self.visit(right, value)?;
+                Value::Bool(compare(*op, &l, &r))
+            }
+            Node::Or(left, right) => {
+                let l = self.visit(left, value)?;
+                if truthy(&l) {
+                    l
+                } else {
+                    self.visit(right, value)?
+                }
+            }
+            Node::And(left, right) => {
+                let l = self.visit(left, value)?;
+                if !truthy(&l) {
+                    l
+                } else {
+                    self.visit(right, value)?
+                }
+            }
+            Node::Not(inner) => Value::Bool(!truthy(&self.visit(inner, value)?)),
+            Node::Function(name, args) => self.call(name, args, value)?,
+            _ => self.visit_compound(node, value)?,
+        })
+    }
+
+    /// The rarer nodes, apart so that the common path's stack frame stays
+    /// small (expressions nest deeply, and each level is a frame).
+    #[inline(never)]
+    fn visit_compound(&mut self, node: &Node, value: &Value) -> Result<Value> {
+        Ok(match node {
             Node::Slice(parts) => match value {
                 Value::Array(items) => slice(items, parts)?,
                 _ => Value::Null,
@@ -1157,28 +1210,6 @@ impl Run<'_> {
                 }
                 _ => Value::Null,
             },
-            Node::Compare(op, left, right) => {
-                let l = self.visit(left, value)?;
-                let r = self.visit(right, value)?;
-                Value::Bool(compare(*op, &l, &r))
-            }
-            Node::Or(left, right) => {
-                let l = self.visit(left, value)?;
-                if truthy(&l) {
-                    l
-                } else {
-                    self.visit(right, value)?
-                }
-            }
-            Node::And(left, right) => {
-                let l = self.visit(left, value)?;
-                if !truthy(&l) {
-                    l
-                } else {
-                    self.visit(right, value)?
-                }
-            }
-            Node::Not(inner) => Value::Bool(!truthy(&self.visit(inner, value)?)),
             Node::Negate(inner) => {
                 let v = self.visit(inner, value)?;
                 let n = match &v {
@@ -1227,13 +1258,14 @@ impl Run<'_> {
                 }
                 Value::Object(map)
             }
-            Node::Function(name, args) => self.call(name, args, value)?,
             Node::ExpressionReference(_) => {
                 return type_error("expression references are not supported by vouch's engine");
             }
+            _ => return Err(FormulaError::Evaluation("internal: node not handled".into())),
         })
     }
 
+    #[inline(never)]
     fn call(&mut self, name: &str, args: &[Node], data: &Value) -> Result<Value> {
         if name == "if" {
             if args.len() != 3 {
@@ -1253,6 +1285,7 @@ impl Run<'_> {
         builtin(name, resolved)
     }
 
+    #[inline(never)]
     fn call_named(&mut self, name: &str, named: &Named, args: &[Node], data: &Value) -> Result<Value> {
         if named.arity == 0 && !args.is_empty() {
             return Err(FormulaError::Function(format!("{name}() does not accept parameters")));
@@ -1436,6 +1469,7 @@ fn per_element(args: &[Value], f: &dyn Fn(&[Value]) -> Result<Value>) -> Result<
     Ok(Value::Array(out))
 }
 
+#[inline(never)]
 fn builtin(name: &str, args: Vec<Value>) -> Result<Value> {
     use Type::*;
     let typed = |args: Vec<Value>, types: &[&[Type]]| -> Result<Vec<Value>> {
@@ -1581,6 +1615,9 @@ mod tests {
         // A named expression calling itself is refused, not a stack overflow.
         engine.define("_loop", parse("_loop()", &globals), 0);
         assert!(engine.search(&parse("_loop()", &globals).unwrap(), &data).is_err());
+        let deep = format!("{}_deep(){}", "(!".repeat(90), ")".repeat(90));
+        engine.define("_deep", parse(&deep, &globals), 0);
+        assert!(engine.search(&parse("_deep()", &globals).unwrap(), &data).is_err());
     }
 
     #[test]
@@ -1592,5 +1629,11 @@ mod tests {
         }
         let deep = "(".repeat(10_000);
         assert!(parse(&deep, &[]).is_err());
+        assert!(parse(&format!("{}a", "a.".repeat(10_000)), &[]).is_err());
+        // At the limit, evaluation and drop still fit a thread's stack.
+        let limit = format!("{}a{}", "(!".repeat(90), ")".repeat(90));
+        assert!(eval(&limit, json!({ "a": 1 })).is_ok());
+        let chain = format!("a{}", ".a".repeat(150));
+        assert_eq!(eval(&chain, json!({})), Ok(Value::Null));
     }
 }
