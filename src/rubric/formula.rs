@@ -1089,7 +1089,7 @@ impl Engine {
 struct Run<'e> {
     engine: &'e Engine,
     /// `$args` of the named expression being evaluated.
-    args: Option<Value>,
+    args: Option<std::rc::Rc<Value>>,
     calls: usize,
     depth: usize,
 }
@@ -1108,7 +1108,59 @@ fn field(value: &Value, name: &str) -> Value {
     }
 }
 
+/// `null`, to borrow.
+static NULL: Value = Value::Null;
+
+/// Where a pure path (`@`, names, indexes, `$globals`) leads from `value`,
+/// borrowed: `None` if `node` is not one.
+fn path<'v>(node: &Node, value: &'v Value, engine: &'v Engine, args: Option<&'v Value>) -> Option<&'v Value> {
+    Some(match node {
+        Node::Identity | Node::Current => value,
+        Node::Field(name, _) => match value {
+            Value::Object(map) => map.get(name).unwrap_or(&NULL),
+            Value::Array(items) => name
+                .parse::<usize>()
+                .ok()
+                .filter(|i| i.to_string() == *name)
+                .and_then(|i| items.get(i))
+                .unwrap_or(&NULL),
+            _ => &NULL,
+        },
+        Node::Index(i) => match value {
+            Value::Array(items) => {
+                let i = if *i < 0 { items.len() as i64 + i } else { *i };
+                usize::try_from(i).ok().and_then(|i| items.get(i)).unwrap_or(&NULL)
+            }
+            _ => &NULL,
+        },
+        Node::Global(name) => match (name.as_str(), args) {
+            ("$args", Some(args)) => args,
+            _ => engine.globals.get(name).unwrap_or(&NULL),
+        },
+        Node::Chained(left, right) | Node::Bracket(left, right) => {
+            path(right, path(left, value, engine, args)?, engine, args)?
+        }
+        _ => return None,
+    })
+}
+
 impl Run<'_> {
+    /// Runs `f` on what `node` gives from `value`: borrowed in place when
+    /// `node` is a path (a projection over a list need not copy the list).
+    fn with_base<R>(
+        &mut self,
+        node: &Node,
+        value: &Value,
+        f: impl FnOnce(&mut Self, &Value) -> Result<R>,
+    ) -> Result<R> {
+        let (engine, args) = (self.engine, self.args.clone());
+        if let Some(found) = path(node, value, engine, args.as_deref()) {
+            return f(self, found);
+        }
+        let owned = self.visit(node, value)?;
+        f(self, &owned)
+    }
+
     fn visit(&mut self, node: &Node, value: &Value) -> Result<Value> {
         // Named expressions nest their bodies' depth: bounded as a whole.
         self.depth += 1;
@@ -1126,11 +1178,16 @@ impl Run<'_> {
             Node::Identity | Node::Current => value.clone(),
             Node::Field(name, _) => field(value, name),
             Node::Global(name) => match (name.as_str(), &self.args) {
-                ("$args", Some(args)) => args.clone(),
+                ("$args", Some(args)) => Value::clone(args),
                 _ => self.engine.globals.get(name).cloned().unwrap_or(Value::Null),
             },
             Node::Literal(v) => v.clone(),
             Node::Chained(left, right) | Node::Bracket(left, right) | Node::Pipe(left, right) => {
+                // A path on the left is followed in place, not copied.
+                let (engine, args) = (self.engine, self.args.clone());
+                if let Some(l) = path(left, value, engine, args.as_deref()) {
+                    return self.visit(right, l);
+                }
                 let l = self.visit(left, value)?;
                 self.visit(right, &l)?
             }
@@ -1177,39 +1234,51 @@ impl Run<'_> {
                 Value::Array(items) => slice(items, parts)?,
                 _ => Value::Null,
             },
-            Node::Projection(left, right) => match self.visit(left, value)? {
-                Value::Array(items) => Value::Array(items.iter().map(|b| self.visit(right, b)).collect::<Result<_>>()?),
-                _ => Value::Null,
-            },
-            Node::ValueProjection(left, right) => match self.visit(left, value)? {
-                Value::Object(map) => Value::Array(map.values().map(|b| self.visit(right, b)).collect::<Result<_>>()?),
-                _ => Value::Null,
-            },
-            Node::FilterProjection(left, right, condition) => match self.visit(left, value)? {
-                Value::Array(items) => {
-                    let mut out = Vec::new();
-                    for item in &items {
-                        if truthy(&self.visit(condition, item)?) {
-                            out.push(self.visit(right, item)?);
-                        }
+            Node::Projection(left, right) => self.with_base(left, value, |run, base| {
+                Ok(match base {
+                    Value::Array(items) => {
+                        Value::Array(items.iter().map(|b| run.visit(right, b)).collect::<Result<_>>()?)
                     }
-                    Value::Array(out)
-                }
-                _ => Value::Null,
-            },
-            Node::Flatten(inner) => match self.visit(inner, value)? {
-                Value::Array(items) => {
-                    let mut out = Vec::new();
-                    for item in items {
-                        match item {
-                            Value::Array(inner) => out.extend(inner),
-                            other => out.push(other),
-                        }
+                    _ => Value::Null,
+                })
+            })?,
+            Node::ValueProjection(left, right) => self.with_base(left, value, |run, base| {
+                Ok(match base {
+                    Value::Object(map) => {
+                        Value::Array(map.values().map(|b| run.visit(right, b)).collect::<Result<_>>()?)
                     }
-                    Value::Array(out)
-                }
-                _ => Value::Null,
-            },
+                    _ => Value::Null,
+                })
+            })?,
+            Node::FilterProjection(left, right, condition) => self.with_base(left, value, |run, base| {
+                Ok(match base {
+                    Value::Array(items) => {
+                        let mut out = Vec::new();
+                        for item in items {
+                            if truthy(&run.visit(condition, item)?) {
+                                out.push(run.visit(right, item)?);
+                            }
+                        }
+                        Value::Array(out)
+                    }
+                    _ => Value::Null,
+                })
+            })?,
+            Node::Flatten(inner) => self.with_base(inner, value, |_, base| {
+                Ok(match base {
+                    Value::Array(items) => {
+                        let mut out = Vec::new();
+                        for item in items {
+                            match item {
+                                Value::Array(inner) => out.extend(inner.iter().cloned()),
+                                other => out.push(other.clone()),
+                            }
+                        }
+                        Value::Array(out)
+                    }
+                    _ => Value::Null,
+                })
+            })?,
             Node::Negate(inner) => {
                 let v = self.visit(inner, value)?;
                 let n = match &v {
@@ -1307,7 +1376,8 @@ impl Run<'_> {
         if self.calls > MAX_CALL_DEPTH {
             return Err(FormulaError::Evaluation(format!("{name}(): named expressions call each other too deeply")));
         }
-        let saved = if named.arity > 0 { Some(self.args.replace(Value::Array(resolved))) } else { None };
+        let saved =
+            if named.arity > 0 { Some(self.args.replace(std::rc::Rc::new(Value::Array(resolved)))) } else { None };
         let result = self.visit(&body.root, data);
         if let Some(saved) = saved {
             self.args = saved;
