@@ -1635,6 +1635,7 @@ mod tests {
         assert_eq!(eval("a.'b.c'[?x > 1].x", doc.clone()), Ok(json!([2, 3])));
         // Projections keep nulls, unlike JMESPath.
         assert_eq!(eval("a.'b.c'[].y", doc.clone()), Ok(json!(["p", null, "q"])));
+        assert_eq!(eval("a.'b.c'[?x > 1].y", doc.clone()), Ok(json!([null, "q"])));
         assert_eq!(eval("a.'b.c'[?y != null] | [0].x", doc.clone()), Ok(json!(1)));
         assert_eq!(eval("a.nothing[?x].y", doc), Ok(Value::Null));
     }
