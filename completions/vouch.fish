@@ -108,6 +108,7 @@ complete -c vouch -n "__fish_vouch_using_subcommand verify" -s q -l quiet -d 'Pr
 complete -c vouch -n "__fish_vouch_using_subcommand verify" -s v -l verbose -d 'Say more on stderr: each file passed over and why, and the settings the run uses (identity, trust anchors)'
 complete -c vouch -n "__fish_vouch_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vouch -n "__fish_vouch_using_subcommand check" -l policy -d 'Policy file (TOML) with the requirements every file must meet; without one, files are only reported and fail only when something is invalid' -r -F
+complete -c vouch -n "__fish_vouch_using_subcommand check" -l rubric -d 'C2PA asset rubric (YAML, as the C2PA Conformance Program publishes them) to judge each file\'s credentials with; repeatable. Adds `rubrics` to each record; a `false` trait fails the file and a warning warns, on top of the policy. Conformance rubrics check the spec version in their file name (`…spec2.4.yml`)' -r -F
 complete -c vouch -n "__fish_vouch_using_subcommand check" -l model -d 'Detector for --detect: a card name in the models folder or a CARD.toml. Repeatable, as for `vouch detect`: any model that flags a file fails it' -r
 complete -c vouch -n "__fish_vouch_using_subcommand check" -l face-model -d 'Face detector for --faces: a card name or path (task = "face")' -r
 complete -c vouch -n "__fish_vouch_using_subcommand check" -l format -d 'Report format [default: text; json with --resume]' -r -f -a "text\t'A table for people (coloured on a terminal)'

@@ -19,6 +19,7 @@ pub mod redact;
 pub mod report;
 pub mod results;
 pub mod thumbnail;
+pub mod rubric;
 pub mod trust;
 pub mod verify;
 pub mod walk;

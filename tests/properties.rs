@@ -243,3 +243,80 @@ fn a_path_side_is_either_left_or_right() {
     let sides: Vec<Side> = tree.proof(1).iter().map(|s: &Step| s.side).collect();
     assert_eq!(sides, [Side::Left, Side::Right]);
 }
+
+/// json-formula-shaped text: the tokens the rubrics use, in any order.
+fn formula_text() -> impl Strategy<Value = String> {
+    let tokens = vec![
+        "a",
+        "b",
+        "'c2pa.x'",
+        "@",
+        "$args",
+        "$v",
+        ".",
+        "[",
+        "]",
+        "[?",
+        "[]",
+        "[*]",
+        "*",
+        "(",
+        ")",
+        "{",
+        "}",
+        ":",
+        ",",
+        "0",
+        "-1",
+        "2.5",
+        "\"s\"",
+        "`[1,{}]`",
+        "`null`",
+        "==",
+        "!=",
+        ">",
+        ">=",
+        "<",
+        "!",
+        "&&",
+        "||",
+        "|",
+        "&",
+        "~",
+        "+",
+        "-",
+        "/",
+        "length(",
+        "contains(",
+        "split(",
+        "startsWith(",
+        "endsWith(",
+        "keys(",
+        "values(",
+        "notNull(",
+        "if(",
+        "type(",
+        "_f(",
+        " ",
+    ];
+    proptest::collection::vec(proptest::sample::select(tokens), 0..40).prop_map(|t| t.concat())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn json_formula_never_panics(text in formula_text(), raw in ".{0,40}") {
+        use vouch::rubric::formula::{parse, Engine};
+        let globals = vec!["$args".to_string(), "$v".to_string()];
+        let mut engine = Engine::new();
+        engine.set_global("$v", serde_json::json!(["x", 1, null, {"a": [2]}]));
+        engine.define("_f", parse("_f(@) || $args[0].a", &globals), 1);
+        let data = serde_json::json!({"a": [{"b": 1, "c2pa.x": "y"}, null, "z"], "b": {"a": {}}});
+        for source in [text.as_str(), raw.as_str()] {
+            if let Ok(expression) = parse(source, &globals) {
+                let _ = engine.search(&expression, &data);
+            }
+        }
+    }
+}

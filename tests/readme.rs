@@ -201,6 +201,10 @@ fn prepare(work: &Path) {
     std::fs::set_permissions(work.join("signer.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
     // A newer C2PA trust list "you downloaded": the shipped one.
     copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/trust-lists/C2PA-TRUST-LIST.pem"), "C2PA-TRUST-LIST.pem");
+    // The C2PA asset rubrics, where `make install` would have put them.
+    for name in ["asset-rubric-conformance0.2-spec2.4.yml", "asset-rubric-integrity.yml"] {
+        copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/c2pa-rubrics").join(name), &format!("rubrics/{name}"));
+    }
     // A detector card of your own, by path: a tiny generated model.
     copy(fixture("models/tiny-logit.toml"), "detectors/npr.toml");
     copy(fixture("models/tiny-logit.onnx"), "detectors/tiny-logit.onnx");

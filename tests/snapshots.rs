@@ -91,6 +91,28 @@ fn what_check_says() {
 }
 
 #[test]
+fn what_check_says_with_rubrics() {
+    let (world, desk) = desk();
+    let work = world.dir.path().display().to_string();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/c2pa-rubrics");
+    let out = world
+        .vouch()
+        .arg("check")
+        .arg(&desk)
+        .arg("--rubric")
+        .arg(data.join("asset-rubric-conformance0.2-spec2.4.yml"))
+        .arg("--rubric")
+        .arg(data.join("asset-rubric-integrity.yml"))
+        .arg("--rubric")
+        .arg(data.join("asset-rubric-signals-local.yml"))
+        .arg("--rubric")
+        .arg(fixture("rubrics/newsroom.yml"))
+        .output()
+        .unwrap();
+    assert_snapshot("check-rubrics", &shown(&out, &[(&work, "<WORK>")]));
+}
+
+#[test]
 fn what_detect_says() {
     let world = World::new();
     let model = fixture("models/tiny-logit.toml");

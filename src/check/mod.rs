@@ -76,6 +76,9 @@ pub struct CheckRecord {
     pub report: FileReport,
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
+    /// What each `--rubric` found, in the order given.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rubrics: Vec<RubricRecord>,
     /// The score line the `synthetic` rule used (the policy's maximum, or
     /// the model's threshold + margin), when detection ran.
     #[serde(skip)]
@@ -219,7 +222,96 @@ pub fn judge(report: FileReport, policy: Option<&Policy>) -> CheckRecord {
     }
 
     let verdict = reasons.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
-    CheckRecord { report, verdict, reasons, synthetic_line: None }
+    CheckRecord { report, verdict, reasons, rubrics: Vec::new(), synthetic_line: None }
+}
+
+/// One trait of a rubric, as a record lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraitLine {
+    #[serde(rename = "trait")]
+    pub name: String,
+    pub report_text: String,
+}
+
+/// What one asset rubric (`check --rubric FILE.yml`) found in a file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RubricRecord {
+    /// The rubric's name and version (`rubric_metadata`), and its file.
+    pub rubric: String,
+    pub version: String,
+    pub file: String,
+    /// Why the rubric could not be evaluated (no Content Credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_evaluated: Option<String>,
+    /// Trait rubrics: every trait (`category:name`) and its value: `true`,
+    /// `false` (evaluation errors included) or `"warning"`.
+    pub traits: serde_json::Map<String, serde_json::Value>,
+    pub failed: Vec<TraitLine>,
+    pub warnings: Vec<TraitLine>,
+    /// Signals rubrics: each manifest's signals.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manifests: Vec<crate::rubric::ManifestResult>,
+}
+
+/// Judges a file with asset rubrics, on the crJSON its credentials were
+/// validated as. Each `false` trait is a `rubric` reason that fails the
+/// file, each warning warns, whatever the policy says: a rubric only adds
+/// reasons, so the verdict is the worst of the policy's and the rubrics'.
+/// A file without Content Credentials cannot be judged by a rubric, which
+/// is said (a warning), never passed over.
+pub fn judge_rubrics(record: &mut CheckRecord, rubrics: &[crate::rubric::Rubric]) {
+    use crate::rubric::Outcome;
+    for rubric in rubrics {
+        let title = format!("{} {}", rubric.name, rubric.version);
+        let mut entry = RubricRecord {
+            rubric: rubric.name.clone(),
+            version: rubric.version.clone(),
+            file: rubric.path.to_string_lossy().into_owned(),
+            not_evaluated: None,
+            traits: serde_json::Map::new(),
+            failed: Vec::new(),
+            warnings: Vec::new(),
+            manifests: Vec::new(),
+        };
+        let Some(crjson) = record.report.c2pa.as_ref().and_then(|c| c.crjson.as_ref()) else {
+            let why = "no Content Credentials to evaluate";
+            record.reasons.push(Reason {
+                rule: "rubric",
+                verdict: Verdict::Warn,
+                message: format!("{title}: not evaluated ({why})"),
+            });
+            entry.not_evaluated = Some(why.into());
+            record.rubrics.push(entry);
+            continue;
+        };
+        let report = rubric.evaluate(crjson);
+        for t in &report.traits {
+            let value = match t.outcome {
+                Outcome::True => serde_json::Value::Bool(true),
+                Outcome::False => serde_json::Value::Bool(false),
+                Outcome::Warning => serde_json::Value::String("warning".into()),
+            };
+            // A trait listed once per manifest it found holds if any does.
+            if entry.traits.get(&t.name) != Some(&serde_json::Value::Bool(true)) {
+                entry.traits.insert(t.name.clone(), value);
+            }
+            let line = TraitLine { name: t.name.clone(), report_text: t.report_text.clone() };
+            let (verdict, list, word) = match t.outcome {
+                Outcome::True => continue,
+                Outcome::False => (Verdict::Fail, &mut entry.failed, "false"),
+                Outcome::Warning => (Verdict::Warn, &mut entry.warnings, "a warning"),
+            };
+            record.reasons.push(Reason {
+                rule: "rubric",
+                verdict,
+                message: format!("{title}: {} is {word}: {}", t.name, t.report_text),
+            });
+            list.push(line);
+        }
+        entry.manifests = report.manifests;
+        record.rubrics.push(entry);
+    }
+    record.verdict = record.reasons.iter().map(|r| r.verdict).max().unwrap_or(Verdict::Pass);
 }
 
 /// Judges every source type declared anywhere in the file's history: one

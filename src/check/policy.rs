@@ -149,7 +149,7 @@ impl LoadedPolicy {
             [("refused_signals", &rules.refused_signals), ("required_signals", &rules.required_signals)]
         {
             if let Some(value) = values.iter().find(|v| !signals::is_signal(v)) {
-                let known: Vec<&str> = signals::VOCABULARY.iter().map(|(name, _)| *name).collect();
+                let known: Vec<&str> = signals::vocabulary().iter().map(|(name, _)| name.as_str()).collect();
                 return Err(bad(format!(
                     "{field}: `{value}` is not a signal of the C2PA signals rubric (one of {})",
                     known.join(", ")

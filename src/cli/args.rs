@@ -353,6 +353,13 @@ pub struct CheckArgs {
     /// one, files are only reported and fail only when something is invalid.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// C2PA asset rubric (YAML, as the C2PA Conformance Program publishes
+    /// them) to judge each file's credentials with; repeatable. Adds
+    /// `rubrics` to each record; a `false` trait fails the file and a
+    /// warning warns, on top of the policy. Conformance rubrics check the
+    /// spec version in their file name (`…spec2.4.yml`).
+    #[arg(long, value_name = "FILE.yml")]
+    pub rubric: Vec<PathBuf>,
     /// Score images and videos for synthetic content too (on whenever the
     /// policy sets max_synthetic_score); adds `detection` to each record.
     #[arg(long)]

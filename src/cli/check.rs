@@ -48,6 +48,19 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
             })
         })
         .transpose()?;
+    // Rubrics are read before any file: a bad one is a usage error.
+    let rubrics = a
+        .rubric
+        .iter()
+        .map(|path| {
+            vouch::rubric::Rubric::load(path).map_err(|e| match e {
+                vouch::rubric::RubricError::Io { path, source } => {
+                    super::setup::not_found_as("--rubric", &path, source)
+                }
+                e => anyhow::anyhow!("--rubric: {e}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut roots: Vec<_> = super::setup::trust_roots(&a.trust.roots)?;
     if let Some(policy) = &policy {
         roots.extend(policy.trusted_roots());
@@ -134,7 +147,9 @@ pub fn check(a: CheckArgs) -> Result<Outcome> {
                         // Pictures only for the HTML report, made here on the
                         // pool, one chunk's worth held at a time.
                         let thumbnail = (format == CheckFormat::Html).then(|| thumbnail(&file.path));
-                        Checked::Record(Box::new(checks::judge(report, policy.as_ref().map(|p| &p.rules))), thumbnail)
+                        let mut record = checks::judge(report, policy.as_ref().map(|p| &p.rules));
+                        checks::judge_rubrics(&mut record, &rubrics);
+                        Checked::Record(Box::new(record), thumbnail)
                     }
                     Err(e) => Checked::Error(file.path.clone(), one_line(&e.into())),
                 }

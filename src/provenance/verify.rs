@@ -148,6 +148,11 @@ pub struct C2paReport {
     /// The signer's certificate chain (DER, leaf first), to name its anchor.
     #[serde(skip)]
     pub signer_chain: Vec<Vec<u8>>,
+    /// The manifest store's crJSON as c2pa validated it, which asset rubrics
+    /// (`check --rubric`) are evaluated on. Not in records (`inspect --crjson`
+    /// prints it).
+    #[serde(skip)]
+    pub crjson: Option<serde_json::Value>,
     /// Whether the validator found the claim signature itself holds
     /// (`claimSignature.validated`), whatever it says of the certificate.
     #[serde(skip)]
@@ -247,6 +252,7 @@ impl C2paReport {
             timestamp: None,
             time_evidence: None,
             signer_chain: Vec::new(),
+            crjson: None,
             claim_signature_validated: false,
             in_anchored_bytes: false,
             only_signer_expired: false,
@@ -425,6 +431,7 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
     });
 
     let timestamp = timestamp_of(reader, text(&sig["time"]));
+    let crjson = reader.to_crjson_value().ok();
     // A time only an untrusted authority attests is no signing time.
     let signed_at = text(&sig["time"]).filter(|_| timestamp.as_ref().is_none_or(|t| t.trusted));
     C2paReport {
@@ -449,7 +456,8 @@ pub(crate) fn report_of(reader: &Reader, sidecar: bool) -> C2paReport {
         sidecar,
         sidecar_manifest: None,
         reason,
-        signals: reader.to_crjson_value().map(|crjson| super::signals::signals_of(&crjson)).unwrap_or_default(),
+        signals: crjson.as_ref().map(super::signals::signals_of).unwrap_or_default(),
+        crjson,
         trust: None,
         timestamp,
         time_evidence: None,

@@ -53,6 +53,7 @@ pub fn check_text(record: &CheckRecord, colour: bool) -> String {
     if let Some(d) = &record.report.detection {
         lines.push(detection_line(d.verdict.as_str(), d.score.map(f64::from), f64::from(d.threshold), &d.model));
     }
+    lines.extend(rubric_lines(&serde_json::to_value(&record.rubrics).unwrap_or_default()));
     verdict_text(record.verdict, &record.report.path.to_string_lossy(), signer.as_deref(), reasons, &lines, colour)
 }
 
@@ -72,6 +73,50 @@ fn detection_of_value(value: &serde_json::Value) -> Option<String> {
         d.get("threshold").and_then(|t| t.as_f64()).unwrap_or(0.5),
         d.get("model").and_then(|m| m.as_str()).unwrap_or("?"),
     ))
+}
+
+/// One line per rubric a record was judged with (`check --rubric`): how
+/// many traits held, failed and warned (the failed ones are reasons), or,
+/// for a signals rubric, each manifest's signals.
+fn rubric_lines(rubrics: &serde_json::Value) -> Vec<String> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    rubrics
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let title = format!("rubric {} {}", text(&r["rubric"]), text(&r["version"]));
+            let line = if r["not_evaluated"].is_string() {
+                // Its reason already says so.
+                return None;
+            } else if let Some(manifests) = r["manifests"].as_array() {
+                let each: Vec<String> = manifests
+                    .iter()
+                    .map(|m| {
+                        let words: Vec<String> =
+                            m["signals"].as_array().into_iter().flatten().map(|s| text(&s["report_text"])).collect();
+                        if words.is_empty() {
+                            "no signal".to_string()
+                        } else {
+                            words.join(", ")
+                        }
+                    })
+                    .collect();
+                format!("{title}: {} manifest(s): {}", manifests.len(), each.join("; "))
+            } else {
+                let traits = r["traits"].as_object();
+                let count = |want: &serde_json::Value| traits.into_iter().flatten().filter(|(_, v)| *v == want).count();
+                format!(
+                    "{title}: {} traits, {} true, {} false, {} warnings",
+                    traits.map_or(0, |t| t.len()),
+                    count(&serde_json::Value::Bool(true)),
+                    count(&serde_json::Value::Bool(false)),
+                    count(&serde_json::json!("warning"))
+                )
+            };
+            Some(super::printable_str(&line))
+        })
+        .collect()
 }
 
 /// The signals a record read back from JSON carries, in words.
@@ -94,6 +139,7 @@ pub fn record_text(
     let reasons = reasons.iter().map(|(rule, _, message)| (rule.as_str(), message.as_str()));
     let mut lines = signals_of_value(value);
     lines.extend(detection_of_value(value));
+    lines.extend(rubric_lines(value.get("rubrics").unwrap_or(&serde_json::Value::Null)));
     verdict_text(verdict, path, signer, reasons, &lines, colour)
 }
 
@@ -630,6 +676,11 @@ const RULES: &[(&str, &str)] = &[
         "synthetic",
         "The detector must not flag the file (or its score exceed the policy's maximum), and the file must not \
          declare AI origin",
+    ),
+    (
+        "rubric",
+        "No trait of a C2PA asset rubric given with --rubric may be false (a warning trait warns), and each rubric \
+         must be evaluated",
     ),
     ("error", "The file could be read and checked"),
 ];
