@@ -1089,7 +1089,7 @@ impl Engine {
 struct Run<'e> {
     engine: &'e Engine,
     /// `$args` of the named expression being evaluated.
-    args: Option<std::rc::Rc<Value>>,
+    args: Option<Args>,
     calls: usize,
     depth: usize,
 }
@@ -1113,7 +1113,36 @@ static NULL: Value = Value::Null;
 
 /// Where a pure path (`@`, names, indexes, `$globals`) leads from `value`,
 /// borrowed: `None` if `node` is not one.
-fn path<'v>(node: &Node, value: &'v Value, engine: &'v Engine, args: Option<&'v Value>) -> Option<&'v Value> {
+/// The arguments of the named expression being evaluated, each shared: an
+/// argument passed on as `$args[i]` to the next named expression is not
+/// copied (a rubric passes whole manifests down chains of them).
+type Args = std::rc::Rc<Vec<std::rc::Rc<Value>>>;
+
+/// `$args[i]` when `node` is exactly that.
+fn args_index(node: &Node) -> Option<i64> {
+    match node {
+        Node::Bracket(left, right) | Node::Chained(left, right) => match (&**left, &**right) {
+            (Node::Global(name), Node::Index(i)) if name == "$args" => Some(*i),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn arg_at(args: &[std::rc::Rc<Value>], i: i64) -> Option<&std::rc::Rc<Value>> {
+    let i = if i < 0 { args.len() as i64 + i } else { i };
+    usize::try_from(i).ok().and_then(|i| args.get(i))
+}
+
+fn path<'v>(
+    node: &Node,
+    value: &'v Value,
+    engine: &'v Engine,
+    args: Option<&'v [std::rc::Rc<Value>]>,
+) -> Option<&'v Value> {
+    if let (Some(i), Some(args)) = (args_index(node), args) {
+        return Some(arg_at(args, i).map(|a| &**a).unwrap_or(&NULL));
+    }
     Some(match node {
         Node::Identity | Node::Current => value,
         Node::Field(name, _) => match value {
@@ -1134,7 +1163,8 @@ fn path<'v>(node: &Node, value: &'v Value, engine: &'v Engine, args: Option<&'v 
             _ => &NULL,
         },
         Node::Global(name) => match (name.as_str(), args) {
-            ("$args", Some(args)) => args,
+            // The whole list is built by `visit`, not borrowed.
+            ("$args", Some(_)) => return None,
             _ => engine.globals.get(name).unwrap_or(&NULL),
         },
         Node::Chained(left, right) | Node::Bracket(left, right) => {
@@ -1154,7 +1184,7 @@ impl Run<'_> {
         f: impl FnOnce(&mut Self, &Value) -> Result<R>,
     ) -> Result<R> {
         let (engine, args) = (self.engine, self.args.clone());
-        if let Some(found) = path(node, value, engine, args.as_deref()) {
+        if let Some(found) = path(node, value, engine, args.as_deref().map(Vec::as_slice)) {
             return f(self, found);
         }
         let owned = self.visit(node, value)?;
@@ -1178,14 +1208,14 @@ impl Run<'_> {
             Node::Identity | Node::Current => value.clone(),
             Node::Field(name, _) => field(value, name),
             Node::Global(name) => match (name.as_str(), &self.args) {
-                ("$args", Some(args)) => Value::clone(args),
+                ("$args", Some(args)) => Value::Array(args.iter().map(|a| Value::clone(a)).collect()),
                 _ => self.engine.globals.get(name).cloned().unwrap_or(Value::Null),
             },
             Node::Literal(v) => v.clone(),
             Node::Chained(left, right) | Node::Bracket(left, right) | Node::Pipe(left, right) => {
                 // A path on the left is followed in place, not copied.
                 let (engine, args) = (self.engine, self.args.clone());
-                if let Some(l) = path(left, value, engine, args.as_deref()) {
+                if let Some(l) = path(left, value, engine, args.as_deref().map(Vec::as_slice)) {
                     return self.visit(right, l);
                 }
                 let l = self.visit(left, value)?;
@@ -1367,7 +1397,15 @@ impl Run<'_> {
                 args.len()
             )));
         }
-        let resolved: Vec<Value> = args.iter().map(|a| self.visit(a, data)).collect::<Result<_>>()?;
+        let resolved: Vec<std::rc::Rc<Value>> = args
+            .iter()
+            .map(|a| match (args_index(a), &self.args) {
+                (Some(i), Some(current)) => {
+                    Ok(arg_at(current, i).cloned().unwrap_or_else(|| std::rc::Rc::new(Value::Null)))
+                }
+                _ => self.visit(a, data).map(std::rc::Rc::new),
+            })
+            .collect::<Result<_>>()?;
         let body = match &named.body {
             Ok(body) => body,
             Err(e) => return Err(FormulaError::Evaluation(format!("expression '{name}' failed to compile: {e}"))),
@@ -1376,8 +1414,7 @@ impl Run<'_> {
         if self.calls > MAX_CALL_DEPTH {
             return Err(FormulaError::Evaluation(format!("{name}(): named expressions call each other too deeply")));
         }
-        let saved =
-            if named.arity > 0 { Some(self.args.replace(std::rc::Rc::new(Value::Array(resolved)))) } else { None };
+        let saved = if named.arity > 0 { Some(self.args.replace(std::rc::Rc::new(resolved))) } else { None };
         let result = self.visit(&body.root, data);
         if let Some(saved) = saved {
             self.args = saved;
