@@ -124,16 +124,18 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<Declared>> {
         return Ok(scan(&bytes));
     }
     let mut found = Vec::new();
-    let ranges = if len <= WHOLE { vec![0..len] } else { vec![0..EDGE, len - EDGE..len] };
-    for (n, range) in ranges.into_iter().enumerate() {
-        if image && n == 0 {
-            let mut head = Vec::with_capacity(EDGE as usize);
-            (&mut file).take(EDGE).read_to_end(&mut head)?;
-            found = scan(&head);
-        } else {
-            xmp_streamed(&mut file, range, &mut found)?;
-        }
+    if len <= WHOLE {
+        xmp_streamed(&mut file, 0..len, &mut found)?;
+        return Ok(found);
     }
+    if image {
+        let mut head = Vec::with_capacity(EDGE as usize);
+        (&mut file).take(EDGE).read_to_end(&mut head)?;
+        found = scan(&head);
+    } else {
+        xmp_streamed(&mut file, 0..EDGE, &mut found)?;
+    }
+    xmp_streamed(&mut file, len - EDGE..len, &mut found)?;
     Ok(found)
 }
 
