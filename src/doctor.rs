@@ -273,7 +273,7 @@ fn card_path(e: &detect::card::CardError) -> Option<PathBuf> {
 /// A card whose weights are there with the card's SHA-256.
 fn model(card: &Card) -> ModelCheck {
     use detect::card::CardError;
-    let standing = match card.read_weights() {
+    let standing = match card.open_weights(b"") {
         Ok(_) => Standing::ok(),
         Err(e @ CardError::MissingWeights { .. }) => Standing::not_ok(Status::Missing, e.to_string(), MODELS_FIX),
         Err(e) => Standing::not_ok(Status::Broken, e.to_string(), MODELS_FIX),

@@ -130,6 +130,7 @@ pub(crate) fn detector(
     threads: usize,
 ) -> Result<Detector> {
     let (first, rest) = specs.split_first().context("no --model given")?;
+    settle_heap(threads);
     let model = detect::load_model(first, Task::Frame, threads)?;
     warn_runtime(&model);
     let (finder, probe) = face_models(faces, face_model, &model, threads)?;
@@ -145,7 +146,40 @@ pub(crate) fn detector(
         };
         detector = detector.with_model(model, wants_faces, finder)?;
     }
+    trim_heap();
     Ok(detector)
+}
+
+/// Tunes glibc's malloc for detection, before its threads start. By default
+/// it raises its mmap threshold to the size of each large block freed, so
+/// that after the first 6 MB frame every frame comes from a heap arena,
+/// and it keeps up to eight arenas a core, one per thread that allocates:
+/// freed frames then stay resident in several arenas at once. A fixed
+/// threshold hands every block of 1 MiB or more back to the system when it
+/// is freed, and one arena a detection thread (`threads` for the cores,
+/// plus the decoder's) keeps the small rest from spreading. Measured on a
+/// 30 s 1080p clip with the default model: 270 MiB peak without, 245 with.
+fn settle_heap(threads: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters, and any value is
+    // valid for these two; called before the detection threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, i32::try_from(threads + 1).unwrap_or(i32::MAX));
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = threads;
+}
+
+/// Hands back to the system the heap ONNX Runtime freed while building its
+/// sessions (the parsed model it no longer needs): glibc returns free heap
+/// memory only from the top of the heap unless asked.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; no pointer is touched.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Says on stderr when the model's reference scores were made with another

@@ -22,6 +22,8 @@ pub enum CardError {
     ReadWeights { path: PathBuf, source: io::Error },
     #[error("{}: SHA-256 is {actual}, but card {} says {expected}: wrong or damaged weights", weights.display(), card.display())]
     Sha256Mismatch { card: PathBuf, weights: PathBuf, expected: String, actual: String },
+    #[error("{}: model weights changed while being loaded; run again", path.display())]
+    WeightsChanged { path: PathBuf },
     #[error("model `{name}` not found: no {} ({searched}; give a card path, or a name from `vouch models list`)", dir.join(format!("{name}.toml")).display())]
     UnknownModel { name: String, dir: PathBuf, searched: String },
     #[error("{}: cannot list model cards: {source} ({searched})", dir.display())]
@@ -326,16 +328,40 @@ impl Card {
         self.resolve(&self.card.weights)
     }
 
-    /// Reads the weights, refusing them unless their SHA-256 is the card's.
-    pub fn read_weights(&self) -> Result<Vec<u8>, CardError> {
+    /// Opens the weights and streams them through SHA-256, refusing them
+    /// unless it is the card's; on the way, looks for `marker` (an operator
+    /// name, say) in them. The weights are never held in memory: ONNX
+    /// Runtime reads them itself from [`CheckedWeights::load_path`], the
+    /// file already checked, and [`CheckedWeights::unchanged`] then tells
+    /// whether anything wrote to it meanwhile.
+    pub fn open_weights(&self, marker: &[u8]) -> Result<CheckedWeights, CardError> {
         let path = self.weights_path();
+        let read_error = |source: io::Error| CardError::ReadWeights { path: path.clone(), source };
         let mut file = File::open(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => CardError::MissingWeights { card: self.path.clone(), weights: path.clone() },
-            _ => CardError::ReadWeights { path: path.clone(), source: e },
+            _ => read_error(e),
         })?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|e| CardError::ReadWeights { path: path.clone(), source: e })?;
-        let actual = hex::encode(Sha256::digest(&bytes));
+        let stamp = Stamp::of(&file.metadata().map_err(read_error)?);
+        let mut hasher = Sha256::new();
+        let mut chunk = vec![0u8; 1 << 20];
+        // The end of the previous chunk, so a marker split across two is found.
+        let mut window: Vec<u8> = Vec::new();
+        let mut marked = marker.is_empty();
+        loop {
+            let n = match file.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_error(e)),
+            };
+            hasher.update(&chunk[..n]);
+            if !marked {
+                window.extend_from_slice(&chunk[..n]);
+                marked = window.windows(marker.len()).any(|w| w == marker);
+                window.drain(..window.len().saturating_sub(marker.len() - 1));
+            }
+        }
+        let actual = hex::encode(hasher.finalize());
         if !actual.eq_ignore_ascii_case(&self.card.sha256) {
             return Err(CardError::Sha256Mismatch {
                 card: self.path.clone(),
@@ -344,7 +370,69 @@ impl Card {
                 actual,
             });
         }
-        Ok(bytes)
+        Ok(CheckedWeights { path, file, stamp, marked })
+    }
+}
+
+/// A card's weights file, open, whose SHA-256 is the card's.
+#[derive(Debug)]
+pub struct CheckedWeights {
+    pub path: PathBuf,
+    file: File,
+    stamp: Stamp,
+    /// Whether the marker given to [`Card::open_weights`] occurs in them.
+    pub marked: bool,
+}
+
+impl CheckedWeights {
+    /// The path a loader should open: on Linux the file already open and
+    /// checked (`/proc/self/fd/N`), so a file renamed over the weights
+    /// meanwhile is not what gets loaded; elsewhere the path itself.
+    pub fn load_path(&self) -> PathBuf {
+        use std::os::fd::AsRawFd;
+        let open = PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()));
+        if open.exists() {
+            open
+        } else {
+            self.path.clone()
+        }
+    }
+
+    /// Refuses the weights if anything wrote to the file, or put another
+    /// file at its path, since they were checked: a write moves the
+    /// change time, which no one can set back.
+    pub fn unchanged(&self) -> Result<(), CardError> {
+        let changed = || CardError::WeightsChanged { path: self.path.clone() };
+        let open = self.file.metadata().map_err(|_| changed())?;
+        let named = std::fs::metadata(&self.path).map_err(|_| changed())?;
+        if Stamp::of(&open) == self.stamp && Stamp::of(&named) == self.stamp {
+            Ok(())
+        } else {
+            Err(changed())
+        }
+    }
+}
+
+/// What changes when a file is written or replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            device: meta.dev(),
+            inode: meta.ino(),
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        }
     }
 }
 
@@ -486,7 +574,7 @@ polarity = "real"
         assert_eq!(card.card.output.polarity, Polarity::Real);
         assert_eq!(card.card.threshold, 0.5);
         assert_eq!(card.weights_path(), dir.path().join("Meso4_DF.onnx"));
-        let err = card.read_weights().unwrap_err();
+        let err = card.open_weights(b"").unwrap_err();
         assert!(matches!(err, CardError::MissingWeights { .. }), "{err}");
         assert!(err.to_string().contains("make deps"), "{err}");
     }
@@ -509,8 +597,37 @@ polarity = "real"
         std::fs::write(dir.path().join("Meso4_DF.onnx"), b"not a model").unwrap();
         let path = dir.path().join("meso.toml");
         std::fs::write(&path, MESO).unwrap();
-        let err = Card::load(&path).unwrap().read_weights().unwrap_err();
+        let err = Card::load(&path).unwrap().open_weights(b"").unwrap_err();
         assert!(matches!(err, CardError::Sha256Mismatch { .. }), "{err}");
+        assert!(err.to_string().contains("Meso4_DF.onnx"), "{err}");
+    }
+
+    #[test]
+    fn checked_weights_find_a_marker_across_chunks_and_notice_a_write() {
+        let dir = tempfile::tempdir().unwrap();
+        // The marker straddles the first 1 MiB chunk and the second.
+        let mut bytes = vec![b'x'; (1 << 20) - 5];
+        bytes.extend_from_slice(b"DynamicQuantizeLinear");
+        bytes.extend(vec![b'y'; 1000]);
+        let weights = dir.path().join("Meso4_DF.onnx");
+        std::fs::write(&weights, &bytes).unwrap();
+        let path = dir.path().join("meso.toml");
+        let sha = hex::encode(Sha256::digest(&bytes));
+        std::fs::write(&path, MESO.replace(&"0".repeat(64), &sha)).unwrap();
+        let card = Card::load(&path).unwrap();
+        let checked = card.open_weights(b"DynamicQuantizeLinear").unwrap();
+        assert!(checked.marked);
+        assert!(!card.open_weights(b"QLinearConv").unwrap().marked);
+        assert_eq!(std::fs::read(checked.load_path()).unwrap(), bytes);
+        checked.unchanged().unwrap();
+        // A write after the check, even one that leaves the bytes and the
+        // modification time as they were, refuses the weights.
+        let modified = std::fs::metadata(&weights).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&weights, &bytes).unwrap();
+        std::fs::File::options().write(true).open(&weights).unwrap().set_modified(modified).unwrap();
+        let err = checked.unchanged().unwrap_err();
+        assert!(matches!(err, CardError::WeightsChanged { .. }), "{err}");
         assert!(err.to_string().contains("Meso4_DF.onnx"), "{err}");
     }
 }

@@ -3,7 +3,7 @@
 //! memory stays flat however long the video:
 //!
 //! ```text
-//! decoder thread ──frames (≤ 24 MB)────▶ prepare thread ──batches (≤ 2)──▶ caller's thread
+//! decoder thread ──frames (≤ 8 MiB)────▶ prepare thread ──batches (≤ 2)──▶ caller's thread
 //! FFmpeg/image, sampling,                 faces (optional), resize +        ONNX Runtime,
 //! swscale to RGB                          normalise on the rayon pool       per-frame scores
 //! ```
@@ -547,12 +547,16 @@ fn prepare_stage(
             // A probe that fails only leaves the note out.
             *probed = finder.find(&first.image).ok().map(|found| found.len());
         }
-        let mut bytes = first.image.as_raw().len();
+        let mut last = first.image.as_raw().len();
+        let mut bytes = last;
         let mut group = vec![first];
-        while group.len() < batch && bytes < queue::FRAME_BYTES {
+        // Frames of a stream are mostly one size: gather while one more
+        // like the last still fits, so the batch stays within its bytes.
+        while group.len() < batch && bytes + last <= queue::FRAME_BYTES {
             match frames.recv() {
                 Some(frame) => {
-                    bytes += frame.image.as_raw().len();
+                    last = frame.image.as_raw().len();
+                    bytes += last;
                     group.push(frame);
                 }
                 None => break,
