@@ -1081,7 +1081,19 @@ impl Engine {
 
     /// Evaluates `expression` against `data`.
     pub fn search(&self, expression: &Expression, data: &Value) -> std::result::Result<Value, FormulaError> {
-        let mut run = Run { engine: self, args: None, calls: 0, depth: 0 };
+        let mut run = Run { engine: self, args: None, root: None, calls: 0, depth: 0 };
+        run.visit(&expression.root, data)
+    }
+
+    /// [`Engine::search`] on shared data: a named expression given the
+    /// whole of it (`f(@)`) shares it instead of copying it, so many
+    /// expressions over one document copy it never.
+    pub fn search_shared(
+        &self,
+        expression: &Expression,
+        data: &std::rc::Rc<Value>,
+    ) -> std::result::Result<Value, FormulaError> {
+        let mut run = Run { engine: self, args: None, root: Some(data.clone()), calls: 0, depth: 0 };
         run.visit(&expression.root, data)
     }
 }
@@ -1090,6 +1102,9 @@ struct Run<'e> {
     engine: &'e Engine,
     /// `$args` of the named expression being evaluated.
     args: Option<Args>,
+    /// The document searched, when shared: `@` at its top is passed to a
+    /// named expression without a copy.
+    root: Option<std::rc::Rc<Value>>,
     calls: usize,
     depth: usize,
 }
@@ -1399,9 +1414,14 @@ impl Run<'_> {
         }
         let resolved: Vec<std::rc::Rc<Value>> = args
             .iter()
-            .map(|a| match (args_index(a), &self.args) {
-                (Some(i), Some(current)) => {
+            .map(|a| match (args_index(a), &self.args, &self.root) {
+                (Some(i), Some(current), _) => {
                     Ok(arg_at(current, i).cloned().unwrap_or_else(|| std::rc::Rc::new(Value::Null)))
+                }
+                // The root is borrowed for the whole run, so its address
+                // names it alone.
+                (None, _, Some(root)) if matches!(a, Node::Current | Node::Identity) && std::ptr::eq(data, &**root) => {
+                    Ok(root.clone())
                 }
                 _ => self.visit(a, data).map(std::rc::Rc::new),
             })

@@ -78,6 +78,9 @@ pub struct Rubric {
     engine: Engine,
     global_names: Vec<String>,
     statements: Vec<Statement>,
+    /// Each statement's expression parsed once, at load (`None`: it has
+    /// none); a document is then only evaluated.
+    compiled: Vec<Option<Result<Expression, formula::FormulaError>>>,
     /// The trait categories the report lists, sorted.
     categories: Vec<String>,
 }
@@ -329,6 +332,11 @@ impl Rubric {
         categories.sort();
         categories.dedup();
 
+        let global_names: Vec<String> = variables.keys().cloned().collect();
+        let compiled = statements
+            .iter()
+            .map(|s| s.expression.as_deref().filter(|e| !e.is_empty()).map(|e| formula::parse(e.trim(), &global_names)))
+            .collect();
         Ok(Self {
             path: path.into(),
             name: plain(&name_value),
@@ -336,9 +344,10 @@ impl Rubric {
             kind,
             name_value,
             version_value,
-            global_names: variables.keys().cloned().collect(),
+            global_names,
             engine,
             statements,
+            compiled,
             categories,
         })
     }
@@ -372,10 +381,6 @@ impl Rubric {
         self.engine.search(&parsed, data)
     }
 
-    fn compile(&self, expression: &str) -> Result<Expression, formula::FormulaError> {
-        formula::parse(expression.trim(), &self.global_names)
-    }
-
     /// Judges a crJSON document.
     pub fn evaluate(&self, crjson: &Value) -> RubricReport {
         let mut report = RubricReport {
@@ -397,7 +402,7 @@ impl Rubric {
 
     fn judge_traits(&self, data: &Value) -> Vec<TraitResult> {
         let mut results = Vec::new();
-        for statement in &self.statements {
+        for (statement, compiled) in self.statements.iter().zip(&self.compiled) {
             let id = statement.id.clone().unwrap_or_else(|| "unnamed_trait".into());
             let name = match (&*id, text_for(&statement.report_text, "true")) {
                 // The official evaluator names this trait by its text.
@@ -406,8 +411,8 @@ impl Rubric {
                 }
                 _ => id,
             };
-            let Some(expression) = statement.expression.as_deref().filter(|e| !e.is_empty()) else { continue };
-            let value = self.compile(expression).and_then(|e| self.engine.search(&e, data));
+            let Some(compiled) = compiled else { continue };
+            let value = compiled.as_ref().map_err(Clone::clone).and_then(|e| self.engine.search(e, data));
             let value = match value {
                 Ok(value) => value,
                 Err(e) => {
@@ -435,11 +440,12 @@ impl Rubric {
 
     fn judge_manifests(&self, crjson: &Value) -> Vec<ManifestResult> {
         let nodes = provenance_graph(crjson);
-        let compiled: Vec<(&Statement, Option<Expression>)> = self
+        let compiled: Vec<(&Statement, Option<&Expression>)> = self
             .statements
             .iter()
-            .filter(|s| s.id.is_some() && s.expression.as_deref().is_some_and(|e| !e.is_empty()))
-            .map(|s| (s, s.expression.as_deref().and_then(|e| self.compile(e).ok())))
+            .zip(&self.compiled)
+            .filter(|(s, c)| s.id.is_some() && c.is_some())
+            .map(|(s, c)| (s, c.as_ref().and_then(|c| c.as_ref().ok())))
             .collect();
         // Positions after ordering: manifests first, then pseudo manifests.
         let mut order: Vec<usize> = (0..nodes.len()).collect();
@@ -449,11 +455,14 @@ impl Rubric {
             .iter()
             .map(|&i| {
                 let node = &nodes[i];
+                // Shared by every expression: the signals rubric hands the
+                // whole manifest to named expressions again and again.
+                let shared = std::rc::Rc::new(node.manifest.clone());
                 let mut signals = Vec::new();
                 for (statement, expression) in &compiled {
                     let Some(expression) = expression else { continue };
                     // An expression that fails to evaluate shows no signal.
-                    let Ok(value) = self.engine.search(expression, &node.manifest) else { continue };
+                    let Ok(value) = self.engine.search_shared(expression, &shared) else { continue };
                     let (matched, multiple) = match &value {
                         Value::Array(items) => (!items.is_empty(), items.len() > 1),
                         Value::Bool(b) => (*b, false),
