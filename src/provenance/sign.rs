@@ -480,6 +480,11 @@ mod tests {
         assert!(may_carry_credentials(Format::Jpeg, b"\xff\xd8 jumb jumdc2pa \xff\xd9"));
         assert!(may_carry_credentials(Format::Png, b"<dcterms:provenance>https://x/m.c2pa</dcterms:provenance>"));
         assert!(may_carry_credentials(Format::Png, b"\x89PNG ... caBX garbage IEND"));
+        // Each marker alone is enough, in either format.
+        for format in [Format::Jpeg, Format::Png] {
+            assert!(may_carry_credentials(format, b"... jumdc2pa ..."), "{format:?}");
+            assert!(may_carry_credentials(format, b"<dcterms:provenance>https://x/m</dcterms:provenance>"));
+        }
         assert!(!may_carry_credentials(Format::Jpeg, b"\xff\xd8 caBX \xff\xd9"));
         // Every other format is parsed, whatever its bytes.
         assert!(may_carry_credentials(Format::Webp, plain));

@@ -149,6 +149,21 @@ mod tests {
         v.anchors.slots().find(|(s, _, _)| *s == slot).map(|(_, _, d)| d.to_vec()).unwrap()
     }
 
+    /// The narrowed anchors hold exactly the public certificates kept, in
+    /// every list (a kept CA must reach c2pa, or its signers would lose
+    /// `trusted` only when read through the narrowing).
+    #[test]
+    fn a_subset_keeps_exactly_the_public_certificates_named() {
+        let v = shipped();
+        let c2pa = slots_of(&v, ListName::C2pa);
+        let kept = c2pa[1];
+        let narrowed = v.anchors.subset(&[kept]);
+        assert_eq!(narrowed.public.len(), v.anchors.public.len(), "every list stays");
+        let carried: Vec<Vec<u8>> = narrowed.slots().map(|(_, _, der)| der.to_vec()).collect();
+        assert_eq!(carried, vec![cert_at(&v, kept)]);
+        assert!(v.anchors.subset(&[]).slots().next().is_none());
+    }
+
     #[test]
     fn only_anchors_named_as_an_issuer_are_kept_with_every_time_stamping_authority() {
         let v = shipped();
