@@ -80,7 +80,7 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
         let (positions, staged): (Vec<usize>, Vec<StagedFile>) = staged.into_iter().unzip();
         for (i, committed) in positions.into_iter().zip(vouch::fsx::commit_many(staged, overwrite)) {
             if let (Err(e), Ok(Signing::Signed { signed, .. })) = (committed, &results[i]) {
-                let e = provenance::sign::committed_or_exists(&signed.output, e);
+                let e = provenance::sign::exists_or_io(&signed.output, e);
                 results[i] = Err(e.into());
             }
         }

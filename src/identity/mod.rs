@@ -229,3 +229,12 @@ pub fn import(
     }
     show(dir)
 }
+
+/// A new identity in `dir` (30 days, no passphrase) and its signer, for
+/// unit tests that sign real files.
+#[cfg(test)]
+pub(crate) fn test_signer(dir: &Path) -> c2pa::BoxedSigner {
+    let request = NewIdentity { name: "Unit Test".into(), org: None, email: None, days: 30 };
+    create(dir, &request, None).unwrap();
+    load(dir, None).unwrap().signer(None).unwrap()
+}

@@ -382,11 +382,7 @@ fn check_sidecar_binds(
 
 /// The error of committing a staged output to `dest`: `OutputExists` when
 /// another file took its place meanwhile (and `--force` was not given).
-pub fn committed_or_exists(dest: &Path, e: std::io::Error) -> ProvenanceError {
-    exists_or_io(dest, e)
-}
-
-fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
+pub fn exists_or_io(dest: &Path, e: std::io::Error) -> ProvenanceError {
     if e.kind() == std::io::ErrorKind::AlreadyExists {
         ProvenanceError::OutputExists(dest.to_path_buf())
     } else {
@@ -495,12 +491,8 @@ mod tests {
     /// the first manifest as the parent (`c2pa.opened`), never `c2pa.created`.
     #[test]
     fn a_signed_photo_is_re_signed_as_opened_under_its_parent() {
-        use crate::identity::{self, NewIdentity};
         let dir = tempfile::tempdir().unwrap();
-        let id_dir = dir.path().join("identity");
-        let request = NewIdentity { name: "Sign Test".into(), org: None, email: None, days: 30 };
-        identity::create(&id_dir, &request, None).unwrap();
-        let signer = identity::load(&id_dir, None).unwrap().signer(None).unwrap();
+        let signer = crate::identity::test_signer(&dir.path().join("identity"));
         let context = super::super::context(None, false).unwrap();
         let photo = crate::media::probe(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photo.jpg")).unwrap();
         let into = |folder: &str| SignOptions {
@@ -523,13 +515,9 @@ mod tests {
     /// alike, and the digests either reports are those of the bytes on disk.
     #[test]
     fn in_memory_and_streamed_signing_agree_and_report_the_real_digests() {
-        use crate::identity::{self, NewIdentity};
         use crate::provenance::{verify_file, C2paState, Validator};
         let dir = tempfile::tempdir().unwrap();
-        let id_dir = dir.path().join("identity");
-        let request = NewIdentity { name: "Sign Test".into(), org: None, email: None, days: 30 };
-        identity::create(&id_dir, &request, None).unwrap();
-        let signer = identity::load(&id_dir, None).unwrap().signer(None).unwrap();
+        let signer = crate::identity::test_signer(&dir.path().join("identity"));
         let context = super::super::context(None, false).unwrap();
         let photo = crate::media::probe(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photo.jpg")).unwrap();
         let file_sha256 = |p: &Path| crate::anchor::digest::sha256_file(p).unwrap();

@@ -222,13 +222,10 @@ mod tests {
 
     #[test]
     fn a_file_read_through_the_narrowed_anchors_keeps_its_verdict() {
-        use crate::identity::{self, NewIdentity};
         use crate::provenance::{sign_file, verify_file, C2paState, SignOptions, SignOutput};
         let dir = tempfile::tempdir().unwrap();
         let id_dir = dir.path().join("identity");
-        let request = NewIdentity { name: "Validator Test".into(), org: None, email: None, days: 30 };
-        identity::create(&id_dir, &request, None).unwrap();
-        let signer = identity::load(&id_dir, None).unwrap().signer(None).unwrap();
+        let signer = crate::identity::test_signer(&id_dir);
         let photo =
             crate::media::probe(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/photo.jpg")).unwrap();
         let options = SignOptions {
