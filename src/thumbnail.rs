@@ -134,11 +134,16 @@ fn poster_frame(path: &Path) -> Result<(RgbImage, f64), ThumbnailError> {
     let most = (POSTER_AT_S * PER_SECOND) as usize + 1;
     let mut sampler = Sampler::new(Sampling::Fps(PER_SECOND), Some(most));
     let mut poster = None;
-    decode::video(path, &mut sampler, |frame| {
-        let done = frame.time_s >= POSTER_AT_S;
-        poster = Some((frame.image, frame.time_s));
-        !done
-    })?;
+    decode::video(
+        path,
+        &mut sampler,
+        |_| true,
+        |frame| {
+            let done = frame.time_s >= POSTER_AT_S;
+            poster = Some((frame.image, frame.time_s));
+            !done
+        },
+    )?;
     poster.ok_or_else(|| DecodeError::NoFrames(path.to_path_buf()).into())
 }
 

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let path = dir.path().join("fuzz.mp4");
     std::fs::write(&path, data).unwrap();
     let mut sampler = Sampler::new(Sampling::All, Some(8));
-    let _ = decode::video(&path, &mut sampler, |frame| {
+    let _ = decode::video(&path, &mut sampler, |_| true, |frame| {
         let _ = frame;
         true
     });

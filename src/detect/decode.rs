@@ -97,6 +97,10 @@ pub struct Frame {
 /// size, so resizing for the model happens once, with the card's filter.
 pub const MAX_WORKING_SIDE: u32 = 1920;
 
+/// Room past the last pixel for swscale's vector code, which may store
+/// a whole vector beyond the end of a row (generous: it costs nothing).
+const SWSCALE_SLACK: usize = 1024;
+
 /// Decodes a still image to RGB, turned upright by its EXIF orientation
 /// (alpha dropped). Truncated files are refused rather than scored with a
 /// grey bottom.
@@ -172,10 +176,18 @@ fn init_ffmpeg() {
     });
 }
 
-/// Decodes a video, handing each sampled frame to `sink` in order. Stops
-/// early when the sampler says so or `sink` returns false (its consumer
-/// has gone). Returns how many frames were decoded.
-pub fn video(path: &Path, sampler: &mut Sampler, mut sink: impl FnMut(Frame) -> bool) -> Result<u64, DecodeError> {
+/// Decodes a video, handing each sampled frame to `sink` in order. Before
+/// converting a frame to RGB it asks `room` whether its bytes may be made
+/// now, so a consumer that bounds memory holds the decoder back before the
+/// frame exists rather than after. Stops early when the sampler says so or
+/// `room` or `sink` returns false (its consumer has gone). Returns how many
+/// frames were decoded.
+pub fn video(
+    path: &Path,
+    sampler: &mut Sampler,
+    mut room: impl FnMut(usize) -> bool,
+    mut sink: impl FnMut(Frame) -> bool,
+) -> Result<u64, DecodeError> {
     init_ffmpeg();
     let open_err = |e: ffmpeg::Error| DecodeError::Open { path: path.to_path_buf(), message: e.to_string() };
     let video_err = |e: ffmpeg::Error| DecodeError::Video { path: path.to_path_buf(), message: e.to_string() };
@@ -224,14 +236,18 @@ pub fn video(path: &Path, sampler: &mut Sampler, mut sink: impl FnMut(Frame) -> 
             state.errors += 1;
             continue;
         }
-        state.drain(&mut decoder, &mut decoded, sampler, time_base, start, rate, &mut sink).map_err(video_err)?;
+        state
+            .drain(&mut decoder, &mut decoded, sampler, time_base, start, rate, &mut room, &mut sink)
+            .map_err(video_err)?;
         if state.stopped {
             break;
         }
     }
     if !state.stopped {
         let _ = decoder.send_eof();
-        state.drain(&mut decoder, &mut decoded, sampler, time_base, start, rate, &mut sink).map_err(video_err)?;
+        state
+            .drain(&mut decoder, &mut decoded, sampler, time_base, start, rate, &mut room, &mut sink)
+            .map_err(video_err)?;
     }
     if state.index == 0 {
         return Err(DecodeError::NoFrames(path.to_path_buf()));
@@ -258,6 +274,7 @@ impl State {
         time_base: f64,
         start: i64,
         rate: f64,
+        room: &mut impl FnMut(usize) -> bool,
         sink: &mut impl FnMut(Frame) -> bool,
     ) -> Result<(), ffmpeg::Error> {
         while !self.stopped && decoder.receive_frame(decoded).is_ok() {
@@ -275,6 +292,11 @@ impl State {
                     break;
                 }
                 Decision::Take => {}
+            }
+            let (w, h) = working_size(decoded.width(), decoded.height());
+            if !room(w as usize * h as usize * 3) {
+                self.stopped = true;
+                break;
             }
             let image = self.convert(decoded)?;
             if !sink(Frame { index, time_s, image }) {
@@ -305,15 +327,36 @@ impl State {
             self.converter = Some((context, key));
         }
         let Some((converter, _)) = self.converter.as_mut() else { unreachable!("converter was just set") };
-        let mut rgb = ffmpeg::frame::Video::empty();
-        converter.run(frame, &mut rgb)?;
-        let stride = rgb.stride(0);
-        let data = rgb.data(0);
+        // swscale writes straight into the image's own buffer: converting
+        // into an FFmpeg frame and copying out held two 6 MB copies of
+        // every 1080p frame at once. Its SIMD writers may store a few bytes
+        // past the last pixel, so the buffer has room to spare.
         let row = w as usize * 3;
-        let mut pixels = Vec::with_capacity(row * h as usize);
-        for y in 0..h as usize {
-            pixels.extend_from_slice(&data[y * stride..y * stride + row]);
+        let len = row * h as usize;
+        let mut pixels: Vec<u8> = vec![0; len + SWSCALE_SLACK];
+        let line = i32::try_from(row).map_err(|_| ffmpeg::Error::InvalidData)?;
+        let source_rows = i32::try_from(key.2).map_err(|_| ffmpeg::Error::InvalidData)?;
+        let destination = [pixels.as_mut_ptr(), std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()];
+        let lines = [line, 0, 0, 0];
+        // SAFETY: the context was made for this frame's format and size
+        // (checked by `key` above) and for `w`×`h` RGB24 output; the
+        // destination holds `h` rows of `row` bytes plus slack, and both
+        // outlive the call.
+        let written = unsafe {
+            ffmpeg::ffi::sws_scale(
+                converter.as_mut_ptr(),
+                (*frame.as_ptr()).data.as_ptr() as *const *const u8,
+                (*frame.as_ptr()).linesize.as_ptr(),
+                0,
+                source_rows,
+                destination.as_ptr(),
+                lines.as_ptr(),
+            )
+        };
+        if written != h as i32 {
+            return Err(ffmpeg::Error::InvalidData);
         }
+        pixels.truncate(len);
         RgbImage::from_raw(w, h, pixels).ok_or(ffmpeg::Error::InvalidData)
     }
 }

@@ -417,7 +417,7 @@ impl Detector {
                         send(Frame { index: 0, time_s: 0.0, image: decode::image(path)? });
                     }
                     Kind::Video => {
-                        decode::video(path, &mut sampler, send)?;
+                        decode::video(path, &mut sampler, |bytes| frames.room_for(bytes), send)?;
                     }
                 }
                 Ok(())
@@ -563,6 +563,9 @@ fn prepare_stage(
             }
         }
         let result = prepare(path, &group, faces.as_deref_mut(), feeds);
+        // The frames are in the tensors now: holding them while the model
+        // catches up kept one more full frame alive for nothing.
+        drop(group);
         let failed = result.is_err();
         if out.send(result).is_err() || failed {
             return;

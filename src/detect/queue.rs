@@ -33,10 +33,7 @@ impl<T> ByteQueue<T> {
 
     /// Waits for room, then queues `item`; `false` once the receiver has gone.
     pub fn send(&self, item: T, bytes: usize) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while !state.receiver_gone && state.bytes > 0 && state.bytes + bytes > self.limit {
-            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
-        }
+        let mut state = self.wait_for_room(bytes);
         if state.receiver_gone {
             return false;
         }
@@ -44,6 +41,21 @@ impl<T> ByteQueue<T> {
         state.items.push_back((item, bytes));
         self.changed.notify_all();
         true
+    }
+
+    /// Waits until `bytes` more would fit (the sole sender can then make
+    /// the item and send it without waiting); `false` once the receiver has
+    /// gone.
+    pub fn room_for(&self, bytes: usize) -> bool {
+        !self.wait_for_room(bytes).receiver_gone
+    }
+
+    fn wait_for_room(&self, bytes: usize) -> std::sync::MutexGuard<'_, State<T>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !state.receiver_gone && state.bytes > 0 && state.bytes + bytes > self.limit {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state
     }
 
     /// The next item, or `None` once the sender is done and the queue empty.
@@ -126,5 +138,23 @@ mod tests {
             drop(queue.receiver());
             assert!(sender.join().unwrap() < 100);
         });
+    }
+
+    #[test]
+    fn room_is_promised_only_when_the_item_would_fit_and_never_after_the_receiver_left() {
+        let queue = ByteQueue::new(10);
+        assert!(queue.room_for(50), "an empty queue has room for any one item");
+        assert!(queue.send(1, 8));
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| queue.room_for(8));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            assert!(!waiting.is_finished(), "8 more bytes do not fit beside 8 in 10");
+            assert_eq!(queue.recv(), Some(1));
+            assert!(waiting.join().unwrap(), "room once the first item has left");
+        });
+        let gone = ByteQueue::<u8>::new(1);
+        assert!(gone.send(0, 1));
+        drop(gone.receiver());
+        assert!(!gone.room_for(1), "a receiver that has gone is never promised room");
     }
 }
