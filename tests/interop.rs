@@ -74,6 +74,36 @@ fn c2pa_python_trusts_what_vouch_signs() {
 }
 
 #[test]
+fn c2patool_trusts_what_vouch_signs_and_sees_tampering() {
+    let Some(tool) = c2patool() else { return };
+    let world = World::with_identity();
+    let read = |file: &std::path::Path, anchors: bool| -> serde_json::Value {
+        let mut cmd = Std::new(&tool);
+        cmd.arg(file);
+        if anchors {
+            cmd.arg("trust").arg("--trust_anchors").arg(world.root_pem());
+        }
+        let output = cmd.output().unwrap();
+        assert!(output.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!("{}: not JSON ({e}): {}", file.display(), String::from_utf8_lossy(&output.stdout))
+        })
+    };
+    // c2pa-rs's own tool reads every format vouch signs, and trusts the
+    // signer once given vouch's root, as any verifier would be.
+    for name in MEDIA {
+        let signed = world.signed(name);
+        let store = read(&signed, true);
+        assert_eq!(store["validation_state"], "Trusted", "{name}: {store}");
+        let untrusted = read(&signed, false);
+        assert_eq!(untrusted["validation_state"], "Valid", "{name}: without the root: {untrusted}");
+    }
+    let signed = world.path("signed/photo.jpg");
+    flip_byte_near_end(&signed);
+    assert_eq!(read(&signed, true)["validation_state"], "Invalid");
+}
+
+#[test]
 fn vouch_trusts_what_c2pa_python_signs_with_a_vouch_identity() {
     let Some(python) = python() else { return };
     let world = World::with_identity();

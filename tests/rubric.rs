@@ -33,8 +33,9 @@ fn rubric_files() -> Option<Vec<PathBuf>> {
 
 /// Real crJSON documents (`vouch inspect --crjson`): the shared interop
 /// files with credentials, vouch's own outputs (created, AI-made, edited,
-/// video, PDF) and two files c2pa-python signed (a custom action in an
-/// incomplete list; a composite whose AI part has no manifest of its own).
+/// video, PDF), two files c2pa-python signed (a custom action in an
+/// incomplete list; a composite whose AI part has no manifest of its own)
+/// and two c2patool signed (an AI render, and an edit with it as parent).
 struct Corpus {
     world: World,
     /// `(what, crJSON file)`.
@@ -100,6 +101,23 @@ fn corpus() -> Option<&'static Corpus> {
                         "actions": [{"action": "c2pa.created", "digitalSourceType": format!("{IPTC}composite")}]}}],
                 }),
             );
+            // And what c2patool, c2pa-rs's own tool, writes: an AI render
+            // and an edit of it (an ingredient with a manifest of its own).
+            if let Some(tool) = c2patool() {
+                let create = ["--create".as_ref(), std::ffi::OsStr::new("trainedAlgorithmicMedia")];
+                let definition =
+                    json!({"claim_generator_info": [{"name": "c2patool-interop", "version": "1"}], "title": "render"});
+                let render =
+                    c2patool_signed(&world, &tool, &fixture("image.png"), "c2patool-render.png", definition, &create);
+                let definition =
+                    json!({"claim_generator_info": [{"name": "c2patool-interop", "version": "1"}], "title": "edit"});
+                let parent = ["--parent".as_ref(), render.as_os_str()];
+                let edit = c2patool_signed(&world, &tool, &fixture("photo.jpg"), "c2patool-edit.jpg", definition, &parent);
+                for (what, file) in [("c2patool: AI render", render), ("c2patool: edit of it", edit)] {
+                    documents.push((what.to_string(), world.crjson(&file, &[])));
+                    files.push(file);
+                }
+            }
             for (what, file) in [
                 ("vouch: capture with author", capture),
                 ("vouch: AI render", render),

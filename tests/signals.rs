@@ -1,7 +1,8 @@
 //! The C2PA Conformance Program's provenance signals in every record:
 //! `c2pa.signals` equals what the official signals evaluator
 //! (`$VOUCH_SHARED/c2pa-rubrics`) reports on the same file's crJSON, for
-//! third-party files, vouch's own outputs and files c2pa-python signed;
+//! third-party files, vouch's own outputs and files c2pa-python and
+//! c2patool signed;
 //! policies refuse or require signals by their official names; text and
 //! HTML say them in the rubric's words.
 
@@ -273,6 +274,57 @@ fn files_signed_by_c2pa_python_carry_the_official_signals() {
     let (code, out) = check(&world, &world.path("python4.jpg"), REFUSE_AI_SIGNALS, &[]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("(inception:signal_fullyGenAIMedia) in its history, which the policy refuses"), "{out}");
+}
+
+#[test]
+fn files_signed_by_c2patool_carry_the_official_signals_and_keep_their_ai_history() {
+    let Some(rubrics) = Rubrics::find() else { return };
+    let Some(tool) = c2patool() else { return };
+    let world = World::with_identity();
+    let definition =
+        |title: &str| json!({ "claim_generator_info": [{"name": "c2patool-interop", "version": "1"}], "title": title });
+    fn create(source_type: &str) -> [&std::ffi::OsStr; 2] {
+        ["--create".as_ref(), source_type.as_ref()]
+    }
+    // c2patool's own intents: a capture, an AI render (a PNG), and that
+    // render opened as the parent of an edit, the laundering an attacker
+    // would try with the reference tool instead of vouch.
+    let capture = c2patool_signed(
+        &world,
+        &tool,
+        &fixture("photo.jpg"),
+        "capture.jpg",
+        definition("capture"),
+        &create("digitalCapture"),
+    );
+    let render = c2patool_signed(
+        &world,
+        &tool,
+        &fixture("image.png"),
+        "render.png",
+        definition("render"),
+        &create("trainedAlgorithmicMedia"),
+    );
+    let mut edit = definition("edit");
+    edit["assertions"] = json!([{"label": "c2pa.actions.v2", "data": {"actions": [
+        {"action": "c2pa.color_adjustments", "digitalSourceType": format!("{IPTC}minorHumanEdits")}]}}]);
+    let edited =
+        c2patool_signed(&world, &tool, &render, "edited.png", edit, &["--parent".as_ref(), render.as_os_str()]);
+    let signals: Vec<Vec<String>> =
+        [&capture, &render, &edited].iter().map(|f| names(&assert_same_signals(&world, &rubrics, f))).collect();
+    assert!(signals[0].contains(&"inception:signal_capturedMedia".to_string()), "{signals:?}");
+    assert!(signals[1].contains(&"inception:signal_fullyGenAIMedia".to_string()), "{signals:?}");
+    assert!(signals[2].contains(&"inception:signal_fullyGenAIMedia".to_string()), "{signals:?}");
+    // The AI origin survives the edit: the record declares it from the
+    // parent's manifest, and a policy refusing AI signals fails the file.
+    let record = verify_json(&world, &edited);
+    assert_eq!(record["c2pa"]["state"], "trusted", "{record}");
+    let declared = record["c2pa"]["declared_sources"].as_array().unwrap();
+    assert!(declared.iter().any(|d| d["type"].as_str().unwrap().ends_with("trainedAlgorithmicMedia")), "{record}");
+    let (code, out) = check(&world, &edited, REFUSE_AI_SIGNALS, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    let (code, out) = check(&world, &capture, REFUSE_AI_SIGNALS, &[]);
+    assert_eq!(code, Some(0), "{out}");
 }
 
 const REFUSE_AI_SIGNALS: &str =

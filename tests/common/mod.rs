@@ -652,6 +652,57 @@ pub fn self_signed_photo(world: &World, python: &Path, at: Option<(&Path, &str, 
     (cert, photo)
 }
 
+/// c2pa-rs's own command-line tool, built from crates.io by `make deps`
+/// (`$VOUCH_C2PATOOL`, default `.deps/c2patool/bin/c2patool`). `None`, with
+/// the reason printed, when absent.
+pub fn c2patool() -> Option<PathBuf> {
+    let tool = std::env::var_os("VOUCH_C2PATOOL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/c2patool/bin/c2patool"));
+    if tool.is_file() {
+        Some(tool)
+    } else {
+        skip(&format!("{} is absent (run `make deps`)", tool.display()));
+        None
+    }
+}
+
+/// Signs `input` with c2patool and this world's identity into `out`, the
+/// manifest as `definition` says (the key and certificate are added), with
+/// c2patool's own `extra` arguments (`--create TYPE`, `--parent FILE`).
+pub fn c2patool_signed(
+    world: &World,
+    tool: &Path,
+    input: &Path,
+    out: &str,
+    mut definition: serde_json::Value,
+    extra: &[&std::ffi::OsStr],
+) -> PathBuf {
+    definition["alg"] = "ed25519".into();
+    definition["private_key"] = world.identity().join("signer.key").to_string_lossy().into();
+    definition["sign_cert"] = world.identity().join("signer.pem").to_string_lossy().into();
+    let def_path = world.path(&format!("{out}.json"));
+    std::fs::write(&def_path, definition.to_string()).unwrap();
+    let out = world.path(out);
+    let signed = std::process::Command::new(tool)
+        .arg(input)
+        .arg("-m")
+        .arg(&def_path)
+        .arg("-o")
+        .arg(&out)
+        .arg("-f")
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "c2patool could not sign {} with {definition}: {}",
+        input.display(),
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    out
+}
+
 /// Signs `photo.jpg` with c2pa-python and a vouch identity, the manifest as
 /// `definition` says (no intent added).
 pub fn c2pa_python_signed(world: &World, python: &Path, n: usize, definition: serde_json::Value) -> PathBuf {
