@@ -3,7 +3,7 @@
 //! memory stays flat however long the video:
 //!
 //! ```text
-//! decoder thread ──frames (≤ 8 MiB)────▶ prepare thread ──batches (≤ 2)──▶ caller's thread
+//! decoder thread ──frames (≤ 2 MiB)────▶ prepare thread ──batches (≤ 2)──▶ caller's thread
 //! FFmpeg/image, sampling,                 faces (optional), resize +        ONNX Runtime,
 //! swscale to RGB                          normalise on the rayon pool       per-frame scores
 //! ```
@@ -397,7 +397,7 @@ impl Detector {
         let kind = Kind::of(path);
         let batch = self.options.batch.max(1);
         let mut sampler = Sampler::new(self.options.sampling, self.options.max_frames);
-        let frame_queue = queue::ByteQueue::<Frame>::new(queue::FRAME_BYTES);
+        let frame_queue = queue::ByteQueue::<Frame>::new(queue::QUEUE_BYTES);
         let frames = &frame_queue;
         let (batch_tx, batch_rx) = sync_channel::<Result<Vec<Prepared>, DetectError>>(2);
         let Self { model, more, feeds, faces, probe, .. } = self;
@@ -530,7 +530,7 @@ struct Finders<'a> {
 }
 
 /// Groups frames into batches (at most `batch` frames and about
-/// [`queue::FRAME_BYTES`] of them), finds faces when asked, and preprocesses
+/// [`queue::BATCH_BYTES`] of them), finds faces when asked, and preprocesses
 /// the batch's images in parallel. Stops when either neighbour has gone.
 fn prepare_stage(
     path: &Path,
@@ -552,7 +552,7 @@ fn prepare_stage(
         let mut group = vec![first];
         // Frames of a stream are mostly one size: gather while one more
         // like the last still fits, so the batch stays within its bytes.
-        while group.len() < batch && bytes + last <= queue::FRAME_BYTES {
+        while group.len() < batch && bytes + last <= queue::BATCH_BYTES {
             match frames.recv() {
                 Some(frame) => {
                     last = frame.image.as_raw().len();

@@ -5,12 +5,16 @@
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 
-/// The most frame bytes waiting between the decoder and the prepare stage
-/// (and, separately, gathered into one batch by the prepare stage): one
-/// 1080p frame (6 MB) in each, or eight 640×480 ones. The model sets the
-/// pace, not the queue: on a 1080p clip with the default model, a queue
-/// of one frame scored as fast as one of three (measured).
-pub const FRAME_BYTES: usize = 8 << 20;
+/// The most frame bytes waiting between the decoder and the prepare stage:
+/// one 1080p frame (6 MB; one item always fits), or two 640×480 ones. The
+/// model sets the pace, not the queue: on a 1080p clip with the default
+/// model, a queue of one frame scored as fast as one of three (measured),
+/// and eight 640×480 frames waiting held 3 MiB more at peak than two.
+pub const QUEUE_BYTES: usize = 2 << 20;
+
+/// The most frame bytes the prepare stage gathers into one batch: one
+/// 1080p frame, or eight 640×480 ones for a model that takes batches.
+pub const BATCH_BYTES: usize = 8 << 20;
 
 pub struct ByteQueue<T> {
     state: Mutex<State<T>>,
