@@ -307,6 +307,39 @@ fn tiny_models_match_the_reference() {
 }
 
 #[test]
+fn video_frames_of_odd_sizes_and_any_pixel_format_match_the_reference() {
+    let Some(python) = python() else { return };
+    let world = World::new();
+    // swscale writes each frame straight into vouch's own buffer, rows of
+    // exactly width × 3 bytes: odd widths, other chroma layouts, grey,
+    // packed RGB and alpha sources must convert as PyAV's padded frames do.
+    // (Not 10-bit: PyAV's own FFmpeg rounds those differently from the
+    // system's, by up to 0.007 here, whatever vouch does.)
+    let mut clips = Vec::new();
+    for (size, codec, format, ext) in [
+        ("642x362", "libx264", "yuv420p", "mp4"),
+        ("322x242", "libx264", "yuv422p", "mp4"),
+        ("321x241", "ffv1", "gray", "mkv"),
+        ("321x241", "ffv1", "bgr0", "mkv"),
+        ("99x77", "ffv1", "yuva444p", "mkv"),
+    ] {
+        let clip = world.path(&format!("{size}-{format}.{ext}"));
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", &format!("testsrc2=size={size}:rate=25")])
+            .args(["-t", "1", "-c:v", codec, "-pix_fmt", format])
+            .arg(&clip)
+            .status()
+            .unwrap();
+        assert!(made.success(), "ffmpeg could not make {}", clip.display());
+        clips.push(clip);
+    }
+    for model in ["tiny-logit", "tiny-embed"] {
+        let worst = parity(&world, &python, &tiny(model), &["--every", "5"], &clips);
+        assert!(worst <= 1e-3, "{model}: {worst}");
+    }
+}
+
+#[test]
 fn default_model_matches_the_reference() {
     let (Some(python), Some(card), Some(dir)) = (python(), default_model(), shared("detect")) else { return };
     let world = World::new();
