@@ -15,11 +15,12 @@
 //! gives. Files whose candidates are the same share one context.
 //!
 //! Files of one batch mostly come from one signer, so the parse-only read
-//! is usually skipped: a file is first validated with the context the last
-//! file needed, and that reading stands when the anchors its own
-//! certificates call for are exactly those, so it is the very reading the
-//! two-step path would make. Anything else (other anchors, a failure, an
-//! `invalid` verdict) is read again the two-step way.
+//! is usually skipped: once two files in a row have needed the same
+//! anchors, a file is first validated with their context, and that reading
+//! stands when the anchors its own certificates call for are exactly those,
+//! so it is the very reading the two-step path would make. Anything else
+//! (other anchors, a failure, an `invalid` verdict) is read again the
+//! two-step way, which the files after it follow until two agree again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -40,9 +41,18 @@ pub struct Validator {
     /// its subject (raw DER), parsed once.
     candidates: Vec<(Slot, Keep, Vec<u8>)>,
     narrowed: Mutex<HashMap<Vec<Slot>, Arc<Context>>>,
-    /// The anchors the last file read needed, and their context: what the
-    /// next file is tried with first.
-    last: Mutex<Option<(Vec<Slot>, Arc<Context>)>>,
+    /// The anchors the last file read the two-step way needed.
+    last: Mutex<Option<Last>>,
+}
+
+/// The anchors a file needed, their context, and whether the file before
+/// it needed the same: only then are the next files tried with them first,
+/// so a folder whose signers alternate is read as before, not twice.
+#[derive(Clone)]
+struct Last {
+    keep: Vec<Slot>,
+    context: Arc<Context>,
+    repeated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +111,8 @@ impl Validator {
         if self.allow_remote || self.candidates.is_empty() {
             return open(&self.full);
         }
-        let predicted = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some((keep, context)) = predicted {
+        let predicted = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone().filter(|last| last.repeated);
+        if let Some(Last { keep, context, .. }) = predicted {
             match open(&context) {
                 // The reading the two-step path would make: its context is
                 // the one for exactly the anchors this file calls for. An
@@ -126,7 +136,11 @@ impl Validator {
         };
         let keep = self.keep_for_reader(&parsed);
         let context = self.context_for(keep.clone())?;
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((keep, context.clone()));
+        {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            let repeated = last.as_ref().is_some_and(|l| l.keep == keep);
+            *last = Some(Last { keep, context: context.clone(), repeated });
+        }
         open(&context)
     }
 
