@@ -5,7 +5,8 @@
 //! read; a single-file run takes the two-step path. So a folder verified
 //! in one run must give every file exactly the record that file gets on
 //! its own: third-party files of every format, vouch's own (two signers,
-//! one of them trusted only through `--trust`), tampered and unsigned ones.
+//! one of them trusted only through the public C2PA list), tampered and
+//! unsigned ones.
 
 mod common;
 
@@ -34,17 +35,31 @@ fn thrice(source: &Path, dir: &Path, stem: &str) -> Vec<PathBuf> {
         .collect()
 }
 
-/// A second newsroom: its own identity, and a photo it signed.
-fn signed_elsewhere(world: &World) -> (PathBuf, PathBuf) {
-    let home = world.path("other-home");
-    let other = |args: &[&str]| {
-        let mut cmd = assert_cmd::Command::cargo_bin("vouch").unwrap();
-        cmd.env("VOUCH_HOME", &home).env_remove("VOUCH_PASSPHRASE").args(args).assert().success();
+/// A second newsroom whose root is on the public C2PA Trust List (a copy
+/// of the shipped list with the root added, installed with `trust
+/// update`), and a photo it signed: its files need an anchor the local
+/// identity's files do not.
+fn signed_under_the_c2pa_list(world: &World) -> PathBuf {
+    let pki = Pki::new(&world.path("pki"), "Listed Newsroom Root", "Listed Camera", "emailProtection");
+    let home = world.path("listed-home");
+    let listed = |args: &[&str]| {
+        let mut cmd = world.vouch();
+        cmd.env("VOUCH_HOME", &home).args(args);
+        cmd
     };
-    other(&["identity", "new", "--name", "Other Desk", "--org", "Other Newsroom"]);
-    let out = world.path("other-signed");
-    other(&["sign", fixture("photo.jpg").to_str().unwrap(), "-o", out.to_str().unwrap()]);
-    (out.join("photo.jpg"), home.join("identity/root.pem"))
+    listed(&["identity", "import", "--cert", pki.chain.to_str().unwrap(), "--key", pki.key.to_str().unwrap()])
+        .assert()
+        .success();
+    let out = world.path("listed-signed");
+    listed(&["sign", fixture("photo.jpg").to_str().unwrap(), "-o", out.to_str().unwrap()]).assert().success();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/trust-lists/C2PA-TRUST-LIST.pem");
+    let mut list = std::fs::read_to_string(shipped).unwrap();
+    list.push_str("Subject\tCN=added by the test\n");
+    list.push_str(&std::fs::read_to_string(&pki.root).unwrap());
+    let list_path = world.path("c2pa-list.pem");
+    std::fs::write(&list_path, list).unwrap();
+    world.vouch().args(["trust", "update", "--list", "c2pa"]).arg(&list_path).assert().success();
+    out.join("photo.jpg")
 }
 
 #[test]
@@ -64,7 +79,7 @@ fn a_folder_verified_in_one_run_gives_each_file_the_record_it_gets_alone() {
     // an edit of a signed file (a history), and a tampered copy.
     let ours = world.signed("photo.jpg");
     files.extend(thrice(&ours, &batch, "v1_ours"));
-    let (theirs, their_root) = signed_elsewhere(&world);
+    let theirs = signed_under_the_c2pa_list(&world);
     files.extend(thrice(&theirs, &batch, "v2_theirs"));
     files.extend(thrice(&ours, &batch, "v3_ours_again"));
     let edited = world.path("edited");
@@ -79,16 +94,7 @@ fn a_folder_verified_in_one_run_gives_each_file_the_record_it_gets_alone() {
     }
 
     let verify = |target: &Path| {
-        let out = world
-            .vouch()
-            .env("RAYON_NUM_THREADS", "1")
-            .arg("verify")
-            .arg(target)
-            .arg("--json")
-            .arg("--trust")
-            .arg(&their_root)
-            .output()
-            .unwrap();
+        let out = world.vouch().env("RAYON_NUM_THREADS", "1").arg("verify").arg(target).arg("--json").output().unwrap();
         assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
         json_lines(&out.stdout)
     };
@@ -115,9 +121,9 @@ fn a_folder_verified_in_one_run_gives_each_file_the_record_it_gets_alone() {
         let record = together.iter().find(|r| r["path"].as_str().unwrap().contains(stem)).unwrap();
         (record["c2pa"]["state"].as_str().unwrap().to_string(), record["c2pa"]["trust"]["list"].clone())
     };
-    assert_eq!(trusted_by("v1_ours_3").0, "trusted");
-    assert_eq!(trusted_by("v2_theirs_3").0, "trusted", "the --trust root, after a file of another signer");
-    assert_eq!(trusted_by("v3_ours_again_1").0, "trusted", "the local root again, after the other signer");
+    assert_eq!(trusted_by("v1_ours_3"), ("trusted".into(), "local".into()));
+    assert_eq!(trusted_by("v2_theirs_3"), ("trusted".into(), "c2pa".into()), "the listed root, after another signer");
+    assert_eq!(trusted_by("v3_ours_again_1"), ("trusted".into(), "local".into()), "after the listed signer");
 }
 
 /// Files that declare AI origin in their metadata (PNG text chunks, XMP,
