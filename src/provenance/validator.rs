@@ -18,9 +18,11 @@
 //! is usually skipped: once two files in a row have needed the same
 //! anchors, a file is first validated with their context, and that reading
 //! stands when the anchors its own certificates call for are exactly those,
-//! so it is the very reading the two-step path would make. Anything else
-//! (other anchors, a failure, an `invalid` verdict) is read again the
-//! two-step way, which the files after it follow until two agree again.
+//! so it is the very reading the two-step path would make (the manifests a
+//! validating read holds are those the parse finds: c2pa loads each from
+//! the store's bytes alone). A file that calls for other anchors is read
+//! again with those, one that fails is read the two-step way, and the
+//! files after either wait until two in a row agree again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -112,29 +114,34 @@ impl Validator {
             return open(&self.full);
         }
         let predicted = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone().filter(|last| last.repeated);
+        let mut known = None;
         if let Some(Last { keep, context, .. }) = predicted {
             match open(&context) {
-                // The reading the two-step path would make: its context is
-                // the one for exactly the anchors this file calls for. An
-                // `invalid` verdict is read again, as a manifest that failed
-                // to load would be missing from what the anchors follow.
-                Ok(reader)
-                    if reader.validation_state() != c2pa::ValidationState::Invalid
-                        && self.keep_for_reader(&reader) == keep =>
-                {
-                    return Ok(reader);
+                Ok(reader) => {
+                    // A validating read holds the manifests a parse-only read
+                    // finds (c2pa loads each from the store's bytes alone),
+                    // so the anchors they call for are known either way.
+                    let needed = self.keep_for_reader(&reader);
+                    // Exactly the anchors the two-step path would give c2pa:
+                    // this is its reading.
+                    if needed == keep {
+                        return Ok(reader);
+                    }
+                    known = Some(needed);
                 }
                 // No manifest is no manifest whatever the anchors.
                 Err(e) if super::is_no_manifest(&e) => return Err(e),
-                _ => {}
+                Err(_) => {}
             }
         }
-        let parsed = match open(&self.parse_only) {
-            Ok(parsed) => parsed,
-            Err(e) if super::is_no_manifest(&e) => return Err(e),
-            Err(_) => return open(&self.full),
+        let keep = match known {
+            Some(keep) => keep,
+            None => match open(&self.parse_only) {
+                Ok(parsed) => self.keep_for_reader(&parsed),
+                Err(e) if super::is_no_manifest(&e) => return Err(e),
+                Err(_) => return open(&self.full),
+            },
         };
-        let keep = self.keep_for_reader(&parsed);
         let context = self.context_for(keep.clone())?;
         {
             let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
