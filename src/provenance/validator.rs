@@ -43,7 +43,7 @@ pub struct Validator {
     /// its subject (raw DER), parsed once.
     candidates: Vec<(Slot, Keep, Vec<u8>)>,
     narrowed: Mutex<HashMap<Vec<Slot>, Arc<Context>>>,
-    /// The anchors the last file read the two-step way needed.
+    /// The anchors the last file read without a reused context needed.
     last: Mutex<Option<Last>>,
 }
 
