@@ -56,7 +56,10 @@ impl Verifier {
         media: Option<&MediaFile>,
         extra_receipts: &[PathBuf],
     ) -> Result<FileReport, VerifyError> {
-        let mut c2pa = media.map(|m| provenance::verify_file(m, &self.c2pa)).transpose()?;
+        // Read once: c2pa validates these bytes and the declared-origin
+        // readers scan them.
+        let bytes = media.map(provenance::verify::read_small).transpose()?.flatten();
+        let mut c2pa = media.map(|m| provenance::verify::verify_read(m, bytes.as_deref(), &self.c2pa)).transpose()?;
         let mut receipts = anchor::receipts_beside(path);
         for receipt in extra_receipts {
             if !receipts.contains(receipt) {
@@ -81,7 +84,8 @@ impl Verifier {
         }
         let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
         // Metadata that cannot be read has already failed the C2PA reading.
-        let mut declared = declared::read_file(path).unwrap_or_default();
+        let read = bytes.as_deref().filter(|_| media.is_some_and(|m| m.path == path));
+        let mut declared = declared::read(path, read).unwrap_or_default();
         if let Some(c2pa) = &c2pa {
             declared.extend(declared::from_c2pa(c2pa));
         }

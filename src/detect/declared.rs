@@ -139,6 +139,16 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<Declared>> {
     Ok(found)
 }
 
+/// [`read_file`] for a file whose bytes may already be in memory (all of
+/// them, as read for its C2PA validation): an image small enough to be read
+/// whole is scanned from them, anything else read as [`read_file`] does.
+pub fn read(path: &Path, bytes: Option<&[u8]>) -> std::io::Result<Vec<Declared>> {
+    match bytes {
+        Some(bytes) if is_image(&bytes[..bytes.len().min(16)]) && bytes.len() as u64 <= WHOLE => Ok(scan(bytes)),
+        _ => read_file(path),
+    }
+}
+
 /// The XMP in `range` of `file`, read a window at a time. Each window
 /// judges the properties that start in its own [`WINDOW`] bytes, and
 /// carries [`LOOK_BACK`] bytes before them and [`LOOK_AHEAD`] after, so a

@@ -13,6 +13,16 @@
 //! first read does not see a timestamp's chain), and every local anchor (it
 //! may be a TSA's root). The verdict is therefore the one the full set
 //! gives. Files whose candidates are the same share one context.
+//!
+//! Files of one batch mostly come from one signer, so the parse-only read
+//! is usually skipped: once two files in a row have needed the same
+//! anchors, a file is first validated with their context, and that reading
+//! stands when the anchors its own certificates call for are exactly those,
+//! so it is the very reading the two-step path would make (the manifests a
+//! validating read holds are those the parse finds: c2pa loads each from
+//! the store's bytes alone). A file that calls for other anchors is read
+//! again with those, one that fails is read the two-step way, and the
+//! files after either wait until two in a row agree again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,6 +43,18 @@ pub struct Validator {
     /// its subject (raw DER), parsed once.
     candidates: Vec<(Slot, Keep, Vec<u8>)>,
     narrowed: Mutex<HashMap<Vec<Slot>, Arc<Context>>>,
+    /// The anchors the last file read without a reused context needed.
+    last: Mutex<Option<Last>>,
+}
+
+/// The anchors a file needed, their context, and whether the file before
+/// it needed the same: only then are the next files tried with them first,
+/// so a folder whose signers alternate is read as before, not twice.
+#[derive(Clone)]
+struct Last {
+    keep: Vec<Slot>,
+    context: Arc<Context>,
+    repeated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +91,15 @@ impl Validator {
                 (slot, keep, subject)
             })
             .collect();
-        Ok(Validator { anchors, allow_remote, full, parse_only, candidates, narrowed: Mutex::new(HashMap::new()) })
+        Ok(Validator {
+            anchors,
+            allow_remote,
+            full,
+            parse_only,
+            candidates,
+            narrowed: Mutex::new(HashMap::new()),
+            last: Mutex::new(None),
+        })
     }
 
     /// A validator with no trust anchors at all (every signer at best `valid`).
@@ -83,15 +113,53 @@ impl Validator {
         if self.allow_remote || self.candidates.is_empty() {
             return open(&self.full);
         }
-        let Ok(parsed) = open(&self.parse_only) else { return open(&self.full) };
-        let signatures: Vec<_> = parsed.iter_manifests().filter_map(|m| m.signature_info()).collect();
+        let predicted = self.last.lock().unwrap_or_else(|e| e.into_inner()).clone().filter(|last| last.repeated);
+        let mut known = None;
+        if let Some(Last { keep, context, .. }) = predicted {
+            match open(&context) {
+                Ok(reader) => {
+                    // A validating read holds the manifests a parse-only read
+                    // finds (c2pa loads each from the store's bytes alone),
+                    // so the anchors they call for are known either way.
+                    let needed = self.keep_for_reader(&reader);
+                    // Exactly the anchors the two-step path would give c2pa:
+                    // this is its reading.
+                    if needed == keep {
+                        return Ok(reader);
+                    }
+                    known = Some(needed);
+                }
+                // No manifest is no manifest whatever the anchors.
+                Err(e) if super::is_no_manifest(&e) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        let keep = match known {
+            Some(keep) => keep,
+            None => match open(&self.parse_only) {
+                Ok(parsed) => self.keep_for_reader(&parsed),
+                Err(e) if super::is_no_manifest(&e) => return Err(e),
+                Err(_) => return open(&self.full),
+            },
+        };
+        let context = self.context_for(keep.clone())?;
+        {
+            let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+            let repeated = last.as_ref().is_some_and(|l| l.keep == keep);
+            *last = Some(Last { keep, context: context.clone(), repeated });
+        }
+        open(&context)
+    }
+
+    /// The slots of the anchors that can vouch for the manifests a reader holds.
+    fn keep_for_reader(&self, reader: &Reader) -> Vec<Slot> {
+        let signatures: Vec<_> = reader.iter_manifests().filter_map(|m| m.signature_info()).collect();
         // c2pa reads the time of a timestamp it can parse; one it cannot
         // parse is not trusted whatever the anchors.
         let timestamped = signatures.iter().any(|info| info.time.is_some());
         let carried: Vec<Vec<u8>> =
             signatures.iter().flat_map(|info| super::verify::chain_der(info.cert_chain())).collect();
-        let context = self.context_for(&carried, timestamped)?;
-        open(&context)
+        self.keep_for(&carried, timestamped)
     }
 
     /// The slots of the anchors that can vouch for a file carrying these
@@ -110,8 +178,7 @@ impl Validator {
             .collect()
     }
 
-    fn context_for(&self, carried: &[Vec<u8>], timestamped: bool) -> c2pa::Result<Arc<Context>> {
-        let keep = self.keep_for(carried, timestamped);
+    fn context_for(&self, keep: Vec<Slot>) -> c2pa::Result<Arc<Context>> {
         let mut cache = self.narrowed.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(context) = cache.get(&keep) {
             return Ok(context.clone());
@@ -199,10 +266,10 @@ mod tests {
         assert!(same_subject.iter().all(|s| kept_for_root.contains(s)));
         assert!(kept_for_root.len() < v.candidates.len() / 2, "narrowing kept most anchors");
         // Files with the same candidates share one context.
-        let first = v.context_for(std::slice::from_ref(&root), false).unwrap();
-        let again = v.context_for(&[root], false).unwrap();
+        let first = v.context_for(v.keep_for(std::slice::from_ref(&root), false)).unwrap();
+        let again = v.context_for(v.keep_for(&[root], false)).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
-        assert!(!Arc::ptr_eq(&first, &v.context_for(&[], false).unwrap()));
+        assert!(!Arc::ptr_eq(&first, &v.context_for(v.keep_for(&[], false)).unwrap()));
     }
 
     #[test]
@@ -217,7 +284,7 @@ mod tests {
         // c2pa must still take it.
         let only_allowed = v.anchors.subset(&[slot]);
         assert!(super::super::context(only_allowed.c2pa_settings(), false).is_ok());
-        assert!(v.context_for(&[cert], false).is_ok());
+        assert!(v.context_for(v.keep_for(&[cert], false)).is_ok());
     }
 
     #[test]

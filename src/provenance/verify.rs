@@ -267,10 +267,27 @@ pub(crate) struct Opened {
     pub failure: Option<c2pa::Error>,
 }
 
+/// The bytes of a media file small enough to validate in memory (up to
+/// [`super::sign::IN_MEMORY_LIMIT`]), read once for every reader of a run:
+/// the validator may open the file twice (a parse, then the validating
+/// read), c2pa reads it in many small pieces, and the declared-origin
+/// readers scan it too. `None` for a larger file, which is streamed.
+pub fn read_small(file: &MediaFile) -> Result<Option<Vec<u8>>, ProvenanceError> {
+    let io = |source| ProvenanceError::Io { path: file.path.clone(), source };
+    let len = std::fs::metadata(&file.path).map_err(io)?.len();
+    if len <= super::sign::IN_MEMORY_LIMIT {
+        Ok(Some(std::fs::read(&file.path).map_err(io)?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Opens the manifest store embedded in `file`, or the one in `sidecar`
-/// (checked against the file's bytes).
+/// (checked against the file's bytes), from `in_memory` when the file was
+/// read ([`read_small`]), else from disk.
 pub(crate) fn open_store(
     file: &MediaFile,
+    in_memory: Option<&[u8]>,
     sidecar: Option<&Path>,
     validator: &Validator,
 ) -> Result<Opened, ProvenanceError> {
@@ -282,20 +299,14 @@ pub(crate) fn open_store(
         }
         None => None,
     };
-    // The validator may open the file twice (a parse, then the validating
-    // read), and c2pa reads it in many small pieces: a file small enough is
-    // read once, here, and both readings work from memory.
-    let len = std::fs::metadata(&file.path).map_err(io)?.len();
-    let in_memory =
-        if len <= super::sign::IN_MEMORY_LIMIT { Some(std::fs::read(&file.path).map_err(io)?) } else { None };
     let result = validator.read(|context| {
         let reader = Reader::from_shared_context(context);
         match (&manifest, &in_memory) {
             (Some(manifest), Some(bytes)) => {
-                reader.with_manifest_data_and_stream(manifest, mime, std::io::Cursor::new(bytes.as_slice()))
+                reader.with_manifest_data_and_stream(manifest, mime, std::io::Cursor::new(*bytes))
             }
             (Some(manifest), None) => reader.with_manifest_data_and_stream(manifest, mime, File::open(&file.path)?),
-            (None, Some(bytes)) => reader.with_stream(mime, std::io::Cursor::new(bytes.as_slice())),
+            (None, Some(bytes)) => reader.with_stream(mime, std::io::Cursor::new(*bytes)),
             (None, None) => reader.with_stream(mime, File::open(&file.path)?),
         }
     });
@@ -313,12 +324,13 @@ pub(crate) fn open_store(
 /// Opens the store a person means by "the file's credentials": the embedded
 /// one, or the sidecar's when nothing is embedded. The flag says which.
 pub(crate) fn read_store(file: &MediaFile, validator: &Validator) -> Result<(Opened, bool), ProvenanceError> {
-    let embedded = open_store(file, None, validator)?;
+    let bytes = read_small(file)?;
+    let embedded = open_store(file, bytes.as_deref(), None, validator)?;
     if embedded.reader.is_some() || embedded.failure.is_some() {
         return Ok((embedded, false));
     }
     match find_sidecar(&file.path) {
-        Some(sidecar) => Ok((open_store(file, Some(&sidecar), validator)?, true)),
+        Some(sidecar) => Ok((open_store(file, bytes.as_deref(), Some(&sidecar), validator)?, true)),
         None => Ok((embedded, false)),
     }
 }
@@ -330,9 +342,19 @@ pub(crate) fn read_store(file: &MediaFile, validator: &Validator) -> Result<(Ope
 /// sidecar that does not hold is a warning (`vouch.sidecar.mismatch`), so
 /// neither can hide the other.
 pub fn verify_file(file: &MediaFile, validator: &Validator) -> Result<C2paReport, ProvenanceError> {
-    let embedded = report_of_opened(open_store(file, None, validator)?, false);
+    verify_read(file, read_small(file)?.as_deref(), validator)
+}
+
+/// [`verify_file`] on a file whose bytes the caller has already read
+/// ([`read_small`]; `None` for a file streamed from disk).
+pub fn verify_read(
+    file: &MediaFile,
+    in_memory: Option<&[u8]>,
+    validator: &Validator,
+) -> Result<C2paReport, ProvenanceError> {
+    let embedded = report_of_opened(open_store(file, in_memory, None, validator)?, false);
     let Some(sidecar) = find_sidecar(&file.path) else { return Ok(embedded) };
-    let beside = report_of_opened(open_store(file, Some(&sidecar), validator)?, true);
+    let beside = report_of_opened(open_store(file, in_memory, Some(&sidecar), validator)?, true);
     if embedded.state == C2paState::Absent && embedded.reason.is_none() {
         return Ok(beside);
     }

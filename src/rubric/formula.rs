@@ -1228,6 +1228,13 @@ impl Run<'_> {
             },
             Node::Literal(v) => v.clone(),
             Node::Chained(left, right) | Node::Bracket(left, right) | Node::Pipe(left, right) => {
+                // `$args[N]` is the one argument: the whole `$args` list,
+                // which holds the manifest, is not copied to index it (the
+                // signals rubric compares `$args[1]` inside a filter, once
+                // per action).
+                if let (Some(i), Some(args)) = (args_index(node), &self.args) {
+                    return Ok(arg_at(args, i).map(|a| Value::clone(a)).unwrap_or(Value::Null));
+                }
                 // A path on the left is followed in place, not copied.
                 let (engine, args) = (self.engine, self.args.clone());
                 if let Some(l) = path(left, value, engine, args.as_deref().map(Vec::as_slice)) {
