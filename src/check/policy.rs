@@ -313,6 +313,16 @@ mod tests {
         let ok = parse("refused_source_types = [\"trained-algorithmic-media\", \"compositeSynthetic\"]");
         assert!(ok.is_ok());
     }
+
+    #[test]
+    fn a_misspelt_signal_is_refused_and_an_official_one_kept() {
+        for field in ["refused_signals", "required_signals"] {
+            let err = parse(&format!("{field} = [\"inception:signal_fullyGenAI\"]")).unwrap_err().to_string();
+            assert!(err.contains(&format!("{field}: `inception:signal_fullyGenAI` is not a signal")), "{err}");
+            let policy = parse(&format!("{field} = [\"inception:signal_fullyGenAIMedia\"]"));
+            assert!(policy.is_ok(), "{field}: {:?}", policy.err());
+        }
+    }
 }
 
 /// Every policy field with what it means: the `vouch-policy(5)` man page
