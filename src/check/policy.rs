@@ -331,6 +331,11 @@ mod tests {
         let text = "require_c2pa = \"trusted\"\nrequire_anchor = \"bitcoin\"\nmin_confirmations = 6\n";
         let second = parse(text).unwrap_err().to_string();
         assert!(second.starts_with("policies/strict.toml: require_anchor = \"bitcoin\": unknown variant"), "{second}");
+        // A line without a key of its own is not quoted as `key = value`.
+        for text in ["= \"trusted\"", "[extra] = 1"] {
+            let message = toml::from_str::<Policy>(text).unwrap_err().message().trim().to_string();
+            assert_eq!(parse(text).unwrap_err().to_string(), format!("policies/strict.toml: {message}"), "{text}");
+        }
     }
 
     #[test]
