@@ -95,8 +95,8 @@ for group in "${groups[@]}"; do
       0 | 2 | 3) ;;
       *) status=1 ;;
     esac
-    # The second pass tests only what the first missed, once its baseline
-    # has been run (the first pass's baseline was the unit tests alone).
+    # The second pass runs its own baseline (the group's targets, so its
+    # timeouts fit them) and skips what the first caught or found unviable.
     iterate=(--iterate)
   done
   results="$out/$name/mutants.out"
@@ -105,7 +105,7 @@ for group in "${groups[@]}"; do
     printf '   %-9s %s\n' "$kind" "${count:-0}"
   done
   if [ -s "$results/previously_caught.txt" ]; then
-    printf '   %-9s %s\n' "caught by the unit tests (first pass)" "$(grep -c . "$results/previously_caught.txt")"
+    printf '   %-9s %s\n' "caught or unviable in the first pass (--lib)" "$(grep -c . "$results/previously_caught.txt")"
   fi
   if [ -s "$results/missed.txt" ]; then
     echo "   missed mutants:"
