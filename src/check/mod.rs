@@ -767,6 +767,57 @@ mod tests {
         assert!(invalid.reasons.iter().any(|r| r.rule == "signal"), "{:?}", invalid.reasons);
     }
 
+    #[test]
+    fn an_invalid_ingredient_fails_a_policy_that_wants_credentials_unless_it_allows_them() {
+        let file = |invalid| report(Some(with_signals("inception:signal_capturedMedia", invalid)), vec![]);
+        let ingredient = |record: &CheckRecord| {
+            let reason = record.reasons.iter().find(|r| r.rule == "ingredient");
+            (record.verdict, reason.map(|r| r.verdict))
+        };
+        let trusted = Policy { require_c2pa: C2paRequirement::Trusted, ..Policy::default() };
+        let strict = judge(file(true), Some(&trusted));
+        assert_eq!(ingredient(&strict), (Verdict::Fail, Some(Verdict::Fail)));
+        assert!(
+            strict.reasons[0].message.starts_with(
+                "its history holds parent.jpg, whose credentials were invalid when it was used: \
+                 the image data changed after it was signed (assertion.dataHash.mismatch"
+            ),
+            "{:?}",
+            strict.reasons
+        );
+        let allowing = Policy { allow_invalid_ingredients: true, ..trusted.clone() };
+        assert_eq!(ingredient(&judge(file(true), Some(&allowing))), (Verdict::Warn, Some(Verdict::Warn)));
+        for lax in [None, Some(Policy::default())] {
+            assert_eq!(ingredient(&judge(file(true), lax.as_ref())), (Verdict::Warn, Some(Verdict::Warn)), "{lax:?}");
+        }
+        assert_eq!(ingredient(&judge(file(false), Some(&trusted))), (Verdict::Pass, None));
+    }
+
+    #[test]
+    fn a_sidecar_that_does_not_hold_beside_the_embedded_manifest_warns() {
+        let beside = |state| {
+            let mut c2pa = c2pa(C2paState::Trusted, None);
+            let mut sidecar = c2pa.clone();
+            sidecar.state = state;
+            sidecar.codes =
+                if state == C2paState::Invalid { vec!["assertion.dataHash.mismatch".into()] } else { vec![] };
+            c2pa.sidecar_manifest = Some(Box::new(sidecar));
+            judge(report(Some(c2pa), vec![]), None)
+        };
+        let broken = beside(C2paState::Invalid);
+        assert_eq!(broken.verdict, Verdict::Warn);
+        assert!(
+            broken.reasons[0].message.starts_with("the sidecar beside the file does not hold (")
+                && broken.reasons[0]
+                    .message
+                    .ends_with("assertion.dataHash.mismatch); the embedded manifest was judged"),
+            "{:?}",
+            broken.reasons
+        );
+        let holding = beside(C2paState::Trusted);
+        assert_eq!(holding.verdict, Verdict::Pass, "{:?}", holding.reasons);
+    }
+
     fn strict() -> Policy {
         LoadedPolicy::parse(
             "require_c2pa = \"trusted\"\nrequire_anchor = \"any\"\nrefused_source_types = [\"trainedAlgorithmicMedia\"]",
