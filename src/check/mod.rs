@@ -818,6 +818,29 @@ mod tests {
         assert_eq!(holding.verdict, Verdict::Pass, "{:?}", holding.reasons);
     }
 
+    #[test]
+    fn a_refused_source_type_is_said_to_sit_in_the_active_manifest_or_its_history() {
+        let policy = Policy { refused_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        let declared_in = |manifest: &str| {
+            let mut c2pa = c2pa(C2paState::Trusted, None);
+            c2pa.manifest = Some("top".into());
+            c2pa.declared_sources = vec![DeclaredSource {
+                source_type: format!("{}trainedAlgorithmicMedia", crate::provenance::source_type::IPTC),
+                manifest: manifest.into(),
+                action: "c2pa.created".into(),
+            }];
+            let record = judge(report(Some(c2pa), vec![]), Some(&policy));
+            assert_eq!(record.verdict, Verdict::Fail);
+            record.reasons[0].message.clone()
+        };
+        let refused = "which the policy refuses";
+        assert_eq!(declared_in("top"), format!("declares AI-generated content (trainedAlgorithmicMedia), {refused}"));
+        assert_eq!(
+            declared_in("parent"),
+            format!("declares AI-generated content (trainedAlgorithmicMedia) in its history, {refused}")
+        );
+    }
+
     fn strict() -> Policy {
         LoadedPolicy::parse(
             "require_c2pa = \"trusted\"\nrequire_anchor = \"any\"\nrefused_source_types = [\"trainedAlgorithmicMedia\"]",
