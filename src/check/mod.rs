@@ -841,6 +841,24 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_declared_ai_source_type_warns_unless_the_policy_allows_it() {
+        let ai = || {
+            let uri = format!("{}trainedAlgorithmicMedia", crate::provenance::source_type::IPTC);
+            let mut c2pa = c2pa(C2paState::Trusted, Some(&uri));
+            c2pa.manifest = Some("top".into());
+            report(Some(c2pa), vec![])
+        };
+        for policy in [None, Some(Policy::default())] {
+            let warned = judge(ai(), policy.as_ref());
+            assert_eq!(warned.verdict, Verdict::Warn, "{policy:?}");
+            assert_eq!(warned.reasons[0].message, "declares AI-generated content (trainedAlgorithmicMedia)");
+        }
+        let allowing = Policy { allowed_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        let allowed = judge(ai(), Some(&allowing));
+        assert_eq!(allowed.verdict, Verdict::Pass, "{:?}", allowed.reasons);
+    }
+
     fn strict() -> Policy {
         LoadedPolicy::parse(
             "require_c2pa = \"trusted\"\nrequire_anchor = \"any\"\nrefused_source_types = [\"trainedAlgorithmicMedia\"]",
