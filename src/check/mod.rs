@@ -859,6 +859,49 @@ mod tests {
         assert_eq!(allowed.verdict, Verdict::Pass, "{:?}", allowed.reasons);
     }
 
+    #[test]
+    fn metadata_declaring_ai_origin_warns_fails_when_refused_and_passes_when_allowed() {
+        use crate::detect::declared::Declared;
+        use crate::provenance::source_type::IPTC;
+        let said = |source: &str, field: &str, value: &str| Declared {
+            source: source.into(),
+            field: field.into(),
+            value: value.into(),
+        };
+        let ai = format!("{IPTC}trainedAlgorithmicMedia");
+        let xmp = || said("xmp", "Iptc4xmpExt:DigitalSourceType", &ai);
+        let judged = |declared: Vec<Declared>, policy: Option<&Policy>| {
+            let mut file = report(Some(c2pa(C2paState::Trusted, Some(&ai))), vec![]);
+            file.declared = declared;
+            let record = judge(file, policy);
+            let declared: Vec<_> = record
+                .reasons
+                .iter()
+                .filter(|r| r.rule == "declared")
+                .map(|r| (r.verdict, r.message.clone()))
+                .collect();
+            (record.verdict, declared)
+        };
+        let xmp_words = format!("declares AI origin: xmp Iptc4xmpExt:DigitalSourceType = {ai}");
+        let refusing = Policy { refused_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        let allowing = Policy { allowed_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        assert_eq!(judged(vec![xmp()], Some(&allowing)), (Verdict::Pass, vec![]));
+        let (_, reasons) = judged(vec![xmp()], None);
+        assert_eq!(reasons, [(Verdict::Warn, xmp_words.clone())]);
+        let (verdict, reasons) = judged(vec![xmp()], Some(&refusing));
+        assert_eq!(
+            (verdict, reasons),
+            (Verdict::Fail, vec![(Verdict::Fail, format!("{xmp_words}, which the policy refuses"))])
+        );
+        // The manifest's own source type is judged as a source type, not
+        // again here; a C2PA claim generator that names an AI tool is.
+        let c2pa_type = said("c2pa", "c2pa.created digitalSourceType", &ai);
+        assert_eq!(judged(vec![c2pa_type], Some(&allowing)), (Verdict::Pass, vec![]));
+        let generator = said("c2pa", "claim_generator", "Adobe_Firefly");
+        let (_, reasons) = judged(vec![generator], Some(&allowing));
+        assert_eq!(reasons, [(Verdict::Warn, "declares AI origin: c2pa claim_generator = Adobe_Firefly".to_string())]);
+    }
+
     fn strict() -> Policy {
         LoadedPolicy::parse(
             "require_c2pa = \"trusted\"\nrequire_anchor = \"any\"\nrefused_source_types = [\"trainedAlgorithmicMedia\"]",
