@@ -1038,33 +1038,62 @@ mod tests {
         }
     }
 
+    /// A detection by a model whose own line (0.99 + 0.0) never decides here.
+    fn detection(score: Option<f32>, declared: Vec<crate::detect::declared::Declared>) -> Detection {
+        Detection {
+            path: PathBuf::from("a.jpg"),
+            kind: crate::detect::decode::Kind::Image,
+            model: "m".into(),
+            model_sha256: String::new(),
+            limits: Default::default(),
+            runtime: String::new(),
+            frames_scored: 1,
+            score,
+            verdict: crate::detect::aggregate::Verdict::Inconclusive,
+            threshold: 0.99,
+            margin: 0.0,
+            not_flagged_below: 0.0,
+            declared,
+            notes: Vec::new(),
+            segments: Vec::new(),
+            frames: Vec::new(),
+            smoothed: Vec::new(),
+            models: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn with_detection_a_declaration_of_ai_origin_fails_unless_the_policy_allows_its_type() {
+        use crate::detect::declared::Declared;
+        let ai = format!("{}trainedAlgorithmicMedia", crate::provenance::source_type::IPTC);
+        let xmp = Declared { source: "xmp".into(), field: "Iptc4xmpExt:DigitalSourceType".into(), value: ai.clone() };
+        let judged = |policy: Option<&Policy>| {
+            let mut file = report(Some(c2pa(C2paState::Trusted, Some(&ai))), vec![]);
+            file.declared = vec![xmp.clone()];
+            let mut record = judge(file, policy);
+            judge_synthetic(&mut record, &detection(Some(0.1), vec![xmp.clone()]), policy);
+            let rules: Vec<_> = record.reasons.iter().map(|r| (r.rule, r.verdict)).collect();
+            (record.verdict, rules)
+        };
+        // What judge() warned about, detection fails instead (once).
+        let (verdict, rules) = judged(None);
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(!rules.contains(&("declared", Verdict::Warn)), "{rules:?}");
+        assert!(rules.contains(&("synthetic", Verdict::Fail)), "{rules:?}");
+        let allowing = Policy {
+            allowed_source_types: vec!["trainedAlgorithmicMedia".into()],
+            max_synthetic_score: Some(0.5),
+            ..Policy::default()
+        };
+        assert_eq!(judged(Some(&allowing)), (Verdict::Pass, vec![]));
+    }
+
     #[test]
     fn a_synthetic_score_fails_only_above_the_limit() {
         let judged = |score: Option<f32>, max: Option<f32>| {
             let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
-            // A model whose own line (0.99 + 0.0) never decides here.
-            let detection = crate::detect::Detection {
-                path: PathBuf::from("a.jpg"),
-                kind: crate::detect::decode::Kind::Image,
-                model: "m".into(),
-                model_sha256: String::new(),
-                limits: Default::default(),
-                runtime: String::new(),
-                frames_scored: 1,
-                score,
-                verdict: crate::detect::aggregate::Verdict::Inconclusive,
-                threshold: 0.99,
-                margin: 0.0,
-                not_flagged_below: 0.0,
-                declared: Vec::new(),
-                notes: Vec::new(),
-                segments: Vec::new(),
-                frames: Vec::new(),
-                smoothed: Vec::new(),
-                models: Vec::new(),
-            };
             let policy = Policy { max_synthetic_score: max, ..Policy::default() };
-            judge_synthetic(&mut record, &detection, Some(&policy));
+            judge_synthetic(&mut record, &detection(score, Vec::new()), Some(&policy));
             record
         };
         assert_eq!(judged(Some(0.5), Some(0.5)).verdict, Verdict::Pass, "at the limit");
