@@ -1101,6 +1101,27 @@ mod tests {
         let above = judged(Some(0.51), Some(0.5));
         assert_eq!(above.verdict, Verdict::Fail);
         assert_eq!(above.reasons[0].rule, "synthetic");
+        assert_eq!(above.reasons[0].message, "synthetic score 0.510 is above the policy's 0.5");
+        // With several models, the one above the limit is named.
+        let model = |name: &str, score| crate::detect::ModelResult {
+            model: name.into(),
+            model_sha256: String::new(),
+            limits: Default::default(),
+            faces: false,
+            frames_scored: 1,
+            score: Some(score),
+            verdict: crate::detect::aggregate::Verdict::Inconclusive,
+            threshold: 0.99,
+            margin: 0.0,
+            not_flagged_below: 0.0,
+            notes: Vec::new(),
+        };
+        let mut two = detection(Some(0.2), Vec::new());
+        two.models = vec![model("clip", 0.2), model("faces", 0.9)];
+        let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
+        judge_synthetic(&mut record, &two, Some(&Policy { max_synthetic_score: Some(0.5), ..Policy::default() }));
+        let messages: Vec<_> = record.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["synthetic score 0.900 (faces) is above the policy's 0.5"]);
         assert_eq!(judged(None, Some(0.1)).verdict, Verdict::Pass, "no score");
     }
 
