@@ -1089,6 +1089,44 @@ mod tests {
     }
 
     #[test]
+    fn without_a_limit_the_model_s_own_labels_decide() {
+        let judged = |score: Option<f32>| {
+            let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
+            judge_synthetic(&mut record, &detection(score, Vec::new()), None);
+            (record.verdict, record.reasons.iter().map(|r| r.message.clone()).collect::<Vec<_>>())
+        };
+        let (verdict, messages) = judged(Some(0.995));
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(messages[0].starts_with("flagged by m: score 0.995 is at or above 0.990"), "{messages:?}");
+        let (verdict, messages) = judged(Some(0.5));
+        assert_eq!(verdict, Verdict::Warn);
+        assert!(messages[0].starts_with("inconclusive: m scores 0.500, below its flag line 0.990"), "{messages:?}");
+    }
+
+    #[test]
+    fn a_missing_manifest_names_what_the_policy_requires() {
+        let shortfall = |state: Option<C2paState>, require_c2pa| {
+            let policy = Policy { require_c2pa, ..Policy::default() };
+            let record = judge(report(state.map(|s| c2pa(s, None)), vec![]), Some(&policy));
+            assert_eq!(record.verdict, Verdict::Fail);
+            record.reasons[0].message.clone()
+        };
+        let absent = Some(C2paState::Absent);
+        assert_eq!(
+            shortfall(absent, C2paRequirement::Trusted),
+            "no Content Credentials (the policy requires a trusted signer)"
+        );
+        assert_eq!(
+            shortfall(absent, C2paRequirement::Valid),
+            "no Content Credentials (the policy requires valid credentials)"
+        );
+        assert_eq!(
+            shortfall(None, C2paRequirement::Any),
+            "this format cannot carry Content Credentials (the policy requires credentials)"
+        );
+    }
+
+    #[test]
     fn a_synthetic_score_fails_only_above_the_limit() {
         let judged = |score: Option<f32>, max: Option<f32>| {
             let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
