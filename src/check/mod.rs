@@ -960,6 +960,15 @@ mod tests {
         let refused = judge(signed(), Some(&policy));
         assert_eq!(refused.verdict, Verdict::Fail);
         assert_eq!(refused.reasons[0].rule, "signer");
+        assert_eq!(refused.reasons[0].message, "signer Alice (sha256 abcdef0123456789…) is not one the policy allows");
+        let mut long = signed();
+        long.c2pa.as_mut().unwrap().signer_sha256 = Some("abcdef0123456789".repeat(4));
+        let refused = judge(long, Some(&policy));
+        assert_eq!(refused.reasons[0].message, "signer Alice (sha256 abcdef0123456789…) is not one the policy allows");
+        let mut unknown = signed();
+        unknown.c2pa.as_mut().unwrap().signer_sha256 = None;
+        let refused = judge(unknown, Some(&policy));
+        assert_eq!(refused.reasons[0].message, "signer Alice (no certificate) is not one the policy allows");
     }
 
     #[test]
