@@ -1205,5 +1205,9 @@ mod tests {
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
         assert!(Resume::load(&out).unwrap_err().to_string().contains("line 1"));
         assert!(Resume::load(&dir.path().join("none.jsonl")).unwrap().is_empty());
+        // Only a missing file is a fresh start: one that cannot be opened is an error.
+        std::fs::write(dir.path().join("plain"), "").unwrap();
+        let err = Resume::load(&dir.path().join("plain/out.jsonl")).unwrap_err().to_string();
+        assert!(err.contains("plain/out.jsonl: "), "{err}");
     }
 }
