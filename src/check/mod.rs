@@ -1205,6 +1205,17 @@ mod tests {
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
         assert!(Resume::load(&out).unwrap_err().to_string().contains("line 1"));
         assert!(Resume::load(&dir.path().join("none.jsonl")).unwrap().is_empty());
+        // A path that is not UTF-8 is known by the bytes its record keeps.
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let line = r#"{"path":"caf\ufffd.jpg","path_bytes":"Y2Fm6S5qcGc=","verdict":"pass","reasons":[]}"#;
+            std::fs::write(&out, format!("{line}\n")).unwrap();
+            let resume = Resume::load(&out).unwrap();
+            assert!(resume.is_done(Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9.jpg"))));
+            assert!(!resume.is_done(Path::new("caf\u{fffd}.jpg")));
+            assert_eq!(resume.len(), 1);
+        }
         // Only a missing file is a fresh start: one that cannot be opened is an error.
         std::fs::write(dir.path().join("plain"), "").unwrap();
         let err = Resume::load(&dir.path().join("plain/out.jsonl")).unwrap_err().to_string();
