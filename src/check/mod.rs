@@ -1203,7 +1203,10 @@ mod tests {
         standing.sort_by_key(|r| format!("{r:?}"));
         assert_eq!(standing, [Recorded::Skipped, Recorded::Verdict(Verdict::Fail)]);
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
-        assert!(Resume::load(&out).unwrap_err().to_string().contains("line 1"));
+        assert!(Resume::load(&out).unwrap_err().to_string().contains(": line 1: not a vouch JSON record: "));
+        std::fs::write(&out, "{\"path\":\"a.jpg\",\"verdict\":\"pass\"}\ngarbage\n{\"path\":\"a.jpg\"}\n").unwrap();
+        let err = Resume::load(&out).unwrap_err().to_string();
+        assert!(err.contains(": line 2: not a vouch JSON record: "), "{err}");
         assert!(Resume::load(&dir.path().join("none.jsonl")).unwrap().is_empty());
         // A path that is not UTF-8 is known by the bytes its record keeps.
         #[cfg(unix)]
