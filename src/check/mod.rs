@@ -1202,6 +1202,11 @@ mod tests {
         let mut standing: Vec<_> = resume.standing().collect();
         standing.sort_by_key(|r| format!("{r:?}"));
         assert_eq!(standing, [Recorded::Skipped, Recorded::Verdict(Verdict::Fail)]);
+        std::fs::write(&out, "{\"path\":\"w.jpg\",\"verdict\":\"warn\"}\n{\"path\":\"p.jpg\",\"verdict\":\"pass\"}\n")
+            .unwrap();
+        let mut standing: Vec<_> = Resume::load(&out).unwrap().standing().collect();
+        standing.sort_by_key(|r| format!("{r:?}"));
+        assert_eq!(standing, [Recorded::Verdict(Verdict::Pass), Recorded::Verdict(Verdict::Warn)]);
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
         assert!(Resume::load(&out).unwrap_err().to_string().contains(": line 1: not a vouch JSON record: "));
         std::fs::write(&out, "{\"path\":\"a.jpg\",\"verdict\":\"pass\"}\ngarbage\n{\"path\":\"a.jpg\"}\n").unwrap();
