@@ -1204,7 +1204,9 @@ mod tests {
         assert_eq!(standing, [Recorded::Skipped, Recorded::Verdict(Verdict::Fail)]);
         std::fs::write(&out, "{\"path\":\"w.jpg\",\"verdict\":\"warn\"}\n{\"path\":\"p.jpg\",\"verdict\":\"pass\"}\n")
             .unwrap();
-        let mut standing: Vec<_> = Resume::load(&out).unwrap().standing().collect();
+        let resume = Resume::load(&out).unwrap();
+        assert_eq!((resume.len(), resume.is_empty()), (2, false));
+        let mut standing: Vec<_> = resume.standing().collect();
         standing.sort_by_key(|r| format!("{r:?}"));
         assert_eq!(standing, [Recorded::Verdict(Verdict::Pass), Recorded::Verdict(Verdict::Warn)]);
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
