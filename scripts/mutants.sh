@@ -10,6 +10,11 @@
 # The mutants are built and tested in place (`--in-place`) in a scratch copy
 # of the tree ($MUTANTS_DIR), so builds stay incremental: cargo-mutants' own
 # copy per run rebuilds every crate. The worktree itself is never mutated.
+#
+# Each group runs in two passes: every mutant against the unit tests alone
+# (`--lib`, seconds a mutant), then only the mutants that pass missed again
+# with the group's end-to-end targets (`--iterate` skips the caught ones).
+# MUTANTS_LIB_FIRST=0 runs the group's targets at once.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 scratch=${MUTANTS_DIR:-${TMPDIR:-/tmp}/vouch-mutants-$(basename "$repo")}
@@ -17,7 +22,7 @@ out=${MUTANTS_OUT:-$repo/mutants.out}
 
 # name | files | test targets
 groups=(
-  "check|src/check/mod.rs src/check/policy.rs|--lib --test check --test trust_decisions"
+  "check|src/check/mod.rs src/check/policy.rs|--lib --test check --test trust_decisions --test rubric --test signals"
   "provenance|src/provenance/verify.rs src/provenance/source_type.rs src/provenance/validator.rs src/provenance/signals.rs src/trust.rs src/trust/lists.rs|--lib --test sign_verify --test signals --test timestamps --test history --test trust_decisions --test trust_lists --test trusttime --test check --test interop"
   "anchor|src/anchor/mod.rs src/anchor/headers.rs src/anchor/evm.rs src/anchor/pow.rs src/anchor/ots/verify.rs src/anchor/ots/bitcoin.rs|--lib --test anchor_ots --test anchor_evm --test properties --test check"
   "walk|src/walk.rs|--lib --test walking --test check"
@@ -57,26 +62,51 @@ for group in "${groups[@]}"; do
     done
   done
   tests=${MUTANTS_TESTS:-$tests}
-  echo "== mutants: $name ($files) with $tests"
-  started=$(date +%s)
-  set +e
-  # shellcheck disable=SC2086 # $tests is a list of cargo test arguments
-  (cd "$scratch" && cargo mutants --in-place --no-shuffle "${file_args[@]}" \
-    --output "$out/$name" ${MUTANTS_ARGS:-} -- $tests)
-  code=$?
-  set -e
-  echo "== mutants: $name took $(( $(date +%s) - started )) s (cargo-mutants exit $code)"
-  # 0: all caught; 2: some missed; 3: some timed out. Anything else (a
-  # failing baseline, a usage error) is a failure of the run itself.
-  case $code in
-    0 | 2 | 3) ;;
-    *) status=1 ;;
-  esac
+  passes=("$tests")
+  if [ "${MUTANTS_LIB_FIRST:-1}" = 1 ] && [ "$tests" != --lib ]; then
+    passes=(--lib "$tests")
+  fi
+  rm -rf "$out/$name"
+  iterate=()
+  for pass_tests in "${passes[@]}"; do
+    if [ ${#iterate[@]} -gt 0 ] && [ ! -s "$out/$name/mutants.out/missed.txt" ]; then
+      break
+    fi
+    echo "== mutants: $name ($files) with $pass_tests"
+    started=$(date +%s)
+    set +e
+    # The test targets go to every cargo invocation (-C), the build too:
+    # after `--` they would reach `cargo test` alone, and each mutant's
+    # build would compile and link every test target of the package.
+    target_args=()
+    for arg in $pass_tests; do target_args+=("-C=$arg"); done
+    # The vouch crate alone is built without debug info: its build and link
+    # take about half the time, and no dependency is rebuilt for it.
+    # shellcheck disable=SC2086 # MUTANTS_ARGS is a list of options
+    (cd "$scratch" && cargo mutants --in-place --no-shuffle "${file_args[@]}" "${iterate[@]}" \
+      -C=--config=profile.dev.package.vouch.debug=0 "${target_args[@]}" \
+      --output "$out/$name" ${MUTANTS_ARGS:-})
+    code=$?
+    set -e
+    echo "== mutants: $name took $(( $(date +%s) - started )) s (cargo-mutants exit $code)"
+    # 0: all caught; 2: some missed; 3: some timed out. Anything else (a
+    # failing baseline, a usage error) is a failure of the run itself.
+    case $code in
+      0 | 2 | 3) ;;
+      *) status=1 ;;
+    esac
+    # The second pass runs its own baseline (the group's targets, so its
+    # timeouts fit them) and skips what the first caught or found unviable.
+    iterate=(--iterate)
+  done
   results="$out/$name/mutants.out"
   for kind in caught missed unviable timeout; do
-    count=$(grep -c . "$results/$kind.txt" 2>/dev/null || true)
+    count=$(cat "$results/$kind.txt" 2>/dev/null | grep -c . || true)
     printf '   %-9s %s\n' "$kind" "${count:-0}"
   done
+  if [ -s "$results/previously_caught.txt" ]; then
+    printf '   %-9s %s\n' "caught or unviable in the first pass (--lib)" "$(grep -c . "$results/previously_caught.txt")"
+  fi
   if [ -s "$results/missed.txt" ]; then
     echo "   missed mutants:"
     sed 's/^/     /' "$results/missed.txt"

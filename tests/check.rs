@@ -341,6 +341,27 @@ fn a_broken_policy_is_a_clear_error() {
 }
 
 #[test]
+fn a_root_the_policy_names_makes_that_newsroom_s_photos_trusted() {
+    // The newsroom signs; the desk that checks has no identity of its own
+    // and knows the newsroom's root only through the policy.
+    let newsroom = World::with_identity();
+    let photo = newsroom.signed("photo.jpg");
+    let desk = World::new();
+    let policy = desk.path("newsroom.toml");
+    let check = |text: String| {
+        std::fs::write(&policy, text).unwrap();
+        let out = desk.vouch().arg("check").arg(&photo).arg("--policy").arg(&policy).arg("--json").output().unwrap();
+        (out.status.code(), json_lines(&out.stdout).remove(0))
+    };
+    let root = newsroom.root_pem().display().to_string();
+    let (code, record) = check(format!("require_c2pa = \"trusted\"\ntrusted_roots = [\"{root}\"]\n"));
+    assert_eq!((code, &record["verdict"], &record["c2pa"]["state"]), (Some(0), &"pass".into(), &"trusted".into()));
+    // Without the root the same photo is only valid, which the policy refuses.
+    let (code, record) = check("require_c2pa = \"trusted\"\n".into());
+    assert_eq!((code, &record["verdict"], &record["c2pa"]["state"]), (Some(1), &"fail".into(), &"valid".into()));
+}
+
+#[test]
 fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_above_it() {
     if std::env::var_os("ORT_DYLIB_PATH").is_none()
         && !Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/onnxruntime").is_dir()

@@ -767,6 +767,141 @@ mod tests {
         assert!(invalid.reasons.iter().any(|r| r.rule == "signal"), "{:?}", invalid.reasons);
     }
 
+    #[test]
+    fn an_invalid_ingredient_fails_a_policy_that_wants_credentials_unless_it_allows_them() {
+        let file = |invalid| report(Some(with_signals("inception:signal_capturedMedia", invalid)), vec![]);
+        let ingredient = |record: &CheckRecord| {
+            let reason = record.reasons.iter().find(|r| r.rule == "ingredient");
+            (record.verdict, reason.map(|r| r.verdict))
+        };
+        let trusted = Policy { require_c2pa: C2paRequirement::Trusted, ..Policy::default() };
+        let strict = judge(file(true), Some(&trusted));
+        assert_eq!(ingredient(&strict), (Verdict::Fail, Some(Verdict::Fail)));
+        assert!(
+            strict.reasons[0].message.starts_with(
+                "its history holds parent.jpg, whose credentials were invalid when it was used: \
+                 the image data changed after it was signed (assertion.dataHash.mismatch"
+            ),
+            "{:?}",
+            strict.reasons
+        );
+        let allowing = Policy { allow_invalid_ingredients: true, ..trusted.clone() };
+        assert_eq!(ingredient(&judge(file(true), Some(&allowing))), (Verdict::Warn, Some(Verdict::Warn)));
+        for lax in [None, Some(Policy::default())] {
+            assert_eq!(ingredient(&judge(file(true), lax.as_ref())), (Verdict::Warn, Some(Verdict::Warn)), "{lax:?}");
+        }
+        assert_eq!(ingredient(&judge(file(false), Some(&trusted))), (Verdict::Pass, None));
+    }
+
+    #[test]
+    fn a_sidecar_that_does_not_hold_beside_the_embedded_manifest_warns() {
+        let beside = |state| {
+            let mut c2pa = c2pa(C2paState::Trusted, None);
+            let mut sidecar = c2pa.clone();
+            sidecar.state = state;
+            sidecar.codes =
+                if state == C2paState::Invalid { vec!["assertion.dataHash.mismatch".into()] } else { vec![] };
+            c2pa.sidecar_manifest = Some(Box::new(sidecar));
+            judge(report(Some(c2pa), vec![]), None)
+        };
+        let broken = beside(C2paState::Invalid);
+        assert_eq!(broken.verdict, Verdict::Warn);
+        assert!(
+            broken.reasons[0].message.starts_with("the sidecar beside the file does not hold (")
+                && broken.reasons[0]
+                    .message
+                    .ends_with("assertion.dataHash.mismatch); the embedded manifest was judged"),
+            "{:?}",
+            broken.reasons
+        );
+        let holding = beside(C2paState::Trusted);
+        assert_eq!(holding.verdict, Verdict::Pass, "{:?}", holding.reasons);
+    }
+
+    #[test]
+    fn a_refused_source_type_is_said_to_sit_in_the_active_manifest_or_its_history() {
+        let policy = Policy { refused_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        let declared_in = |manifest: &str| {
+            let mut c2pa = c2pa(C2paState::Trusted, None);
+            c2pa.manifest = Some("top".into());
+            c2pa.declared_sources = vec![DeclaredSource {
+                source_type: format!("{}trainedAlgorithmicMedia", crate::provenance::source_type::IPTC),
+                manifest: manifest.into(),
+                action: "c2pa.created".into(),
+            }];
+            let record = judge(report(Some(c2pa), vec![]), Some(&policy));
+            assert_eq!(record.verdict, Verdict::Fail);
+            record.reasons[0].message.clone()
+        };
+        let refused = "which the policy refuses";
+        assert_eq!(declared_in("top"), format!("declares AI-generated content (trainedAlgorithmicMedia), {refused}"));
+        assert_eq!(
+            declared_in("parent"),
+            format!("declares AI-generated content (trainedAlgorithmicMedia) in its history, {refused}")
+        );
+    }
+
+    #[test]
+    fn a_declared_ai_source_type_warns_unless_the_policy_allows_it() {
+        let ai = || {
+            let uri = format!("{}trainedAlgorithmicMedia", crate::provenance::source_type::IPTC);
+            let mut c2pa = c2pa(C2paState::Trusted, Some(&uri));
+            c2pa.manifest = Some("top".into());
+            report(Some(c2pa), vec![])
+        };
+        for policy in [None, Some(Policy::default())] {
+            let warned = judge(ai(), policy.as_ref());
+            assert_eq!(warned.verdict, Verdict::Warn, "{policy:?}");
+            assert_eq!(warned.reasons[0].message, "declares AI-generated content (trainedAlgorithmicMedia)");
+        }
+        let allowing = Policy { allowed_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        let allowed = judge(ai(), Some(&allowing));
+        assert_eq!(allowed.verdict, Verdict::Pass, "{:?}", allowed.reasons);
+    }
+
+    #[test]
+    fn metadata_declaring_ai_origin_warns_fails_when_refused_and_passes_when_allowed() {
+        use crate::detect::declared::Declared;
+        use crate::provenance::source_type::IPTC;
+        let said = |source: &str, field: &str, value: &str| Declared {
+            source: source.into(),
+            field: field.into(),
+            value: value.into(),
+        };
+        let ai = format!("{IPTC}trainedAlgorithmicMedia");
+        let xmp = || said("xmp", "Iptc4xmpExt:DigitalSourceType", &ai);
+        let judged = |declared: Vec<Declared>, policy: Option<&Policy>| {
+            let mut file = report(Some(c2pa(C2paState::Trusted, Some(&ai))), vec![]);
+            file.declared = declared;
+            let record = judge(file, policy);
+            let declared: Vec<_> = record
+                .reasons
+                .iter()
+                .filter(|r| r.rule == "declared")
+                .map(|r| (r.verdict, r.message.clone()))
+                .collect();
+            (record.verdict, declared)
+        };
+        let xmp_words = format!("declares AI origin: xmp Iptc4xmpExt:DigitalSourceType = {ai}");
+        let refusing = Policy { refused_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        let allowing = Policy { allowed_source_types: vec!["trainedAlgorithmicMedia".into()], ..Policy::default() };
+        assert_eq!(judged(vec![xmp()], Some(&allowing)), (Verdict::Pass, vec![]));
+        let (_, reasons) = judged(vec![xmp()], None);
+        assert_eq!(reasons, [(Verdict::Warn, xmp_words.clone())]);
+        let (verdict, reasons) = judged(vec![xmp()], Some(&refusing));
+        assert_eq!(
+            (verdict, reasons),
+            (Verdict::Fail, vec![(Verdict::Fail, format!("{xmp_words}, which the policy refuses"))])
+        );
+        // The manifest's own source type is judged as a source type, not
+        // again here; a C2PA claim generator that names an AI tool is.
+        let c2pa_type = said("c2pa", "c2pa.created digitalSourceType", &ai);
+        assert_eq!(judged(vec![c2pa_type], Some(&allowing)), (Verdict::Pass, vec![]));
+        let generator = said("c2pa", "claim_generator", "Adobe_Firefly");
+        let (_, reasons) = judged(vec![generator], Some(&allowing));
+        assert_eq!(reasons, [(Verdict::Warn, "declares AI origin: c2pa claim_generator = Adobe_Firefly".to_string())]);
+    }
+
     fn strict() -> Policy {
         LoadedPolicy::parse(
             "require_c2pa = \"trusted\"\nrequire_anchor = \"any\"\nrefused_source_types = [\"trainedAlgorithmicMedia\"]",
@@ -825,6 +960,15 @@ mod tests {
         let refused = judge(signed(), Some(&policy));
         assert_eq!(refused.verdict, Verdict::Fail);
         assert_eq!(refused.reasons[0].rule, "signer");
+        assert_eq!(refused.reasons[0].message, "signer Alice (sha256 abcdef0123456789…) is not one the policy allows");
+        let mut long = signed();
+        long.c2pa.as_mut().unwrap().signer_sha256 = Some("abcdef0123456789".repeat(4));
+        let refused = judge(long, Some(&policy));
+        assert_eq!(refused.reasons[0].message, "signer Alice (sha256 abcdef0123456789…) is not one the policy allows");
+        let mut unknown = signed();
+        unknown.c2pa.as_mut().unwrap().signer_sha256 = None;
+        let refused = judge(unknown, Some(&policy));
+        assert_eq!(refused.reasons[0].message, "signer Alice (no certificate) is not one the policy allows");
     }
 
     #[test]
@@ -903,33 +1047,100 @@ mod tests {
         }
     }
 
+    /// A detection by a model whose own line (0.99 + 0.0) never decides here.
+    fn detection(score: Option<f32>, declared: Vec<crate::detect::declared::Declared>) -> Detection {
+        Detection {
+            path: PathBuf::from("a.jpg"),
+            kind: crate::detect::decode::Kind::Image,
+            model: "m".into(),
+            model_sha256: String::new(),
+            limits: Default::default(),
+            runtime: String::new(),
+            frames_scored: 1,
+            score,
+            verdict: crate::detect::aggregate::Verdict::Inconclusive,
+            threshold: 0.99,
+            margin: 0.0,
+            not_flagged_below: 0.0,
+            declared,
+            notes: Vec::new(),
+            segments: Vec::new(),
+            frames: Vec::new(),
+            smoothed: Vec::new(),
+            models: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn with_detection_a_declaration_of_ai_origin_fails_unless_the_policy_allows_its_type() {
+        use crate::detect::declared::Declared;
+        let ai = format!("{}trainedAlgorithmicMedia", crate::provenance::source_type::IPTC);
+        let xmp = Declared { source: "xmp".into(), field: "Iptc4xmpExt:DigitalSourceType".into(), value: ai.clone() };
+        let judged = |policy: Option<&Policy>| {
+            let mut file = report(Some(c2pa(C2paState::Trusted, Some(&ai))), vec![]);
+            file.declared = vec![xmp.clone()];
+            let mut record = judge(file, policy);
+            judge_synthetic(&mut record, &detection(Some(0.1), vec![xmp.clone()]), policy);
+            let rules: Vec<_> = record.reasons.iter().map(|r| (r.rule, r.verdict)).collect();
+            (record.verdict, rules)
+        };
+        // What judge() warned about, detection fails instead (once).
+        let (verdict, rules) = judged(None);
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(!rules.contains(&("declared", Verdict::Warn)), "{rules:?}");
+        assert!(rules.contains(&("synthetic", Verdict::Fail)), "{rules:?}");
+        let allowing = Policy {
+            allowed_source_types: vec!["trainedAlgorithmicMedia".into()],
+            max_synthetic_score: Some(0.5),
+            ..Policy::default()
+        };
+        assert_eq!(judged(Some(&allowing)), (Verdict::Pass, vec![]));
+    }
+
+    #[test]
+    fn without_a_limit_the_model_s_own_labels_decide() {
+        let judged = |score: Option<f32>| {
+            let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
+            judge_synthetic(&mut record, &detection(score, Vec::new()), None);
+            (record.verdict, record.reasons.iter().map(|r| r.message.clone()).collect::<Vec<_>>())
+        };
+        let (verdict, messages) = judged(Some(0.995));
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(messages[0].starts_with("flagged by m: score 0.995 is at or above 0.990"), "{messages:?}");
+        let (verdict, messages) = judged(Some(0.5));
+        assert_eq!(verdict, Verdict::Warn);
+        assert!(messages[0].starts_with("inconclusive: m scores 0.500, below its flag line 0.990"), "{messages:?}");
+    }
+
+    #[test]
+    fn a_missing_manifest_names_what_the_policy_requires() {
+        let shortfall = |state: Option<C2paState>, require_c2pa| {
+            let policy = Policy { require_c2pa, ..Policy::default() };
+            let record = judge(report(state.map(|s| c2pa(s, None)), vec![]), Some(&policy));
+            assert_eq!(record.verdict, Verdict::Fail);
+            record.reasons[0].message.clone()
+        };
+        let absent = Some(C2paState::Absent);
+        assert_eq!(
+            shortfall(absent, C2paRequirement::Trusted),
+            "no Content Credentials (the policy requires a trusted signer)"
+        );
+        assert_eq!(
+            shortfall(absent, C2paRequirement::Valid),
+            "no Content Credentials (the policy requires valid credentials)"
+        );
+        assert_eq!(
+            shortfall(None, C2paRequirement::Any),
+            "this format cannot carry Content Credentials (the policy requires credentials)"
+        );
+    }
+
     #[test]
     fn a_synthetic_score_fails_only_above_the_limit() {
         let judged = |score: Option<f32>, max: Option<f32>| {
             let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
-            // A model whose own line (0.99 + 0.0) never decides here.
-            let detection = crate::detect::Detection {
-                path: PathBuf::from("a.jpg"),
-                kind: crate::detect::decode::Kind::Image,
-                model: "m".into(),
-                model_sha256: String::new(),
-                limits: Default::default(),
-                runtime: String::new(),
-                frames_scored: 1,
-                score,
-                verdict: crate::detect::aggregate::Verdict::Inconclusive,
-                threshold: 0.99,
-                margin: 0.0,
-                not_flagged_below: 0.0,
-                declared: Vec::new(),
-                notes: Vec::new(),
-                segments: Vec::new(),
-                frames: Vec::new(),
-                smoothed: Vec::new(),
-                models: Vec::new(),
-            };
             let policy = Policy { max_synthetic_score: max, ..Policy::default() };
-            judge_synthetic(&mut record, &detection, Some(&policy));
+            judge_synthetic(&mut record, &detection(score, Vec::new()), Some(&policy));
             record
         };
         assert_eq!(judged(Some(0.5), Some(0.5)).verdict, Verdict::Pass, "at the limit");
@@ -937,6 +1148,27 @@ mod tests {
         let above = judged(Some(0.51), Some(0.5));
         assert_eq!(above.verdict, Verdict::Fail);
         assert_eq!(above.reasons[0].rule, "synthetic");
+        assert_eq!(above.reasons[0].message, "synthetic score 0.510 is above the policy's 0.5");
+        // With several models, the one above the limit is named.
+        let model = |name: &str, score| crate::detect::ModelResult {
+            model: name.into(),
+            model_sha256: String::new(),
+            limits: Default::default(),
+            faces: false,
+            frames_scored: 1,
+            score: Some(score),
+            verdict: crate::detect::aggregate::Verdict::Inconclusive,
+            threshold: 0.99,
+            margin: 0.0,
+            not_flagged_below: 0.0,
+            notes: Vec::new(),
+        };
+        let mut two = detection(Some(0.2), Vec::new());
+        two.models = vec![model("clip", 0.2), model("faces", 0.9)];
+        let mut record = judge(report(Some(c2pa(C2paState::Trusted, None)), vec![]), None);
+        judge_synthetic(&mut record, &two, Some(&Policy { max_synthetic_score: Some(0.5), ..Policy::default() }));
+        let messages: Vec<_> = record.reasons.iter().map(|r| r.message.as_str()).collect();
+        assert_eq!(messages, ["synthetic score 0.900 (faces) is above the policy's 0.5"]);
         assert_eq!(judged(None, Some(0.1)).verdict, Verdict::Pass, "no score");
     }
 
@@ -970,8 +1202,33 @@ mod tests {
         let mut standing: Vec<_> = resume.standing().collect();
         standing.sort_by_key(|r| format!("{r:?}"));
         assert_eq!(standing, [Recorded::Skipped, Recorded::Verdict(Verdict::Fail)]);
+        std::fs::write(&out, "{\"path\":\"w.jpg\",\"verdict\":\"warn\"}\n{\"path\":\"p.jpg\",\"verdict\":\"pass\"}\n")
+            .unwrap();
+        let resume = Resume::load(&out).unwrap();
+        assert_eq!((resume.len(), resume.is_empty()), (2, false));
+        let mut standing: Vec<_> = resume.standing().collect();
+        standing.sort_by_key(|r| format!("{r:?}"));
+        assert_eq!(standing, [Recorded::Verdict(Verdict::Pass), Recorded::Verdict(Verdict::Warn)]);
         std::fs::write(&out, "garbage\n{\"path\":\"a.jpg\"}\n").unwrap();
-        assert!(Resume::load(&out).unwrap_err().to_string().contains("line 1"));
+        assert!(Resume::load(&out).unwrap_err().to_string().contains(": line 1: not a vouch JSON record: "));
+        std::fs::write(&out, "{\"path\":\"a.jpg\",\"verdict\":\"pass\"}\ngarbage\n{\"path\":\"a.jpg\"}\n").unwrap();
+        let err = Resume::load(&out).unwrap_err().to_string();
+        assert!(err.contains(": line 2: not a vouch JSON record: "), "{err}");
         assert!(Resume::load(&dir.path().join("none.jsonl")).unwrap().is_empty());
+        // A path that is not UTF-8 is known by the bytes its record keeps.
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let line = r#"{"path":"caf\ufffd.jpg","path_bytes":"Y2Fm6S5qcGc=","verdict":"pass","reasons":[]}"#;
+            std::fs::write(&out, format!("{line}\n")).unwrap();
+            let resume = Resume::load(&out).unwrap();
+            assert!(resume.is_done(Path::new(std::ffi::OsStr::from_bytes(b"caf\xe9.jpg"))));
+            assert!(!resume.is_done(Path::new("caf\u{fffd}.jpg")));
+            assert_eq!(resume.len(), 1);
+        }
+        // Only a missing file is a fresh start: one that cannot be opened is an error.
+        std::fs::write(dir.path().join("plain"), "").unwrap();
+        let err = Resume::load(&dir.path().join("plain/out.jsonl")).unwrap_err().to_string();
+        assert!(err.contains("plain/out.jsonl: "), "{err}");
     }
 }

@@ -313,6 +313,40 @@ mod tests {
         let ok = parse("refused_source_types = [\"trained-algorithmic-media\", \"compositeSynthetic\"]");
         assert!(ok.is_ok());
     }
+
+    #[test]
+    fn a_policy_trusts_the_public_lists_and_anchor_time_unless_it_says_false() {
+        for policy in [parse("").unwrap().rules, Policy::default()] {
+            assert!(policy.public_trust, "public trust lists count by default");
+            assert!(policy.anchor_time_evidence, "anchor time evidence counts by default");
+        }
+        let off = parse("public_trust = false\nanchor_time_evidence = false").unwrap().rules;
+        assert!(!off.public_trust && !off.anchor_time_evidence);
+    }
+
+    #[test]
+    fn a_bad_value_is_named_by_its_own_line_of_a_longer_policy() {
+        let first = parse("require_c2pa = \"trustd\"\nrequire_anchor = \"any\"\n").unwrap_err().to_string();
+        assert!(first.starts_with("policies/strict.toml: require_c2pa = \"trustd\": unknown variant"), "{first}");
+        let text = "require_c2pa = \"trusted\"\nrequire_anchor = \"bitcoin\"\nmin_confirmations = 6\n";
+        let second = parse(text).unwrap_err().to_string();
+        assert!(second.starts_with("policies/strict.toml: require_anchor = \"bitcoin\": unknown variant"), "{second}");
+        // A line without a key of its own is not quoted as `key = value`.
+        for text in ["= \"trusted\"", "[extra] = 1"] {
+            let message = toml::from_str::<Policy>(text).unwrap_err().message().trim().to_string();
+            assert_eq!(parse(text).unwrap_err().to_string(), format!("policies/strict.toml: {message}"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_misspelt_signal_is_refused_and_an_official_one_kept() {
+        for field in ["refused_signals", "required_signals"] {
+            let err = parse(&format!("{field} = [\"inception:signal_fullyGenAI\"]")).unwrap_err().to_string();
+            assert!(err.contains(&format!("{field}: `inception:signal_fullyGenAI` is not a signal")), "{err}");
+            let policy = parse(&format!("{field} = [\"inception:signal_fullyGenAIMedia\"]"));
+            assert!(policy.is_ok(), "{field}: {:?}", policy.err());
+        }
+    }
 }
 
 /// Every policy field with what it means: the `vouch-policy(5)` man page

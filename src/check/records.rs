@@ -230,6 +230,13 @@ mod tests {
             parse_line(r#"{"path":"b","verdict":"fail","reasons":[{"rule":"c2pa","verdict":"fail","message":"m"}]}"#)
                 .unwrap();
         assert!(matches!(fail.outcome, Outcome::Judged { verdict: Verdict::Fail, .. }));
+        let warn =
+            parse_line(r#"{"path":"w","verdict":"warn","reasons":[{"rule":"anchor","verdict":"warn","message":"m"}]}"#)
+                .unwrap();
+        assert!(matches!(warn.outcome, Outcome::Judged { verdict: Verdict::Warn, .. }));
+        let forged =
+            parse_line(r#"{"path":"a","verdict":"pass","reasons":[{"rule":"c2pa","verdict":"fail","message":"m"}]}"#);
+        assert_eq!(forged.unwrap_err(), "verdict \"pass\" but its worst reason is \"fail\"");
         assert!(parse_line(r#"{"path":"c","error":"gone"}"#).unwrap().is_error());
         assert_eq!(parse_line(r#"{"path":"d","skipped":"x"}"#).unwrap().outcome, Outcome::Skipped("x".into()));
         let synthetic = parse_line(r#"{"path":"e.mp4","verdict":"synthetic","score":0.9}"#).unwrap();
