@@ -364,6 +364,35 @@ mod standing_tests {
     }
 
     #[test]
+    fn a_receipt_that_cannot_be_kept_is_an_error_not_a_search_for_another_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let receipt = dir.path().join("gone").join("photo.jpg.ots");
+        let err = keep_replaced(&receipt, b"old").unwrap_err();
+        assert!(matches!(err, AnchorError::Io { ref path, .. } if *path == dir.path().join("gone/photo.jpg.ots.1")));
+    }
+
+    #[test]
+    fn a_proof_up_to_one_mib_is_parsed_and_a_larger_one_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let at_limit = dir.path().join("at-limit.ots");
+        std::fs::write(&at_limit, vec![0u8; MAX_PROOF_BYTES as usize]).unwrap();
+        let err = read_ots(&at_limit).unwrap_err();
+        assert!(
+            matches!(err, AnchorError::Proof { ref source, .. } if !matches!(source, ots::OtsError::TooLarge { .. }))
+        );
+        // A terabyte, sparse: reading it first would exhaust memory.
+        let huge = dir.path().join("huge.ots");
+        std::fs::File::create(&huge).unwrap().set_len(1 << 40).unwrap();
+        let err = read_ots(&huge).unwrap_err();
+        assert!(
+            matches!(err, AnchorError::Proof { source: ots::OtsError::TooLarge { len, .. }, .. } if len == 1 << 40)
+        );
+        let over = dir.path().join("over.ots");
+        std::fs::write(&over, vec![0u8; MAX_PROOF_BYTES as usize + 1]).unwrap();
+        assert!(matches!(read_ots(&over), Err(AnchorError::Proof { source: ots::OtsError::TooLarge { .. }, .. })));
+    }
+
+    #[test]
     fn a_file_without_a_receipt_is_unanchored_and_a_garbled_receipt_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("notes.txt");
