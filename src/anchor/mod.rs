@@ -94,14 +94,6 @@ pub struct ChainData {
     pub evm: Option<evm::EvmVerifier>,
 }
 
-impl ChainData {
-    /// Loads a headers file (`height header-hex` per line).
-    pub fn with_headers_file(mut self, path: &Path) -> Result<Self, AnchorError> {
-        self.bitcoin.load_file(path)?;
-        Ok(self)
-    }
-}
-
 /// The OpenTimestamps proof beside a file: `photo.jpg` → `photo.jpg.ots`.
 pub fn ots_path(file: &Path) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
