@@ -439,19 +439,6 @@ fn a_policy_with_a_synthetic_ceiling_runs_the_detector_and_fails_what_scores_abo
     assert_eq!(html.matches("<line x1=\"160.0\"").count(), 2, "the policy's mark on each bar");
 }
 
-/// The declared-origin files of tests/detect/declared.py, in `<world>/declared`.
-fn declared_files(world: &World, python: &Path) -> PathBuf {
-    let dir = world.path("declared");
-    let out = Std::new(python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py"))
-        .arg(fixture("models/blue.png"))
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    dir
-}
-
 fn record_for<'a>(records: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
     records.iter().find(|r| r["path"].as_str().unwrap().ends_with(name)).unwrap_or_else(|| panic!("{name}"))
 }
@@ -467,9 +454,11 @@ fn rules(record: &serde_json::Value) -> Vec<(String, String)> {
 
 #[test]
 fn check_reads_declared_ai_origin_without_a_model() {
-    let Some(python) = python() else { return };
     let world = World::new();
-    let dir = declared_files(&world, &python);
+    if declared_files(&world).is_none() {
+        return;
+    }
+    let dir = world.path("declared");
     let out = world.vouch().arg("check").arg(&dir).args(["--format", "json"]).output().unwrap();
     assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let records = json_lines(&out.stdout);
@@ -507,9 +496,11 @@ fn check_reads_declared_ai_origin_without_a_model() {
 
 #[test]
 fn check_detect_uses_detect_labels_and_fails_declared_origin() {
-    let Some(python) = python() else { return };
     let world = World::new();
-    let dir = declared_files(&world, &python);
+    if declared_files(&world).is_none() {
+        return;
+    }
+    let dir = world.path("declared");
     for name in ["red.png", "grey.png"] {
         std::fs::copy(fixture(&format!("models/{name}")), dir.join(name)).unwrap();
     }

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fixture, json_lines, python, shared, skip, World};
+use common::{declared_files, fixture, json_lines, python, shared, skip, World};
 
 fn tiny(name: &str) -> PathBuf {
     fixture(&format!("models/{name}.toml"))
@@ -414,21 +414,6 @@ fn meso4_ranks_deepfakes_above_real_faces() {
     eprintln!("meso4-df with --faces: deepfake {f:.3}, real {r:.3}");
     assert!(f > r, "deepfake {f} vs real {r}");
     assert!(records[0]["frames"][0]["faces"].as_u64().unwrap() >= 1);
-}
-
-/// Images that declare AI origin the ways generators do (`ai-*`) and ones
-/// with ordinary metadata (`camera-*`), written by tests/detect/declared.py
-/// onto blue.png's pixels, which tiny-logit scores 0.269 (not flagged).
-fn declared_files(world: &World) -> Option<Vec<PathBuf>> {
-    let python = python()?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py");
-    let dir = world.path("declared");
-    let out =
-        std::process::Command::new(python).arg(script).arg(fixture("models/blue.png")).arg(&dir).output().unwrap();
-    assert!(out.status.success(), "declared.py: {}", String::from_utf8_lossy(&out.stderr));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    Some(files)
 }
 
 fn file_name(record: &serde_json::Value) -> String {

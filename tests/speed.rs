@@ -89,7 +89,7 @@ fn a_folder_verified_in_one_run_gives_each_file_the_record_it_gets_alone() {
     std::fs::copy(&ours, &tampered).unwrap();
     flip_byte_near_end(&tampered);
     files.extend(thrice(&tampered, &batch, "v5_tampered"));
-    for (i, source) in declaring_files(&world).into_iter().flatten().enumerate() {
+    for (i, source) in declared_files(&world).into_iter().flatten().enumerate() {
         files.extend(thrice(&source, &batch, &format!("d{i:02}")));
     }
 
@@ -126,28 +126,13 @@ fn a_folder_verified_in_one_run_gives_each_file_the_record_it_gets_alone() {
     assert_eq!(trusted_by("v3_ours_again_1"), ("trusted".into(), "local".into()), "after the listed signer");
 }
 
-/// Files that declare AI origin in their metadata (PNG text chunks, XMP,
-/// EXIF), and camera files that declare nothing, made by
-/// `tests/detect/declared.py`.
-fn declaring_files(world: &World) -> Option<Vec<PathBuf>> {
-    let python = python()?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py");
-    let dir = world.path("declared");
-    let out =
-        std::process::Command::new(python).arg(script).arg(fixture("models/blue.png")).arg(&dir).output().unwrap();
-    assert!(out.status.success(), "declared.py: {}", String::from_utf8_lossy(&out.stderr));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    Some(files)
-}
-
 /// The declared-origin readers scan the bytes read for C2PA: the same
 /// declarations as reading the file again, for every format.
 #[test]
 fn declarations_from_the_bytes_read_once_equal_those_read_from_the_file() {
     let world = World::new();
     let Some(interop) = shared("interop/c2pa") else { return };
-    let Some(declaring) = declaring_files(&world) else { return };
+    let Some(declaring) = declared_files(&world) else { return };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&interop).unwrap().map(|e| e.unwrap().path()).collect();
     paths.extend(declaring);
     for name in ["photo.jpg", "image.png", "image.webp", "image.tiff", "clip.mp4", "tone.wav", "document.pdf"] {

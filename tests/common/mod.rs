@@ -652,6 +652,23 @@ pub fn self_signed_photo(world: &World, python: &Path, at: Option<(&Path, &str, 
     (cert, photo)
 }
 
+/// Images that declare AI origin the ways generators do (`ai-*`: PNG text
+/// chunks, XMP, EXIF) and ones with ordinary camera metadata (`camera-*`),
+/// written by tests/detect/declared.py onto blue.png's pixels (which
+/// tiny-logit scores 0.269, not flagged) into `<world>/declared`, sorted.
+/// `None`, with the reason printed, without the venv's Python.
+pub fn declared_files(world: &World) -> Option<Vec<PathBuf>> {
+    let python = python()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/detect/declared.py");
+    let dir = world.path("declared");
+    let out =
+        std::process::Command::new(python).arg(script).arg(fixture("models/blue.png")).arg(&dir).output().unwrap();
+    assert!(out.status.success(), "declared.py: {}", String::from_utf8_lossy(&out.stderr));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    Some(files)
+}
+
 /// c2pa-rs's own command-line tool, built from crates.io by `make deps`
 /// (`$VOUCH_C2PATOOL`, default `.deps/c2patool/bin/c2patool`). `None`, with
 /// the reason printed, when absent.
