@@ -367,6 +367,50 @@ fn re_signing_a_folder_signs_only_what_is_new() {
     assert_ne!(sha256(&out_dir.join("photo.jpg")), before);
 }
 
+/// A desk's folder spans several commit batches (128 files each): each
+/// batch is committed while the next is signed, and still every file is
+/// reported once, in order, and recorded in the folder's index.
+#[test]
+fn a_folder_of_several_batches_is_signed_in_order_and_recorded_whole() {
+    let world = World::with_identity();
+    let desk = world.path("desk");
+    std::fs::create_dir_all(&desk).unwrap();
+    let names: Vec<String> = (0..260).map(|i| format!("photo_{i:03}.jpg")).collect();
+    for name in &names {
+        std::fs::copy(fixture("photo.jpg"), desk.join(name)).unwrap();
+    }
+    let out_dir = world.path("out");
+    let sign = || world.vouch().arg("sign").arg(&desk).arg("-o").arg(&out_dir).arg("--json").output().unwrap();
+    let first = sign();
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let records = json_lines(&first.stdout);
+    let reported: Vec<String> = records.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let expected: Vec<String> = names.iter().map(|n| desk.join(n).display().to_string()).collect();
+    assert_eq!(reported, expected, "one record per file, in order");
+    assert_eq!(String::from_utf8_lossy(&first.stderr).trim_end().lines().last(), Some("260 signed"));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join(".vouch-signed.json")).unwrap()).unwrap();
+    assert_eq!(index.as_object().unwrap().len(), 260, "every batch is in the index");
+    for name in &names {
+        assert_eq!(index[name]["output_sha256"], sha256(&out_dir.join(name)), "{name}");
+    }
+
+    // An input of the second batch edited, a copy of the third tampered
+    // with: those two are refused, every other copy is unchanged.
+    flip_byte_near_end(&desk.join("photo_150.jpg"));
+    flip_byte_near_end(&out_dir.join("photo_250.jpg"));
+    let again = sign();
+    assert_eq!(again.status.code(), Some(2), "{}", String::from_utf8_lossy(&again.stderr));
+    let records = json_lines(&again.stdout);
+    let unchanged = records.iter().filter(|r| r["unchanged"] == true).count();
+    assert_eq!(unchanged, 258, "{records:?}");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    for name in ["photo_150.jpg", "photo_250.jpg"] {
+        assert!(stderr.contains(&format!("{}: already exists", out_dir.join(name).display())), "{stderr}");
+    }
+    assert_eq!(stderr.trim_end().lines().last(), Some("0 signed, 258 unchanged, 2 failed"));
+}
+
 #[test]
 fn signing_signed_media_records_an_edit_with_its_parent() {
     let world = World::with_identity();

@@ -59,61 +59,122 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
     // Signed in batches: each batch's files are staged on the thread pool,
     // then flushed to disk together and renamed into place (one flush per
     // batch instead of one per file, which on a busy disk cost more than
-    // signing), then reported, and the index saved.
-    for batch in files.chunks(COMMIT_BATCH) {
-        let mut results: Vec<Result<Signing>> = batch
-            .par_iter()
-            .map(|file| {
-                let result = sign_one(file, index.as_ref(), signer.as_ref(), &context, &options);
-                bar.inc(1);
-                result
-            })
-            .collect();
-        let staged: Vec<(usize, StagedFile)> = results
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, r)| match r {
-                Ok(Signing::Signed { staged, .. }) => staged.take().map(|s| (i, s)),
-                _ => None,
-            })
-            .collect();
-        let (positions, staged): (Vec<usize>, Vec<StagedFile>) = staged.into_iter().unzip();
-        for (i, committed) in positions.into_iter().zip(vouch::fsx::commit_many(staged, overwrite)) {
-            if let (Err(e), Ok(Signing::Signed { signed, .. })) = (committed, &results[i]) {
-                let e = provenance::sign::exists_or_io(&signed.output, e);
-                results[i] = Err(e.into());
+    // signing), then reported, and the index saved. A batch is committed on
+    // a thread of its own while the next one is signed: the flush waits on
+    // the disk, and the cores would otherwise wait with it. The signers
+    // look outputs up in the index as it was when the run began (no two
+    // inputs of a run share an output, so none needs an entry this run
+    // adds); the committer records into its own copy and saves it after
+    // each batch, before the next batch is committed.
+    let lookup = index.clone();
+    std::thread::scope(|scope| -> Result<()> {
+        let mut pending: Option<Committing> = None;
+        for batch in files.chunks(COMMIT_BATCH) {
+            let mut results: Vec<Result<Signing>> = batch
+                .par_iter()
+                .map(|file| {
+                    let result = sign_one(file, lookup.as_ref(), signer.as_ref(), &context, &options);
+                    bar.inc(1);
+                    result
+                })
+                .collect();
+            if let Some(committing) = pending.take() {
+                index = report_batch(committing, &mut printer)?;
             }
-        }
-        for (file, result) in batch.iter().zip(results) {
-            match result {
-                Ok(Signing::Signed { signed, .. }) => {
-                    if let Some(index) = index.as_mut() {
-                        index.record(
-                            &file.relative,
+            let staged: Vec<(usize, StagedFile, Option<IndexEntry>)> = batch
+                .iter()
+                .zip(results.iter_mut())
+                .enumerate()
+                .filter_map(|(i, (file, r))| match r {
+                    Ok(Signing::Signed { signed, staged }) => {
+                        let entry = (
+                            file.relative.clone(),
                             hex::encode(signed.digests.input),
                             hex::encode(signed.digests.output),
                         );
+                        staged.take().map(|s| (i, s, Some(entry)))
                     }
-                    announce_declarations(&signed);
-                    printer.record(&signed, report::sign_text, Outcome::Passed);
-                    printer.count("signed");
+                    _ => None,
+                })
+                .collect();
+            let mut writable = index.take();
+            let commit = scope.spawn(move || {
+                let (positions, rest): (Vec<usize>, Vec<(StagedFile, Option<IndexEntry>)>) =
+                    staged.into_iter().map(|(i, s, e)| (i, (s, e))).unzip();
+                let (staged, entries): (Vec<StagedFile>, Vec<Option<IndexEntry>>) = rest.into_iter().unzip();
+                let committed = vouch::fsx::commit_many(staged, overwrite);
+                // Only what is in place is recorded.
+                if let Some(index) = writable.as_mut() {
+                    for (entry, result) in entries.into_iter().zip(&committed) {
+                        if let (Some((relative, input, output)), Ok(())) = (entry, result) {
+                            index.record(&relative, input, output);
+                        }
+                    }
                 }
-                Ok(Signing::Unchanged(unchanged)) => {
-                    printer.record(&unchanged, report::unchanged_text, Outcome::Passed);
-                    printer.count("unchanged");
-                }
-                Err(e) => printer.error(&file.path, &one_line(&e)),
-            }
+                let saved = writable.as_ref().map_or(Ok(()), SignedIndex::save);
+                Committed { committed: positions.into_iter().zip(committed).collect(), index: writable, saved }
+            });
+            pending = Some(Committing { batch, results, commit });
         }
-        if let Some(index) = &index {
-            index.save()?;
+        if let Some(committing) = pending.take() {
+            index = report_batch(committing, &mut printer)?;
         }
-    }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     if let Some(index) = &index {
         index.save()?;
     }
     Ok(printer.finish())
+}
+
+/// An output's index entry: its path under the folder, and the digests of
+/// the input signed and of the copy written.
+type IndexEntry = (std::path::PathBuf, String, String);
+
+/// A signed batch whose outputs are being committed.
+struct Committing<'scope, 'files> {
+    batch: &'files [MediaFile],
+    results: Vec<Result<Signing>>,
+    commit: std::thread::ScopedJoinHandle<'scope, Committed>,
+}
+
+/// What committing a batch came to: per staged output (by its position in
+/// the batch), whether it is in place; the index with those recorded, and
+/// whether saving it worked.
+struct Committed {
+    committed: Vec<(usize, std::io::Result<()>)>,
+    index: Option<SignedIndex>,
+    saved: Result<(), provenance::ProvenanceError>,
+}
+
+/// Waits for a batch's commit, reports each of its inputs in order, and
+/// hands back the index with the batch recorded.
+fn report_batch(committing: Committing<'_, '_>, printer: &mut Printer) -> Result<Option<SignedIndex>> {
+    let Committing { batch, mut results, commit } = committing;
+    let Committed { committed, index, saved } = commit.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    for (i, result) in committed {
+        if let (Err(e), Ok(Signing::Signed { signed, .. })) = (result, &results[i]) {
+            let e = provenance::sign::exists_or_io(&signed.output, e);
+            results[i] = Err(e.into());
+        }
+    }
+    for (file, result) in batch.iter().zip(results) {
+        match result {
+            Ok(Signing::Signed { signed, .. }) => {
+                announce_declarations(&signed);
+                printer.record(&signed, report::sign_text, Outcome::Passed);
+                printer.count("signed");
+            }
+            Ok(Signing::Unchanged(unchanged)) => {
+                printer.record(&unchanged, report::unchanged_text, Outcome::Passed);
+                printer.count("unchanged");
+            }
+            Err(e) => printer.error(&file.path, &one_line(&e)),
+        }
+    }
+    saved?;
+    Ok(index)
 }
 
 /// Files staged before one flush to disk commits them all.

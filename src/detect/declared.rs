@@ -461,17 +461,34 @@ fn xmp(bytes: &[u8]) -> Vec<Declared> {
     xmp_in(bytes, 0..bytes.len())
 }
 
+/// The XMP properties read, and whether each is the digital source type
+/// (else a creator tool or software, which counts when it names a generator).
+const XMP_PROPERTIES: [(&[u8], bool); 3] =
+    [(b":DigitalSourceType", true), (b":CreatorTool", false), (b":Software", false)];
+
 /// [`xmp`], for the properties that start within `own`.
 fn xmp_in(bytes: &[u8], own: Range<usize>) -> Vec<Declared> {
+    // One pass over the bytes finds every property (a file is mostly image
+    // data, and three passes cost more than reading it). No property's name
+    // can start inside another's (each begins with the only `:` in it), so
+    // a match hides none, and each property's hits are then read in the
+    // order of the list, as one pass per property would.
+    static FINDER: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let finder = FINDER.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(XMP_PROPERTIES.iter().map(|(p, _)| p)).expect("three short literal patterns")
+    });
+    let mut hits: [Vec<usize>; 3] = Default::default();
+    for hit in finder.find_iter(&bytes[own.start..]) {
+        let at = own.start + hit.start();
+        if at >= own.end {
+            break;
+        }
+        hits[hit.pattern().as_usize()].push(at);
+    }
     let mut found = Vec::new();
-    for (property, is_type) in [(&b":DigitalSourceType"[..], true), (b":CreatorTool", false), (b":Software", false)] {
-        let mut from = own.start;
-        while let Some(hit) = find(&bytes[from..], property) {
-            let at = from + hit;
-            if at >= own.end {
-                break;
-            }
-            from = at + property.len();
+    for ((property, is_type), hits) in XMP_PROPERTIES.into_iter().zip(hits) {
+        for at in hits {
+            let from = at + property.len();
             let name_start =
                 bytes[..at].iter().rposition(|b| !b.is_ascii_alphanumeric() && *b != b'_').map_or(0, |p| p + 1);
             if name_start == at || (name_start > 0 && bytes[name_start - 1] == b'/') {
@@ -530,12 +547,6 @@ fn quoted(text: &str) -> Option<String> {
 
 fn unescape(value: &str) -> String {
     value.replace("&quot;", "\"").replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-}
-
-/// SIMD substring search: `verify` and `check` scan every file they read,
-/// so a byte-by-byte window search would cost more than the C2PA check.
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ struct Entry {
 }
 
 /// The signed copies of one output folder.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct SignedIndex {
     path: PathBuf,
     /// Keyed by the copy's path relative to the output folder.

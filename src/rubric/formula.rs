@@ -1395,9 +1395,11 @@ impl Run<'_> {
             let condition = self.visit(&args[0], data)?;
             return self.visit(if truthy(&condition) { &args[1] } else { &args[2] }, data);
         }
-        if let Some(named) = self.engine.named.get(name) {
-            let named = named.clone();
-            return self.call_named(name, &named, args, data);
+        // The engine outlives the run: its named expressions are borrowed,
+        // not copied on every call.
+        let engine = self.engine;
+        if let Some(named) = engine.named.get(name) {
+            return self.call_named(name, named, args, data);
         }
         if !BUILTINS.contains(&name) {
             return Err(FormulaError::Function(format!("no such function: {name}()")));
