@@ -457,12 +457,12 @@ impl Rubric {
                 let node = &nodes[i];
                 // Shared by every expression: the signals rubric hands the
                 // whole manifest to named expressions again and again.
-                let shared = std::rc::Rc::new(node.manifest.clone());
+                let shared = &node.manifest;
                 let mut signals = Vec::new();
                 for (statement, expression) in &compiled {
                     let Some(expression) = expression else { continue };
                     // An expression that fails to evaluate shows no signal.
-                    let Ok(value) = self.engine.search_shared(expression, &shared) else { continue };
+                    let Ok(value) = self.engine.search_shared(expression, shared) else { continue };
                     let (matched, multiple) = match &value {
                         Value::Array(items) => (!items.is_empty(), items.len() > 1),
                         Value::Bool(b) => (*b, false),
@@ -477,7 +477,7 @@ impl Rubric {
                         signals.push(SignalResult { name, report_text, multiple });
                     }
                 }
-                let signer = if node.pseudo { node.parent.map(|p| &nodes[p].manifest) } else { Some(&node.manifest) };
+                let signer = if node.pseudo { node.parent.map(|p| &*nodes[p].manifest) } else { Some(&*node.manifest) };
                 ManifestResult {
                     manifest: node.label.clone(),
                     pseudo: node.pseudo,
@@ -627,7 +627,8 @@ enum Parent {
 struct Node {
     id: usize,
     label: String,
-    manifest: Value,
+    /// Shared with every expression evaluated on it (see `judge_manifests`).
+    manifest: std::rc::Rc<Value>,
     pseudo: bool,
     parent: Option<usize>,
     format: Value,
@@ -649,8 +650,15 @@ fn provenance_graph(crjson: &Value) -> Vec<Node> {
         let Some(id) = index_of(&label) else { continue };
         let claim = [manifest.get("claim.v2"), manifest.get("claim")].into_iter().flatten().find(|c| truthy_py(c));
         let format = claim.and_then(|c| c.get("dc:format")).filter(|f| truthy_py(f)).cloned().unwrap_or(Value::Null);
-        let node =
-            Node { id, label, manifest: manifest.clone(), pseudo: false, parent: None, format, edges: Vec::new() };
+        let node = Node {
+            id,
+            label,
+            manifest: std::rc::Rc::new(manifest.clone()),
+            pseudo: false,
+            parent: None,
+            format,
+            edges: Vec::new(),
+        };
         match slot_of.get(&id) {
             Some(&slot) => nodes[slot] = node,
             None => {
@@ -721,7 +729,7 @@ fn provenance_graph(crjson: &Value) -> Vec<Node> {
                 nodes.push(Node {
                     id,
                     label: pseudo_label,
-                    manifest: stand_in,
+                    manifest: std::rc::Rc::new(stand_in),
                     pseudo: true,
                     parent: Some(slot),
                     format,
