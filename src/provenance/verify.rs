@@ -1031,6 +1031,53 @@ mod tests {
         assert_eq!(with_validity_widened(b"not a certificate"), None);
     }
 
+    /// The words the text and HTML reports print for a report: the state,
+    /// the anchor of a trusted verdict, the timestamp and the time evidence.
+    #[test]
+    fn a_report_says_its_state_anchor_timestamp_and_time_evidence_in_words() {
+        use C2paState::*;
+        assert_eq!([Trusted, Valid, Invalid, Absent].map(C2paState::as_str), ["trusted", "valid", "invalid", "absent"]);
+        let anchor =
+            crate::trust::TrustSource { list: "c2pa".into(), anchor: "Test Root".into(), anchor_sha256: "ab".into() };
+        let mut report = C2paReport { trust: Some(anchor), ..C2paReport::empty(Trusted) };
+        assert_eq!(report.trust_words().as_deref(), Some("trusted: Test Root, C2PA Trust List"));
+        // A verdict taken down to `valid` (a TSA-only anchor) names no anchor.
+        report.state = Valid;
+        assert_eq!(report.trust_words(), None);
+        assert_eq!(report.time_evidence_words(), None);
+        assert_eq!(report.timestamp_words(), None);
+        report.time_evidence =
+            Some(TimeEvidence { kind: "evm".into(), block: Some(12), time: "2020-01-10T12:00:00Z".into() });
+        assert_eq!(
+            report.time_evidence_words().as_deref(),
+            Some(
+                "time evidence: evm block 12 at 2020-01-10T12:00:00Z inside the expired certificate's validity \
+                 (vouch's rule, beyond C2PA)"
+            )
+        );
+        report.timestamp = Some(Timestamp {
+            time: Some("2024-08-06T21:53:37+00:00".into()),
+            tsa: Some("DigiCert Timestamp 2023".into()),
+            trusted: true,
+        });
+        assert_eq!(
+            report.timestamp_words().as_deref(),
+            Some("timestamp 2024-08-06T21:53:37+00:00 by DigiCert Timestamp 2023 (trusted)")
+        );
+        report.timestamp = Some(Timestamp { time: None, tsa: None, trusted: false });
+        assert_eq!(report.timestamp_words().as_deref(), Some("timestamp (untrusted time-stamping authority)"));
+        // Of the declarations, only the AI-generated one is said to be so.
+        let declared = |source_type: &str| DeclaredSource {
+            source_type: source_type.into(),
+            manifest: "m".into(),
+            action: "c2pa.created".into(),
+        };
+        report.declared_sources =
+            vec![declared("http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"), declared(AI)];
+        let synthetic: Vec<_> = report.synthetic_declarations().collect();
+        assert_eq!(synthetic, [(&report.declared_sources[1], "AI-generated content")]);
+    }
+
     #[test]
     fn an_unparseable_manifest_is_invalid_with_its_code_and_reason() {
         let report = unparseable(&c2pa::Error::JumbfBoxNotFound);
