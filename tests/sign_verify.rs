@@ -286,6 +286,23 @@ fn sidecar_leaves_the_original_byte_identical_and_is_found_by_verify() {
     world.vouch().arg("verify").arg(&clip).assert().code(1).stdout(predicate::str::starts_with("invalid"));
 }
 
+/// A sidecar that is not a manifest store at all is a manifest that does
+/// not hold, not "no credentials": the file fails as invalid, and the
+/// report says the verdict came from the sidecar.
+#[test]
+fn a_sidecar_that_cannot_be_parsed_is_invalid_and_said_to_be_the_sidecar() {
+    let world = World::new();
+    let photo = world.fixture("photo.jpg");
+    std::fs::write(world.path("photo.c2pa"), b"not a manifest store").unwrap();
+    let output = world.vouch().arg("verify").arg(&photo).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let c2pa = &json_lines(&output.stdout)[0]["c2pa"];
+    assert_eq!(c2pa["state"], "invalid", "{c2pa}");
+    assert_eq!(c2pa["codes"], serde_json::json!(["manifest.malformed"]), "{c2pa}");
+    assert_eq!(c2pa["sidecar"], true, "{c2pa}");
+    assert!(c2pa["reason"].as_str().is_some_and(|r| !r.is_empty()), "{c2pa}");
+}
+
 #[test]
 fn in_place_replaces_the_original_and_keeps_its_permissions() {
     use std::os::unix::fs::PermissionsExt;
