@@ -483,6 +483,25 @@ fn inspect_shows_signer_actions_and_assertions() {
         .stdout(predicate::str::contains("no Content Credentials"));
 }
 
+/// `inspect` shows the credentials the file carries: a sidecar made for
+/// other bytes, dropped beside a signed photo, does not take their place.
+#[test]
+fn inspect_shows_the_embedded_manifest_even_with_a_sidecar_beside_it() {
+    let world = World::with_identity();
+    let photo = world.signed("photo.jpg");
+    let active_of = |world: &World| {
+        let output = world.vouch().arg("inspect").arg(&photo).arg("--json").output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let store: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        store["active_manifest"].as_str().unwrap().to_string()
+    };
+    let embedded = active_of(&world);
+    let other = world.fixture("image.png");
+    world.vouch().arg("sign").arg(&other).arg("--sidecar").assert().success();
+    std::fs::copy(world.path("image.c2pa"), photo.with_extension("c2pa")).unwrap();
+    assert_eq!(active_of(&world), embedded);
+}
+
 #[test]
 fn signing_without_a_destination_is_a_usage_error() {
     let world = World::with_identity();
