@@ -993,6 +993,94 @@ mod tests {
         assert!(!signer_acceptable_at(&chain, &policy_anchored_at(&other_root), not_before + 60), "another root");
     }
 
+    /// The block time lag is two hours: a block dated two hours before the
+    /// signer expired proves the signature came in time, one dated a second
+    /// later does not.
+    #[test]
+    fn a_block_proves_a_signature_only_two_hours_or_more_before_the_expiry() {
+        let (chain, root, (_, not_after)) = identity();
+        let policy = policy_anchored_at(&root);
+        assert!(signer_acceptable_at(&chain, &policy, not_after - 7200));
+        assert!(!signer_acceptable_at(&chain, &policy, not_after - 7199));
+    }
+
+    /// vouch's anchor-time rule turns an expired signer's `invalid` into
+    /// `trusted` only when nothing but the expiry objects, no trusted
+    /// timestamp already speaks, the signature itself holds, the manifest
+    /// is in the anchored bytes and the signer is not self-signed; and it
+    /// names the earliest confirmed anchor that proves it.
+    #[test]
+    fn an_expired_signer_is_trusted_by_an_anchor_only_when_nothing_else_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = dir.path().join("id");
+        let req = crate::identity::NewIdentity { name: "Unit Reporter".into(), org: None, email: None, days: 30 };
+        crate::identity::create(&id, &req, None).unwrap();
+        let chain = chain_der(&std::fs::read_to_string(id.join("signer.pem")).unwrap());
+        let trust = crate::trust::gather(&[], &dir.path().join("store"), Some(&id), None).unwrap();
+        let expired = C2paReport {
+            codes: vec![EXPIRED_CODE.into(), UNTRUSTED_CODE.into()],
+            signer_chain: chain.clone(),
+            claim_signature_validated: true,
+            in_anchored_bytes: true,
+            only_signer_expired: true,
+            ..C2paReport::empty(C2paState::Invalid)
+        };
+        // The 30-day identity starts now: blocks of tomorrow and the day after fall inside it.
+        let now = chrono::Utc::now();
+        let (earlier, later) =
+            ((now + chrono::Duration::days(1)).to_rfc3339(), (now + chrono::Duration::days(2)).to_rfc3339());
+        let anchors = [
+            ConfirmedAnchor { kind: "evm", block: Some(9), time: &later },
+            ConfirmedAnchor { kind: "ots", block: Some(7), time: &earlier },
+            ConfirmedAnchor { kind: "evm", block: None, time: "not a time" },
+        ];
+        let judged = |report: &C2paReport, anchors: &[ConfirmedAnchor<'_>]| {
+            let mut report = report.clone();
+            apply_anchor_time_evidence(&mut report, anchors, &trust);
+            report
+        };
+        let trusted = judged(&expired, &anchors);
+        assert_eq!(trusted.state, C2paState::Trusted);
+        assert!(trusted.codes.is_empty(), "{:?}", trusted.codes);
+        assert_eq!(
+            trusted.time_evidence,
+            Some(TimeEvidence { kind: "bitcoin".into(), block: Some(7), time: earlier.clone() })
+        );
+        assert!(
+            trusted.reason.as_deref().is_some_and(|r| r.contains("a confirmed bitcoin anchor")),
+            "{:?}",
+            trusted.reason
+        );
+        assert_eq!(judged(&expired, &anchors[..1]).time_evidence.map(|e| e.kind), Some("evm".to_string()));
+
+        // Each objection alone keeps the verdict.
+        let unchanged = |report: C2paReport, why: &str| {
+            let after = judged(&report, &anchors);
+            assert_eq!(after.state, report.state, "{why}");
+            assert_eq!(after.codes, report.codes, "{why}");
+            assert_eq!(after.time_evidence, None, "{why}");
+        };
+        unchanged(C2paReport { state: C2paState::Valid, ..expired.clone() }, "not invalid");
+        unchanged(C2paReport { only_signer_expired: false, ..expired.clone() }, "the validator objects to more");
+        unchanged(
+            C2paReport {
+                codes: vec![EXPIRED_CODE.into(), UNTRUSTED_CODE.into(), INGREDIENT_INVALID_CODE.into()],
+                ..expired.clone()
+            },
+            "vouch objects to more",
+        );
+        unchanged(C2paReport { codes: vec![UNTRUSTED_CODE.into()], ..expired.clone() }, "not expired");
+        let timestamp = Timestamp { time: None, tsa: Some("TSA".into()), trusted: true };
+        unchanged(C2paReport { timestamp: Some(timestamp), ..expired.clone() }, "a trusted timestamp speaks");
+        unchanged(C2paReport { claim_signature_validated: false, ..expired.clone() }, "the signature does not hold");
+        unchanged(C2paReport { in_anchored_bytes: false, ..expired.clone() }, "not in the anchored bytes");
+        unchanged(C2paReport { signer_chain: Vec::new(), ..expired.clone() }, "no signer");
+        assert_eq!(judged(&expired, &[]).state, C2paState::Invalid, "no anchor");
+        // The expiry alone, without the untrusted-now that usually follows it.
+        let expiry_alone = C2paReport { codes: vec![EXPIRED_CODE.into()], ..expired.clone() };
+        assert_eq!(judged(&expiry_alone, &anchors).state, C2paState::Trusted);
+    }
+
     #[test]
     fn a_signer_outside_the_c2pa_profile_is_never_acceptable() {
         // fixtures/certs/README.md: two 30-day signers of January 2020 under
