@@ -267,6 +267,19 @@ fn unsigned_media_is_absent_and_fails_verification() {
         .stdout(predicate::str::starts_with("absent"));
 }
 
+/// Small files are validated from memory, read once; a video larger than
+/// that is streamed from disk. A clip of a terabyte (sparse: it takes no
+/// disk) verifies as absent in seconds instead of being read into memory.
+#[test]
+fn a_clip_larger_than_memory_is_streamed_not_read_whole() {
+    let world = World::new();
+    let clip = world.fixture("clip.mp4");
+    std::fs::OpenOptions::new().write(true).open(&clip).unwrap().set_len(1 << 40).unwrap();
+    let output = world.vouch().arg("verify").arg(&clip).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(json_lines(&output.stdout)[0]["c2pa"]["state"], "absent");
+}
+
 #[test]
 fn sidecar_leaves_the_original_byte_identical_and_is_found_by_verify() {
     let world = World::with_identity();
