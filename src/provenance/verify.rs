@@ -1101,22 +1101,53 @@ mod tests {
     #[test]
     fn a_widened_copy_differs_from_the_certificate_only_in_its_validity() {
         let (chain, _, _) = identity();
-        let leaf = &chain[0];
-        let widened = with_validity_widened(leaf).unwrap();
-        assert_eq!(widened.len(), leaf.len());
-        let (_, original) = x509_parser::parse_x509_certificate(leaf).unwrap();
-        let (_, copy) = x509_parser::parse_x509_certificate(&widened).unwrap();
-        assert!(copy.validity().is_valid(), "valid now");
-        assert!(copy.validity().not_before.timestamp() <= original.validity().not_before.timestamp());
-        assert!(copy.validity().not_after.timestamp() >= original.validity().not_after.timestamp());
-        assert_eq!(copy.subject(), original.subject());
-        assert_eq!(copy.extensions(), original.extensions());
-        assert_eq!(copy.public_key().raw, original.public_key().raw);
-        assert_eq!(copy.signature_value, original.signature_value);
-        // Only the two times changed: 26 bytes at most for UTCTime.
-        let changed = leaf.iter().zip(&widened).filter(|(a, b)| a != b).count();
-        assert!((1..=26).contains(&changed), "{changed} bytes changed");
+        let utc_times = chain[0].clone();
+        // The same certificate with its times as GeneralizedTime, as some
+        // CAs write them (the widening never looks at the signature).
+        let generalized_times = with_generalized_times(&utc_times);
+        for (leaf, most_changed) in [(&utc_times, 26), (&generalized_times, 30)] {
+            let widened = with_validity_widened(leaf).unwrap();
+            assert_eq!(widened.len(), leaf.len());
+            let (_, original) = x509_parser::parse_x509_certificate(leaf).unwrap();
+            let (_, copy) = x509_parser::parse_x509_certificate(&widened).unwrap();
+            assert!(copy.validity().is_valid(), "valid now");
+            assert!(copy.validity().not_before.timestamp() <= original.validity().not_before.timestamp());
+            assert!(copy.validity().not_after.timestamp() >= original.validity().not_after.timestamp());
+            assert_eq!(copy.subject(), original.subject());
+            assert_eq!(copy.extensions(), original.extensions());
+            assert_eq!(copy.public_key().raw, original.public_key().raw);
+            assert_eq!(copy.signature_value, original.signature_value);
+            // Only the two times changed.
+            let changed = leaf.iter().zip(&widened).filter(|(a, b)| a != b).count();
+            assert!((1..=most_changed).contains(&changed), "{changed} bytes changed");
+        }
         assert_eq!(with_validity_widened(b"not a certificate"), None);
+    }
+
+    /// `der` (whose validity is two UTCTimes) with both times rewritten as
+    /// the same instants in GeneralizedTime, and the lengths around them
+    /// grown to match. Its signature no longer holds.
+    fn with_generalized_times(der: &[u8]) -> Vec<u8> {
+        let at = der.windows(4).position(|w| w == [0x30, 0x1e, 0x17, 0x0d]).expect("a UTCTime validity");
+        let mut out = der[..at].to_vec();
+        out.extend([0x30, 0x22]);
+        for time in [&der[at + 4..at + 17], &der[at + 19..at + 32]] {
+            out.extend([0x18, 0x0f]);
+            out.extend(b"20");
+            out.extend(time);
+        }
+        out.extend(&der[at + 32..]);
+        // The certificate and its TBSCertificate, both in the two-byte long form.
+        for start in [0, 4] {
+            assert_eq!(out[start..start + 2], [0x30, 0x82]);
+            let len = u16::from_be_bytes([out[start + 2], out[start + 3]]) + 4;
+            out[start + 2..start + 4].copy_from_slice(&len.to_be_bytes());
+        }
+        let (_, cert) = x509_parser::parse_x509_certificate(&out).unwrap();
+        let (_, before) = x509_parser::parse_x509_certificate(der).unwrap();
+        let instants = |v: &x509_parser::certificate::Validity| (v.not_before.timestamp(), v.not_after.timestamp());
+        assert_eq!(instants(cert.validity()), instants(before.validity()));
+        out
     }
 
     /// The words the text and HTML reports print for a report: the state,
