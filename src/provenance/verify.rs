@@ -1105,7 +1105,13 @@ mod tests {
         // The same certificate with its times as GeneralizedTime, as some
         // CAs write them (the widening never looks at the signature).
         let generalized_times = with_generalized_times(&utc_times);
-        for (leaf, most_changed) in [(&utc_times, 26), (&generalized_times, 30)] {
+        // A serial number whose bytes look like the start of a validity
+        // (a SEQUENCE then a UTCTime tag): only the real one is rewritten.
+        let mut odd_serial = utc_times.clone();
+        assert_eq!(odd_serial[8..15], [0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, odd_serial[14]], "v3, then the serial");
+        assert!(odd_serial[14] >= 4);
+        odd_serial[15..19].copy_from_slice(&[0x30, 0x01, 0x17, 0x0d]);
+        for (leaf, most_changed) in [(&utc_times, 26), (&generalized_times, 30), (&odd_serial, 26)] {
             let widened = with_validity_widened(leaf).unwrap();
             assert_eq!(widened.len(), leaf.len());
             let (_, original) = x509_parser::parse_x509_certificate(leaf).unwrap();
