@@ -94,6 +94,13 @@ fn one_flipped_byte_of_image_data_is_invalid_with_exit_1() {
     assert_eq!(report["c2pa"]["state"], "invalid");
     let codes = report["c2pa"]["codes"].as_array().unwrap();
     assert!(codes.iter().any(|c| c == "assertion.dataHash.mismatch"), "{codes:?}");
+    // A stranger, who does not trust the signer either, is told both.
+    let output = World::new().vouch().arg("verify").arg(&signed).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let codes = json_lines(&output.stdout)[0]["c2pa"]["codes"].clone();
+    for code in ["assertion.dataHash.mismatch", "signingCredential.untrusted"] {
+        assert!(codes.as_array().unwrap().iter().any(|c| c == code), "{code}: {codes}");
+    }
 }
 
 /// The header segments of a JPEG (marker and all, after SOI, up to SOS) and
