@@ -94,6 +94,13 @@ fn one_flipped_byte_of_image_data_is_invalid_with_exit_1() {
     assert_eq!(report["c2pa"]["state"], "invalid");
     let codes = report["c2pa"]["codes"].as_array().unwrap();
     assert!(codes.iter().any(|c| c == "assertion.dataHash.mismatch"), "{codes:?}");
+    // A stranger, who does not trust the signer either, is told both.
+    let output = World::new().vouch().arg("verify").arg(&signed).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let codes = json_lines(&output.stdout)[0]["c2pa"]["codes"].clone();
+    for code in ["assertion.dataHash.mismatch", "signingCredential.untrusted"] {
+        assert!(codes.as_array().unwrap().iter().any(|c| c == code), "{code}: {codes}");
+    }
 }
 
 /// The header segments of a JPEG (marker and all, after SOI, up to SOS) and
@@ -267,6 +274,19 @@ fn unsigned_media_is_absent_and_fails_verification() {
         .stdout(predicate::str::starts_with("absent"));
 }
 
+/// Small files are validated from memory, read once; a video larger than
+/// that is streamed from disk. A clip of a terabyte (sparse: it takes no
+/// disk) verifies as absent in seconds instead of being read into memory.
+#[test]
+fn a_clip_larger_than_memory_is_streamed_not_read_whole() {
+    let world = World::new();
+    let clip = world.fixture("clip.mp4");
+    std::fs::OpenOptions::new().write(true).open(&clip).unwrap().set_len(1 << 40).unwrap();
+    let output = world.vouch().arg("verify").arg(&clip).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(json_lines(&output.stdout)[0]["c2pa"]["state"], "absent");
+}
+
 #[test]
 fn sidecar_leaves_the_original_byte_identical_and_is_found_by_verify() {
     let world = World::with_identity();
@@ -284,6 +304,23 @@ fn sidecar_leaves_the_original_byte_identical_and_is_found_by_verify() {
     // The sidecar binds to these exact bytes.
     flip_byte_near_end(&clip);
     world.vouch().arg("verify").arg(&clip).assert().code(1).stdout(predicate::str::starts_with("invalid"));
+}
+
+/// A sidecar that is not a manifest store at all is a manifest that does
+/// not hold, not "no credentials": the file fails as invalid, and the
+/// report says the verdict came from the sidecar.
+#[test]
+fn a_sidecar_that_cannot_be_parsed_is_invalid_and_said_to_be_the_sidecar() {
+    let world = World::new();
+    let photo = world.fixture("photo.jpg");
+    std::fs::write(world.path("photo.c2pa"), b"not a manifest store").unwrap();
+    let output = world.vouch().arg("verify").arg(&photo).arg("--json").output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let c2pa = &json_lines(&output.stdout)[0]["c2pa"];
+    assert_eq!(c2pa["state"], "invalid", "{c2pa}");
+    assert_eq!(c2pa["codes"], serde_json::json!(["manifest.malformed"]), "{c2pa}");
+    assert_eq!(c2pa["sidecar"], true, "{c2pa}");
+    assert!(c2pa["reason"].as_str().is_some_and(|r| !r.is_empty()), "{c2pa}");
 }
 
 #[test]
@@ -508,6 +545,25 @@ fn inspect_shows_signer_actions_and_assertions() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains("no Content Credentials"));
+}
+
+/// `inspect` shows the credentials the file carries: a sidecar made for
+/// other bytes, dropped beside a signed photo, does not take their place.
+#[test]
+fn inspect_shows_the_embedded_manifest_even_with_a_sidecar_beside_it() {
+    let world = World::with_identity();
+    let photo = world.signed("photo.jpg");
+    let active_of = |world: &World| {
+        let output = world.vouch().arg("inspect").arg(&photo).arg("--json").output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let store: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        store["active_manifest"].as_str().unwrap().to_string()
+    };
+    let embedded = active_of(&world);
+    let other = world.fixture("image.png");
+    world.vouch().arg("sign").arg(&other).arg("--sidecar").assert().success();
+    std::fs::copy(world.path("image.c2pa"), photo.with_extension("c2pa")).unwrap();
+    assert_eq!(active_of(&world), embedded);
 }
 
 #[test]

@@ -55,9 +55,10 @@ fn a_timestamp_from_a_trusted_authority_is_embedded_reported_and_read_by_c2pa_py
         .stdout(predicate::str::contains("by Test Time Authority (trusted)"));
 
     // An authority no anchor vouches for: the timestamp is reported, untrusted,
-    // and its time is no signing time.
+    // still naming the authority, and its time is no signing time.
     let (report, _) = c2pa_of(&world, &photo, &[]);
     assert_eq!(report["timestamp"]["trusted"], false, "{report}");
+    assert_eq!(report["timestamp"]["tsa"], "Test Time Authority", "{report}");
     assert!(report["signed_at"].is_null(), "{report}");
 
     // c2pa-python accepts the timestamp vouch embedded.

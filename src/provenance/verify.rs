@@ -998,6 +998,94 @@ mod tests {
         assert!(!signer_acceptable_at(&chain, &policy_anchored_at(&other_root), not_before + 60), "another root");
     }
 
+    /// The block time lag is two hours: a block dated two hours before the
+    /// signer expired proves the signature came in time, one dated a second
+    /// later does not.
+    #[test]
+    fn a_block_proves_a_signature_only_two_hours_or_more_before_the_expiry() {
+        let (chain, root, (_, not_after)) = identity();
+        let policy = policy_anchored_at(&root);
+        assert!(signer_acceptable_at(&chain, &policy, not_after - 7200));
+        assert!(!signer_acceptable_at(&chain, &policy, not_after - 7199));
+    }
+
+    /// vouch's anchor-time rule turns an expired signer's `invalid` into
+    /// `trusted` only when nothing but the expiry objects, no trusted
+    /// timestamp already speaks, the signature itself holds, the manifest
+    /// is in the anchored bytes and the signer is not self-signed; and it
+    /// names the earliest confirmed anchor that proves it.
+    #[test]
+    fn an_expired_signer_is_trusted_by_an_anchor_only_when_nothing_else_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = dir.path().join("id");
+        let req = crate::identity::NewIdentity { name: "Unit Reporter".into(), org: None, email: None, days: 30 };
+        crate::identity::create(&id, &req, None).unwrap();
+        let chain = chain_der(&std::fs::read_to_string(id.join("signer.pem")).unwrap());
+        let trust = crate::trust::gather(&[], &dir.path().join("store"), Some(&id), None).unwrap();
+        let expired = C2paReport {
+            codes: vec![EXPIRED_CODE.into(), UNTRUSTED_CODE.into()],
+            signer_chain: chain.clone(),
+            claim_signature_validated: true,
+            in_anchored_bytes: true,
+            only_signer_expired: true,
+            ..C2paReport::empty(C2paState::Invalid)
+        };
+        // The 30-day identity starts now: blocks of tomorrow and the day after fall inside it.
+        let now = chrono::Utc::now();
+        let (earlier, later) =
+            ((now + chrono::Duration::days(1)).to_rfc3339(), (now + chrono::Duration::days(2)).to_rfc3339());
+        let anchors = [
+            ConfirmedAnchor { kind: "evm", block: Some(9), time: &later },
+            ConfirmedAnchor { kind: "ots", block: Some(7), time: &earlier },
+            ConfirmedAnchor { kind: "evm", block: None, time: "not a time" },
+        ];
+        let judged = |report: &C2paReport, anchors: &[ConfirmedAnchor<'_>]| {
+            let mut report = report.clone();
+            apply_anchor_time_evidence(&mut report, anchors, &trust);
+            report
+        };
+        let trusted = judged(&expired, &anchors);
+        assert_eq!(trusted.state, C2paState::Trusted);
+        assert!(trusted.codes.is_empty(), "{:?}", trusted.codes);
+        assert_eq!(
+            trusted.time_evidence,
+            Some(TimeEvidence { kind: "bitcoin".into(), block: Some(7), time: earlier.clone() })
+        );
+        assert!(
+            trusted.reason.as_deref().is_some_and(|r| r.contains("a confirmed bitcoin anchor")),
+            "{:?}",
+            trusted.reason
+        );
+        assert_eq!(judged(&expired, &anchors[..1]).time_evidence.map(|e| e.kind), Some("evm".to_string()));
+
+        // Each objection alone keeps the verdict.
+        let unchanged = |report: C2paReport, why: &str| {
+            let after = judged(&report, &anchors);
+            assert_eq!(after.state, report.state, "{why}");
+            assert_eq!(after.codes, report.codes, "{why}");
+            assert_eq!(after.time_evidence, None, "{why}");
+        };
+        unchanged(C2paReport { state: C2paState::Valid, ..expired.clone() }, "not invalid");
+        unchanged(C2paReport { only_signer_expired: false, ..expired.clone() }, "the validator objects to more");
+        unchanged(
+            C2paReport {
+                codes: vec![EXPIRED_CODE.into(), UNTRUSTED_CODE.into(), INGREDIENT_INVALID_CODE.into()],
+                ..expired.clone()
+            },
+            "vouch objects to more",
+        );
+        unchanged(C2paReport { codes: vec![UNTRUSTED_CODE.into()], ..expired.clone() }, "not expired");
+        let timestamp = Timestamp { time: None, tsa: Some("TSA".into()), trusted: true };
+        unchanged(C2paReport { timestamp: Some(timestamp), ..expired.clone() }, "a trusted timestamp speaks");
+        unchanged(C2paReport { claim_signature_validated: false, ..expired.clone() }, "the signature does not hold");
+        unchanged(C2paReport { in_anchored_bytes: false, ..expired.clone() }, "not in the anchored bytes");
+        unchanged(C2paReport { signer_chain: Vec::new(), ..expired.clone() }, "no signer");
+        assert_eq!(judged(&expired, &[]).state, C2paState::Invalid, "no anchor");
+        // The expiry alone, without the untrusted-now that usually follows it.
+        let expiry_alone = C2paReport { codes: vec![EXPIRED_CODE.into()], ..expired.clone() };
+        assert_eq!(judged(&expiry_alone, &anchors).state, C2paState::Trusted);
+    }
+
     #[test]
     fn a_signer_outside_the_c2pa_profile_is_never_acceptable() {
         // fixtures/certs/README.md: two 30-day signers of January 2020 under
@@ -1018,22 +1106,106 @@ mod tests {
     #[test]
     fn a_widened_copy_differs_from_the_certificate_only_in_its_validity() {
         let (chain, _, _) = identity();
-        let leaf = &chain[0];
-        let widened = with_validity_widened(leaf).unwrap();
-        assert_eq!(widened.len(), leaf.len());
-        let (_, original) = x509_parser::parse_x509_certificate(leaf).unwrap();
-        let (_, copy) = x509_parser::parse_x509_certificate(&widened).unwrap();
-        assert!(copy.validity().is_valid(), "valid now");
-        assert!(copy.validity().not_before.timestamp() <= original.validity().not_before.timestamp());
-        assert!(copy.validity().not_after.timestamp() >= original.validity().not_after.timestamp());
-        assert_eq!(copy.subject(), original.subject());
-        assert_eq!(copy.extensions(), original.extensions());
-        assert_eq!(copy.public_key().raw, original.public_key().raw);
-        assert_eq!(copy.signature_value, original.signature_value);
-        // Only the two times changed: 26 bytes at most for UTCTime.
-        let changed = leaf.iter().zip(&widened).filter(|(a, b)| a != b).count();
-        assert!((1..=26).contains(&changed), "{changed} bytes changed");
+        let utc_times = chain[0].clone();
+        // The same certificate with its times as GeneralizedTime, as some
+        // CAs write them (the widening never looks at the signature).
+        let generalized_times = with_generalized_times(&utc_times);
+        // A serial number whose bytes look like the start of a validity
+        // (a SEQUENCE then a UTCTime tag): only the real one is rewritten.
+        let mut odd_serial = utc_times.clone();
+        assert_eq!(odd_serial[8..15], [0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, odd_serial[14]], "v3, then the serial");
+        assert!(odd_serial[14] >= 4);
+        odd_serial[15..19].copy_from_slice(&[0x30, 0x01, 0x17, 0x0d]);
+        for (leaf, most_changed) in [(&utc_times, 26), (&generalized_times, 30), (&odd_serial, 26)] {
+            let widened = with_validity_widened(leaf).unwrap();
+            assert_eq!(widened.len(), leaf.len());
+            let (_, original) = x509_parser::parse_x509_certificate(leaf).unwrap();
+            let (_, copy) = x509_parser::parse_x509_certificate(&widened).unwrap();
+            assert!(copy.validity().is_valid(), "valid now");
+            assert!(copy.validity().not_before.timestamp() <= original.validity().not_before.timestamp());
+            assert!(copy.validity().not_after.timestamp() >= original.validity().not_after.timestamp());
+            assert_eq!(copy.subject(), original.subject());
+            assert_eq!(copy.extensions(), original.extensions());
+            assert_eq!(copy.public_key().raw, original.public_key().raw);
+            assert_eq!(copy.signature_value, original.signature_value);
+            // Only the two times changed.
+            let changed = leaf.iter().zip(&widened).filter(|(a, b)| a != b).count();
+            assert!((1..=most_changed).contains(&changed), "{changed} bytes changed");
+        }
         assert_eq!(with_validity_widened(b"not a certificate"), None);
+    }
+
+    /// `der` (whose validity is two UTCTimes) with both times rewritten as
+    /// the same instants in GeneralizedTime, and the lengths around them
+    /// grown to match. Its signature no longer holds.
+    fn with_generalized_times(der: &[u8]) -> Vec<u8> {
+        let at = der.windows(4).position(|w| w == [0x30, 0x1e, 0x17, 0x0d]).expect("a UTCTime validity");
+        let mut out = der[..at].to_vec();
+        out.extend([0x30, 0x22]);
+        for time in [&der[at + 4..at + 17], &der[at + 19..at + 32]] {
+            out.extend([0x18, 0x0f]);
+            out.extend(b"20");
+            out.extend(time);
+        }
+        out.extend(&der[at + 32..]);
+        // The certificate and its TBSCertificate, both in the two-byte long form.
+        for start in [0, 4] {
+            assert_eq!(out[start..start + 2], [0x30, 0x82]);
+            let len = u16::from_be_bytes([out[start + 2], out[start + 3]]) + 4;
+            out[start + 2..start + 4].copy_from_slice(&len.to_be_bytes());
+        }
+        let (_, cert) = x509_parser::parse_x509_certificate(&out).unwrap();
+        let (_, before) = x509_parser::parse_x509_certificate(der).unwrap();
+        let instants = |v: &x509_parser::certificate::Validity| (v.not_before.timestamp(), v.not_after.timestamp());
+        assert_eq!(instants(cert.validity()), instants(before.validity()));
+        out
+    }
+
+    /// The words the text and HTML reports print for a report: the state,
+    /// the anchor of a trusted verdict, the timestamp and the time evidence.
+    #[test]
+    fn a_report_says_its_state_anchor_timestamp_and_time_evidence_in_words() {
+        use C2paState::*;
+        assert_eq!([Trusted, Valid, Invalid, Absent].map(C2paState::as_str), ["trusted", "valid", "invalid", "absent"]);
+        let anchor =
+            crate::trust::TrustSource { list: "c2pa".into(), anchor: "Test Root".into(), anchor_sha256: "ab".into() };
+        let mut report = C2paReport { trust: Some(anchor), ..C2paReport::empty(Trusted) };
+        assert_eq!(report.trust_words().as_deref(), Some("trusted: Test Root, C2PA Trust List"));
+        // A verdict taken down to `valid` (a TSA-only anchor) names no anchor.
+        report.state = Valid;
+        assert_eq!(report.trust_words(), None);
+        assert_eq!(report.time_evidence_words(), None);
+        assert_eq!(report.timestamp_words(), None);
+        report.time_evidence =
+            Some(TimeEvidence { kind: "evm".into(), block: Some(12), time: "2020-01-10T12:00:00Z".into() });
+        assert_eq!(
+            report.time_evidence_words().as_deref(),
+            Some(
+                "time evidence: evm block 12 at 2020-01-10T12:00:00Z inside the expired certificate's validity \
+                 (vouch's rule, beyond C2PA)"
+            )
+        );
+        report.timestamp = Some(Timestamp {
+            time: Some("2024-08-06T21:53:37+00:00".into()),
+            tsa: Some("DigiCert Timestamp 2023".into()),
+            trusted: true,
+        });
+        assert_eq!(
+            report.timestamp_words().as_deref(),
+            Some("timestamp 2024-08-06T21:53:37+00:00 by DigiCert Timestamp 2023 (trusted)")
+        );
+        report.timestamp = Some(Timestamp { time: None, tsa: None, trusted: false });
+        assert_eq!(report.timestamp_words().as_deref(), Some("timestamp (untrusted time-stamping authority)"));
+        // Of the declarations, only the AI-generated one is said to be so.
+        let declared = |source_type: &str| DeclaredSource {
+            source_type: source_type.into(),
+            manifest: "m".into(),
+            action: "c2pa.created".into(),
+        };
+        report.declared_sources =
+            vec![declared("http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"), declared(AI)];
+        let synthetic: Vec<_> = report.synthetic_declarations().collect();
+        assert_eq!(synthetic, [(&report.declared_sources[1], "AI-generated content")]);
     }
 
     #[test]
