@@ -201,7 +201,10 @@ fn headers_come_from_a_bitcoin_core_node_or_an_esplora_server() {
         .args(["--bitcoin-rpc", &wrong])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("HTTP 401").and(predicate::str::contains("guess").not()));
+        .stderr(
+            predicate::str::contains("getblockhash: HTTP 401 (check the user:password in the URL)")
+                .and(predicate::str::contains("guess").not()),
+        );
 }
 
 #[test]
