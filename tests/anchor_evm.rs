@@ -187,6 +187,31 @@ fn confirmations_are_counted_and_a_reorganised_block_is_invalid() {
 }
 
 #[test]
+fn on_a_slow_chain_anchoring_waits_for_the_confirmations_asked() {
+    // A block every 20 s: three confirmations take 40 to 60 s, far beyond
+    // the 3 s each request may take. The wait is bounded by 30 s a
+    // confirmation, not by the request timeout.
+    let Some(anvil) = Anvil::start_with(&["--block-time", "20"]) else { return };
+    let world = World::new();
+    let file = world.path("photo.txt");
+    std::fs::write(&file, "the photo from the slow chain").unwrap();
+    let started = std::time::Instant::now();
+    let out = world
+        .vouch()
+        .args(["anchor", "--to", "evm", "--rpc", &anvil.url, "--key-env", "ANCHOR_KEY", "--json"])
+        .args(["--confirmations", "3", "--timeout", "3"])
+        .arg(&file)
+        .env("ANCHOR_KEY", DEV_KEY)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed() >= std::time::Duration::from_secs(35), "{:?}", started.elapsed());
+    let block = json_lines(&out.stdout)[0]["block"].as_u64().unwrap();
+    assert!(anvil.block_number() >= block + 2, "three confirmations: the block and two on top");
+    assert_eq!(verdict(&world, &[&anvil.url], &file).0, "confirmed");
+}
+
+#[test]
 fn without_a_node_a_receipt_is_unverifiable_and_never_passes() {
     let Some(anvil) = Anvil::start() else { return };
     let world = World::new();
@@ -216,6 +241,15 @@ fn refusals_spend_nothing_and_write_nothing() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("NO_SUCH_VAR is not set"));
+    // A key of blanks is no key either.
+    world
+        .vouch()
+        .args(["anchor", "--to", "evm", "--rpc", &anvil.url, "--key-env", "ANCHOR_KEY"])
+        .arg(&dir)
+        .env("ANCHOR_KEY", " \t ")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("ANCHOR_KEY is not set"));
     // A node of another chain than the one asked for.
     world
         .vouch()
@@ -234,7 +268,7 @@ fn refusals_spend_nothing_and_write_nothing() {
         .env("ANCHOR_KEY", DEV_KEY)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("eth_chainId"));
+        .stderr(predicates::str::contains("eth_chainId").and(predicates::str::contains("Connection refused")));
     // A malformed key, which must not be echoed.
     world
         .vouch()
@@ -699,6 +733,69 @@ fn independent_nodes_must_agree_on_the_block() {
     let (state, reason) = f.verdict(&[&f.anvil.url, &other.url], &f.anchored);
     assert_eq!(state, "unverifiable", "{reason}");
     assert!(reason.contains(&block1) && reason.contains(&other.block_hash(1)), "{reason}");
+}
+
+/// `vouch verify --json --confirmations K` against `nodes`: the exit code,
+/// and the file's anchor as its record shows it.
+fn verify_deep(world: &World, nodes: &[&str], confirmations: u64, file: &Path) -> (Option<i32>, Value) {
+    let mut cmd = world.vouch();
+    cmd.arg("verify").arg(file).args(["--json", "--confirmations", &confirmations.to_string()]);
+    for node in nodes {
+        cmd.args(["--rpc", node]);
+    }
+    let out = cmd.output().unwrap();
+    let reports = json_lines(&out.stdout);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    (out.status.code(), reports[0]["anchors"][0].clone())
+}
+
+#[test]
+fn among_nodes_that_agree_on_the_block_the_worst_answer_decides_and_is_named() {
+    let Some(f) = Forgery::new() else { return };
+    let block1 = f.anvil.block_hash(1);
+    // One node: its reason as it is. Block 1 under head 3 has 3 confirmations.
+    let (code, anchor) = verify_deep(&f.world, &[&f.anvil.url], 4, &f.anchored);
+    assert_eq!(
+        (code, &anchor["state"], &anchor["reason"]),
+        (Some(1), &json!("pending"), &json!("3 of 4 confirmations"))
+    );
+
+    // A node whose index says the transaction is in no block yet, while the
+    // block it serves holds it: invalid, first or second, named once.
+    let tx = f.tx.clone();
+    let unplaced = LyingProxy::start(&f.anvil, move |method, _, result| {
+        if method == "eth_getTransactionByHash" {
+            each_tx(result, &tx, &mut |t| {
+                t["blockNumber"] = Value::Null;
+                t["blockHash"] = Value::Null;
+                t["transactionIndex"] = Value::Null;
+            });
+        }
+    });
+    let expected = format!(
+        "{} says transaction {} is not in a block yet, yet block 1 ({block1}) holds it: the node contradicts itself",
+        unplaced.url, f.tx
+    );
+    for nodes in [[&f.anvil.url, &unplaced.url], [&unplaced.url, &f.anvil.url]] {
+        let (code, anchor) = verify_deep(&f.world, &[nodes[0], nodes[1]], 1, &f.anchored);
+        assert_eq!((code, &anchor["state"]), (Some(1), &json!("invalid")), "{anchor}");
+        assert_eq!(anchor["reason"], json!(expected));
+    }
+
+    // A node that lags behind (its head is block 1): one confirmation where
+    // two are asked, while the other node has three. Pending, said of that node.
+    let lagging = LyingProxy::start(&f.anvil, move |method, _, result| {
+        if method == "eth_blockNumber" {
+            *result = json!("0x1");
+        }
+    });
+    for nodes in [[&f.anvil.url, &lagging.url], [&lagging.url, &f.anvil.url]] {
+        let (code, anchor) = verify_deep(&f.world, &[nodes[0], nodes[1]], 2, &f.anchored);
+        assert_eq!((code, &anchor["state"]), (Some(1), &json!("pending")), "{anchor}");
+        assert_eq!(anchor["reason"], json!(format!("{}: 1 of 2 confirmations", lagging.url)));
+        assert_eq!(anchor["confirmations"], 1);
+    }
+    assert_eq!(f.verdict(&[&f.anvil.url, &f.anvil.url], &f.anchored).0, "confirmed");
 }
 
 #[test]

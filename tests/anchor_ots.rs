@@ -201,7 +201,10 @@ fn headers_come_from_a_bitcoin_core_node_or_an_esplora_server() {
         .args(["--bitcoin-rpc", &wrong])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("HTTP 401").and(predicate::str::contains("guess").not()));
+        .stderr(
+            predicate::str::contains("getblockhash: HTTP 401 (check the user:password in the URL)")
+                .and(predicate::str::contains("guess").not()),
+        );
 }
 
 #[test]
@@ -288,14 +291,21 @@ fn a_made_up_header_without_proof_of_work_never_confirms_a_backdated_file() {
     let server = HeaderServer::start(&python, &made_up, false);
     let made_up_arg = made_up.display().to_string();
     let (rpc, esplora) = (server.rpc(), server.esplora());
-    for source in
-        [["--esplora", esplora.as_str()], ["--bitcoin-rpc", rpc.as_str()], ["--headers", made_up_arg.as_str()]]
-    {
-        let (code, anchor) = anchor_of(&world, &file, &source);
+    let node = format!("Bitcoin Core {}", rpc.replace("vouch:secret@", ""));
+    let both = ["--esplora", esplora.as_str(), "--bitcoin-rpc", rpc.as_str()];
+    for (source, origin) in [
+        (&["--esplora", esplora.as_str()][..], format!("Esplora {esplora}")),
+        (&["--bitcoin-rpc", rpc.as_str()][..], node),
+        (&["--headers", made_up_arg.as_str()][..], "the headers file".to_string()),
+        (&both[..], "2 sources".to_string()),
+    ] {
+        let (code, anchor) = anchor_of(&world, &file, source);
         assert_eq!(anchor["state"], "unverifiable", "{source:?}: {anchor}");
         assert_eq!(code, Some(1), "{source:?}");
+        // The reason names where the header came from: the one source, or how many agreed on it.
         let reason = anchor["reason"].as_str().unwrap();
-        assert!(reason.contains("block 358391") && reason.contains("no proof of work"), "{source:?}: {reason}");
+        let refused = format!("the header for Bitcoin block 358391 from {origin} is refused");
+        assert!(reason.contains(&refused) && reason.contains("no proof of work"), "{source:?}: {reason}");
         assert!(anchor["time"].is_null(), "no date is claimed: {anchor}");
     }
 }

@@ -740,4 +740,148 @@ mod tests {
         let short_nonce = receipt_json(1).replace(&"cd".repeat(16), "cd");
         assert!(read(&short_nonce).unwrap_err().to_string().contains("16 bytes"));
     }
+
+    /// The receipt `receipt_json` describes: transaction 0xabab… in block 1
+    /// (0xabab…) of chain 31337, carrying root abab….
+    fn receipt() -> Receipt {
+        parse_receipt(receipt_json(0).as_bytes()).unwrap()
+    }
+
+    /// The transaction as the receipt says it was sent.
+    fn anchoring_tx() -> SignedContent {
+        let mut input = CALLDATA_PREFIX.to_vec();
+        input.extend_from_slice(&receipt().root);
+        SignedContent { chain_id: Some(31337), input }
+    }
+
+    /// Block 1 as the receipt names it, holding the anchoring transaction
+    /// (succeeded or not), or not holding it.
+    fn block_1(anchoring: Option<(SignedContent, bool)>) -> ProvenBlock {
+        ProvenBlock { hash: receipt().block_hash, time: 1_767_225_600, anchoring }
+    }
+
+    fn facts(claim: Claim, block: Option<ProvenBlock>, head: u64) -> NodeFacts {
+        NodeFacts { chain_id: 31337, head, claim, block }
+    }
+
+    /// One node's (state, reason) on the receipt, 2 confirmations asked.
+    fn judged(facts: &NodeFacts) -> (AnchorState, String) {
+        let verdict = judge(&receipt(), "http://node", facts, 2);
+        (verdict.state, verdict.reason.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_block_holding_the_transaction_confirms_it_once_deep_enough() {
+        let held = Some(block_1(Some((anchoring_tx(), true))));
+        // Block 1 under head 3: three confirmations, two asked.
+        let verdict = judge(&receipt(), "http://node", &facts(Claim::Missing, held.clone(), 3), 2);
+        assert_eq!((verdict.state, verdict.reason.as_deref()), (AnchorState::Confirmed, None));
+        assert_eq!(verdict.confirmations, Some(3));
+        assert_eq!(verdict.time, Some(1_767_225_600));
+        // Exactly as many as asked is enough; one fewer is pending.
+        let verdict = judge(&receipt(), "http://node", &facts(Claim::Missing, held.clone(), 2), 2);
+        assert_eq!((verdict.state, verdict.confirmations), (AnchorState::Confirmed, Some(2)));
+        let verdict = judge(&receipt(), "http://node", &facts(Claim::Missing, held.clone(), 1), 2);
+        assert_eq!((verdict.state, verdict.confirmations), (AnchorState::Pending, Some(1)));
+        assert_eq!(verdict.reason.as_deref(), Some("1 of 2 confirmations"));
+        // The node's own index placing it in that block agrees.
+        let claim = Claim::InBlock { number: 1, hash: receipt().block_hash, tx: anchoring_tx() };
+        assert_eq!(judged(&facts(claim, held, 3)).0, AnchorState::Confirmed);
+    }
+
+    #[test]
+    fn a_held_transaction_that_failed_carries_another_root_or_sits_in_another_block_is_invalid() {
+        let failed = facts(Claim::Missing, Some(block_1(Some((anchoring_tx(), false)))), 3);
+        assert_eq!(
+            judged(&failed),
+            (AnchorState::Invalid, format!("transaction {} failed on chain", receipt().tx_hash))
+        );
+
+        let mut other_root = anchoring_tx();
+        *other_root.input.last_mut().unwrap() ^= 1;
+        let (state, reason) = judged(&facts(Claim::Missing, Some(block_1(Some((other_root, true)))), 3));
+        assert_eq!(state, AnchorState::Invalid);
+        assert!(reason.contains(&format!("does not carry root {}", "ab".repeat(32))), "{reason}");
+
+        let other_chain = SignedContent { chain_id: Some(1), ..anchoring_tx() };
+        let (state, reason) = judged(&facts(Claim::Missing, Some(block_1(Some((other_chain, true)))), 3));
+        assert_eq!(state, AnchorState::Invalid);
+        assert!(reason.contains("is on chain 1, the receipt says chain 31337"), "{reason}");
+        // A transaction from before chain ids (EIP-155) is the node's chain's.
+        let unnamed = SignedContent { chain_id: None, ..anchoring_tx() };
+        assert_eq!(judged(&facts(Claim::Missing, Some(block_1(Some((unnamed, true)))), 3)).0, AnchorState::Confirmed);
+
+        // Block 1 holds it under another hash than the receipt's: a reorganisation.
+        let replaced = ProvenBlock { hash: B256::repeat_byte(0x11), ..block_1(Some((anchoring_tx(), true))) };
+        let (state, reason) = judged(&facts(Claim::Missing, Some(replaced), 3));
+        assert_eq!(state, AnchorState::Invalid);
+        assert!(
+            reason.contains(&format!("is in block 1 ({}), not the receipt's block 1", B256::repeat_byte(0x11))),
+            "{reason}"
+        );
+        assert!(reason.contains("reorganised"), "{reason}");
+    }
+
+    #[test]
+    fn a_node_whose_index_contradicts_the_block_it_serves_is_not_believed() {
+        let held = Some(block_1(Some((anchoring_tx(), true))));
+        let (state, reason) = judged(&facts(Claim::Pending(anchoring_tx()), held.clone(), 3));
+        assert_eq!(state, AnchorState::Invalid);
+        assert!(
+            reason.contains("is not in a block yet, yet block 1") && reason.contains("contradicts itself"),
+            "{reason}"
+        );
+        for (at, hash) in [(2, receipt().block_hash), (1, B256::repeat_byte(0x11))] {
+            let claim = Claim::InBlock { number: at, hash, tx: anchoring_tx() };
+            let (state, reason) = judged(&facts(claim, held.clone(), 3));
+            assert_eq!(state, AnchorState::Invalid, "{at} {hash}");
+            assert!(reason.contains(&format!("is in block {at} ({hash}), yet block 1")), "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_transaction_outside_the_receipt_s_block_is_missing_pending_or_moved() {
+        // Unknown to a node of the receipt's chain: invalid; to a node of another chain: unverifiable.
+        let (state, reason) = judged(&facts(Claim::Missing, None, 3));
+        assert_eq!(
+            (state, reason.as_str()),
+            (AnchorState::Invalid, format!("no transaction {} on chain 31337", receipt().tx_hash).as_str())
+        );
+        let elsewhere = NodeFacts { chain_id: 1, ..facts(Claim::Missing, None, 3) };
+        let (state, reason) = judged(&elsewhere);
+        assert_eq!(
+            (state, reason.as_str()),
+            (AnchorState::Unverifiable, "http://node serves chain 1, the receipt is for chain 31337")
+        );
+
+        // Known but in no block yet: pending, unless it does not carry the root.
+        let (state, reason) = judged(&facts(Claim::Pending(anchoring_tx()), None, 3));
+        assert_eq!(
+            (state, reason),
+            (AnchorState::Pending, format!("transaction {} is not in a block yet", receipt().tx_hash))
+        );
+        let mut other_root = anchoring_tx();
+        other_root.input.pop();
+        let (state, reason) = judged(&facts(Claim::Pending(other_root), None, 3));
+        assert_eq!(state, AnchorState::Invalid);
+        assert!(reason.contains("does not carry root"), "{reason}");
+
+        // Placed in the receipt's very block, which does not hold it: the node contradicts itself.
+        let not_held = Some(block_1(None));
+        let here = Claim::InBlock { number: 1, hash: receipt().block_hash, tx: anchoring_tx() };
+        let (state, reason) = judged(&facts(here, not_held.clone(), 3));
+        assert_eq!(state, AnchorState::Invalid);
+        assert!(reason.contains("yet that block does not hold it: the node contradicts itself"), "{reason}");
+        // Placed in another block, or under another hash at that height: reorganised.
+        for (at, hash) in [(2, receipt().block_hash), (1, B256::repeat_byte(0x11))] {
+            let claim = Claim::InBlock { number: at, hash, tx: anchoring_tx() };
+            let (state, reason) = judged(&facts(claim, not_held.clone(), 3));
+            assert_eq!(state, AnchorState::Invalid, "{at} {hash}");
+            assert!(
+                reason.contains(&format!("is in block {at} ({hash}), not the receipt's block 1"))
+                    && reason.contains("reorganised"),
+                "{reason}"
+            );
+        }
+    }
 }

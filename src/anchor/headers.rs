@@ -295,4 +295,49 @@ mod tests {
         let err = checked_header("x", 0, &hash.replace("0019", "0018"), genesis).unwrap_err().to_string();
         assert!(err.contains("hashes to"), "{err}");
     }
+
+    /// A node on 127.0.0.1 that answers one request with `body`.
+    fn node_answering(body: String) -> String {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
+        std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                match line.trim_end().split_once(':') {
+                    Some((name, value)) if name.eq_ignore_ascii_case("content-length") => {
+                        length = value.trim().parse().unwrap()
+                    }
+                    _ if line.trim_end().is_empty() => break,
+                    _ => {}
+                }
+            }
+            reader.read_exact(&mut vec![0; length]).unwrap();
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let mut stream = reader.into_inner();
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes()));
+        });
+        url
+    }
+
+    #[test]
+    fn a_node_s_reply_is_read_up_to_64_kib_and_refused_beyond() {
+        let agent = agent(Duration::from_secs(10));
+        let hash = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
+        // A reply padded with whitespace, as any JSON may be, to the limit and one byte over.
+        let reply = |len: usize| {
+            let json = format!("{{\"result\":\"{hash}\",\"error\":null,\"id\":\"vouch\"}}");
+            format!("{json}{}", " ".repeat(len - json.len()))
+        };
+        let url = node_answering(reply(64 * 1024));
+        let answer = bitcoin_rpc(&agent, &url, "getblockhash", serde_json::json!([0])).unwrap();
+        assert_eq!(answer, Some(serde_json::Value::String(hash.into())));
+        let url = node_answering(reply(64 * 1024 + 1));
+        let err = bitcoin_rpc(&agent, &url, "getblockhash", serde_json::json!([0])).unwrap_err().to_string();
+        assert_eq!(err, format!("{url}: getblockhash: the response body is larger than request limit: 65536"));
+    }
 }
