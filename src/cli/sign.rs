@@ -81,32 +81,26 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
             if let Some(committing) = pending.take() {
                 index = report_batch(committing, &mut printer)?;
             }
-            let staged: Vec<(usize, StagedFile, Option<IndexEntry>)> = batch
-                .iter()
-                .zip(results.iter_mut())
-                .enumerate()
-                .filter_map(|(i, (file, r))| match r {
-                    Ok(Signing::Signed { signed, staged }) => {
-                        let entry = (
-                            file.relative.clone(),
-                            hex::encode(signed.digests.input),
-                            hex::encode(signed.digests.output),
-                        );
-                        staged.take().map(|s| (i, s, Some(entry)))
-                    }
-                    _ => None,
-                })
-                .collect();
+            // The staged outputs go to the committer with their index entries.
+            let (mut positions, mut staged, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+            for (i, (file, result)) in batch.iter().zip(&mut results).enumerate() {
+                let Ok(Signing::Signed { signed, staged: output }) = result else { continue };
+                let Some(output) = output.take() else { continue };
+                positions.push(i);
+                staged.push(output);
+                entries.push((
+                    file.relative.clone(),
+                    hex::encode(signed.digests.input),
+                    hex::encode(signed.digests.output),
+                ));
+            }
             let mut writable = index.take();
             let commit = scope.spawn(move || {
-                let (positions, rest): (Vec<usize>, Vec<(StagedFile, Option<IndexEntry>)>) =
-                    staged.into_iter().map(|(i, s, e)| (i, (s, e))).unzip();
-                let (staged, entries): (Vec<StagedFile>, Vec<Option<IndexEntry>>) = rest.into_iter().unzip();
                 let committed = vouch::fsx::commit_many(staged, overwrite);
                 // Only what is in place is recorded.
                 if let Some(index) = writable.as_mut() {
-                    for (entry, result) in entries.into_iter().zip(&committed) {
-                        if let (Some((relative, input, output)), Ok(())) = (entry, result) {
+                    for ((relative, input, output), result) in entries.into_iter().zip(&committed) {
+                        if result.is_ok() {
                             index.record(&relative, input, output);
                         }
                     }
@@ -121,16 +115,10 @@ pub fn sign(a: SignArgs) -> Result<Outcome> {
         }
         Ok(())
     })?;
+    // Each batch's commit saved the index with it.
     bar.finish_and_clear();
-    if let Some(index) = &index {
-        index.save()?;
-    }
     Ok(printer.finish())
 }
-
-/// An output's index entry: its path under the folder, and the digests of
-/// the input signed and of the copy written.
-type IndexEntry = (std::path::PathBuf, String, String);
 
 /// A signed batch whose outputs are being committed.
 struct Committing<'scope, 'files> {

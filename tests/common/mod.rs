@@ -123,13 +123,18 @@ pub fn shared(sub: &str) -> Option<PathBuf> {
 /// The Python with c2pa-python installed by `make deps` (`$VOUCH_PYTHON`,
 /// default `.deps/venv/bin/python`). `None`, with the reason printed, when absent.
 pub fn python() -> Option<PathBuf> {
-    let python = std::env::var_os("VOUCH_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/venv/bin/python"));
-    if python.is_file() {
-        Some(python)
+    installed("VOUCH_PYTHON", ".deps/venv/bin/python")
+}
+
+/// A program `make deps` installs: `$var`, default `default` under the
+/// repository. `None`, with the reason printed, when absent.
+fn installed(var: &str, default: &str) -> Option<PathBuf> {
+    let program =
+        std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default));
+    if program.is_file() {
+        Some(program)
     } else {
-        skip(&format!("{} is absent (run `make deps`)", python.display()));
+        skip(&format!("{} is absent (run `make deps`)", program.display()));
         None
     }
 }
@@ -673,15 +678,7 @@ pub fn declared_files(world: &World) -> Option<Vec<PathBuf>> {
 /// (`$VOUCH_C2PATOOL`, default `.deps/c2patool/bin/c2patool`). `None`, with
 /// the reason printed, when absent.
 pub fn c2patool() -> Option<PathBuf> {
-    let tool = std::env::var_os("VOUCH_C2PATOOL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".deps/c2patool/bin/c2patool"));
-    if tool.is_file() {
-        Some(tool)
-    } else {
-        skip(&format!("{} is absent (run `make deps`)", tool.display()));
-        None
-    }
+    installed("VOUCH_C2PATOOL", ".deps/c2patool/bin/c2patool")
 }
 
 /// Signs `input` with c2patool and this world's identity into `out`, the
