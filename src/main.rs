@@ -9,6 +9,13 @@ use clap::Parser;
 
 use cli::args::{Cli, Command};
 
+// A verify or sign run makes many small, short-lived allocations per file
+// (c2pa's parse of the store, the JSON value of the record, the rubric's
+// values). glibc's malloc and free were about a sixth of verify's CPU under
+// perf; mimalloc takes a smaller share of it (README, "Speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::set_verbosity(cli.quiet, cli.verbose);

@@ -446,6 +446,20 @@ fn a_folder_of_several_batches_is_signed_in_order_and_recorded_whole() {
         assert!(stderr.contains(&format!("{}: already exists", out_dir.join(name).display())), "{stderr}");
     }
     assert_eq!(stderr.trim_end().lines().last(), Some("0 signed, 258 unchanged, 2 failed"));
+
+    // Verified in chunks, the folder still gets one record per file in
+    // order, and the tampered copy in the second chunk fails the run.
+    let verified = world.vouch().arg("verify").arg(&out_dir).arg("--json").output().unwrap();
+    assert_eq!(verified.status.code(), Some(1), "{}", String::from_utf8_lossy(&verified.stderr));
+    let records = json_lines(&verified.stdout);
+    let reported: Vec<String> = records.iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let expected: Vec<String> = names.iter().map(|n| out_dir.join(n).display().to_string()).collect();
+    assert_eq!(reported, expected, "one record per file, in order");
+    let failed: Vec<&str> =
+        records.iter().filter(|r| r["c2pa"]["state"] != "trusted").map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(failed, [out_dir.join("photo_250.jpg").display().to_string()], "{records:?}");
+    let stderr = String::from_utf8_lossy(&verified.stderr);
+    assert!(stderr.trim_end().lines().last().unwrap().starts_with("259 passed, 1 failed"), "{stderr}");
 }
 
 #[test]

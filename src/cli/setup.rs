@@ -155,19 +155,3 @@ pub(crate) fn tsa(flag: Option<String>, id_dir: &std::path::Path) -> Result<Opti
     }
     Ok(config()?.tsa.clone())
 }
-
-/// Lets glibc's allocator keep memory it has freed, for commands that
-/// handle files one after another in buffers of a few hundred KiB: by
-/// default each such buffer is mapped fresh and unmapped again (or the heap
-/// trimmed), and the page faults of mapping it were a sixth of the CPU time
-/// of `sign` on a folder of photos. The memory kept is what the largest
-/// files in flight needed, at most.
-pub(crate) fn reuse_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning parameters; it is called
-    // before the worker threads start.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
-    }
-}

@@ -18,7 +18,6 @@ use super::setup::{identity_dir, passphrase};
 use super::{one_line, Outcome, Printer};
 
 pub fn sign(a: SignArgs) -> Result<Outcome> {
-    super::setup::reuse_freed_memory();
     let output = match (a.out_dir, a.in_place) {
         (Some(dir), _) => SignOutput::Dir(dir),
         (None, true) => SignOutput::InPlace,

@@ -16,7 +16,6 @@ use super::setup::{chain_data, verifier};
 use super::{one_line, Outcome, Printer};
 
 pub fn verify(a: VerifyArgs) -> Result<Outcome> {
-    super::setup::reuse_freed_memory();
     let chain = chain_data(&a.chain, a.chain.confirmations)?;
     let roots: Vec<_> = super::setup::trust_roots(&a.trust.roots)?;
     let verifier = verifier(&roots, a.trust.identity, a.trust.allow_remote, !a.trust.no_public_trust, chain)?;
@@ -59,15 +58,48 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
     }
     printer.say_skips();
     let bar = vouch::progress::bar(jobs.len() as u64, "verifying", a.json);
-    let results: Vec<Result<FileReport, VerifyError>> = jobs
-        .par_iter()
-        .map(|(path, media)| {
-            let result = verifier.file(path, media.as_ref(), &a.receipt);
-            bar.inc(1);
-            result
-        })
-        .collect();
+    let verify_chunk = |chunk: &[(PathBuf, Option<MediaFile>)]| -> Vec<Result<FileReport, VerifyError>> {
+        chunk
+            .par_iter()
+            .map(|(path, media)| {
+                let result = verifier.file(path, media.as_ref(), &a.receipt);
+                bar.inc(1);
+                result
+            })
+            .collect()
+    };
+    // Files are verified a chunk at a time, so a folder of any size holds
+    // one chunk's records at once; each chunk is written out while the pool
+    // verifies the next, so writing the records never leaves a core idle.
+    std::thread::scope(|scope| {
+        let mut chunks = jobs.chunks(VERIFY_CHUNK);
+        let Some(first) = chunks.next() else { return };
+        let mut in_flight = (first, scope.spawn(|| verify_chunk(first)));
+        for next in chunks {
+            let (done, handle) = std::mem::replace(&mut in_flight, (next, scope.spawn(|| verify_chunk(next))));
+            write_records(&mut printer, done, join(handle));
+        }
+        let (done, handle) = in_flight;
+        write_records(&mut printer, done, join(handle));
+    });
     bar.finish_and_clear();
+    Ok(printer.finish())
+}
+
+/// Files verified on the pool at a time: enough to keep every core busy
+/// between two writes, few enough that the records held stay small.
+const VERIFY_CHUNK: usize = 256;
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Each verified file's record (or error) in input order, and its count.
+fn write_records(
+    printer: &mut Printer,
+    jobs: &[(PathBuf, Option<MediaFile>)],
+    results: Vec<Result<FileReport, VerifyError>>,
+) {
     for ((path, _), result) in jobs.iter().zip(results) {
         match result {
             Ok(report) => {
@@ -79,7 +111,6 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
             Err(e) => printer.error(path, &one_line(&e.into())),
         }
     }
-    Ok(printer.finish())
 }
 
 /// The file a receipt named on the command line covers: `x.jpg` for
