@@ -158,7 +158,7 @@ pub(crate) fn detector(
 /// huge pages: a decoded frame freed then stays resident while the next one
 /// is made. Purging at once, without huge pages, keeps peak RSS where it
 /// was before mimalloc (measured on a 30 s 1080p clip with the default
-/// model: 226 MiB with mimalloc's defaults, 196 with these, 192 with glibc
+/// model: 226 MiB with mimalloc's defaults, 200 with these, 192 with glibc
 /// alone); `sign` and `verify` keep the defaults, which are faster.
 ///
 /// glibc by default raises its mmap threshold to the size of each large
