@@ -23,7 +23,7 @@ out=${MUTANTS_OUT:-$repo/mutants.out}
 # name | files | test targets
 groups=(
   "check|src/check/mod.rs src/check/policy.rs|--lib --test check --test trust_decisions --test rubric --test signals"
-  "provenance|src/provenance/verify.rs src/provenance/source_type.rs src/provenance/validator.rs src/provenance/signals.rs src/trust.rs src/trust/lists.rs|--lib --test sign_verify --test signals --test timestamps --test history --test trust_decisions --test trust_lists --test trusttime --test check --test interop --test outputs"
+  "provenance|src/provenance/verify.rs src/provenance/source_type.rs src/provenance/validator.rs src/provenance/signals.rs src/trust.rs src/trust/lists.rs|--lib --test sign_verify --test signals --test timestamps --test history --test trust_decisions --test trust_lists --test trusttime --test check --test interop --test outputs --test install"
   "anchor|src/anchor/mod.rs src/anchor/headers.rs src/anchor/evm.rs src/anchor/pow.rs src/anchor/ots/verify.rs src/anchor/ots/bitcoin.rs|--lib --test anchor_ots --test anchor_evm --test properties --test check"
   "walk|src/walk.rs|--lib --test walking --test check"
   "rubric|src/rubric/mod.rs src/rubric/formula.rs|--lib --test rubric --test signals --test properties"

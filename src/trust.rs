@@ -295,18 +295,17 @@ impl TrustAnchors {
         local.chain(public)
     }
 
-    /// The same anchors holding only the certificates in `keep`. Every public
-    /// list stays (possibly empty), so the rules that come with having
-    /// public lists at all (the signer EKUs) are unchanged.
+    /// The same anchors holding only the certificates in `keep`, for c2pa's
+    /// settings. Every public list stays (possibly empty), so the rules that
+    /// come with having public lists at all (the signer EKUs) are unchanged.
+    /// The copy names no local anchor (`anchors` is empty): a verdict's
+    /// anchor is named from the full set.
     pub fn subset(&self, keep: &[Slot]) -> TrustAnchors {
         let mut narrowed = TrustAnchors { public: self.public.clone(), ..TrustAnchors::default() };
         for (index, (sha, der)) in self.local_ders.iter().enumerate() {
             if keep.contains(&Slot { list: None, index }) {
                 narrowed.pem.push_str(&identity::to_pem(std::slice::from_ref(der)));
                 narrowed.local_ders.push((sha.clone(), der.clone()));
-                if let Some(anchor) = self.anchors.iter().find(|a| a.cert.sha256 == *sha) {
-                    narrowed.anchors.push(anchor.clone());
-                }
             }
         }
         for (list, l) in narrowed.public.iter_mut().enumerate() {
@@ -458,5 +457,269 @@ pub fn remove(store: &Path, fingerprint: &str) -> Result<Anchor> {
             Ok(anchor)
         }
         _ => Err(TrustError::Ambiguous(fingerprint.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lists::{ListCert, ListCopy, ListName, TrustList};
+
+    /// A fresh identity in `dir/name`: its signer's chain (leaf first) and
+    /// the path of its root.
+    fn identity(dir: &Path, name: &str) -> (Vec<Vec<u8>>, PathBuf) {
+        let id = dir.join(name);
+        let req = identity::NewIdentity { name: name.into(), org: None, email: None, days: 30 };
+        identity::create(&id, &req, None).unwrap();
+        let signer = id.join("signer.pem");
+        (identity::parse_chain(&signer, &fs::read(&signer).unwrap()).unwrap(), id.join(identity::ROOT_CERT))
+    }
+
+    fn der_of(pem: &Path) -> Vec<u8> {
+        identity::parse_chain(pem, &fs::read(pem).unwrap()).unwrap().remove(0)
+    }
+
+    fn sha256_of(der: &[u8]) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(der))
+    }
+
+    /// A public list holding these certificates.
+    fn public_list(name: ListName, ders: &[&[u8]]) -> TrustList {
+        let certs: Vec<ListCert> = ders
+            .iter()
+            .map(|der| ListCert { der: der.to_vec(), cert: CertSummary::from_der(Path::new("list.pem"), der).unwrap() })
+            .collect();
+        TrustList {
+            name,
+            title: name.title(),
+            version: "test".into(),
+            copy: ListCopy::CompiledIn,
+            file: None,
+            count: certs.len(),
+            certs,
+        }
+    }
+
+    fn in_lists(lists: Vec<TrustList>) -> TrustAnchors {
+        TrustAnchors { public: lists, ..TrustAnchors::default() }
+    }
+
+    fn named(list: &str, anchor: &str, der: &[u8]) -> TrustSource {
+        TrustSource { list: list.into(), anchor: anchor.into(), anchor_sha256: sha256_of(der) }
+    }
+
+    /// What a `trusted` verdict names: the topmost anchor the signer's
+    /// chain reaches, among the local anchors first, then the C2PA list, the
+    /// interim list (its anchors and its allowed signers) and last the TSA
+    /// list, which vouches for no signer.
+    #[test]
+    fn a_signer_is_named_after_the_topmost_anchor_it_reaches_local_anchors_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (chain, root_pem) = identity(dir.path(), "Reporter");
+        let (leaf, root) = (chain[0].clone(), der_of(&root_pem));
+        assert_eq!(TrustAnchors::default().attribute(&chain), Attribution::Unknown);
+        let signer = |list, anchors: &TrustAnchors| match anchors.attribute(&chain) {
+            Attribution::Signer(source) if source.list == list => source,
+            other => panic!("{list}: {other:?}"),
+        };
+        let c2pa = signer("c2pa", &in_lists(vec![public_list(ListName::C2pa, &[&root])]));
+        assert_eq!(c2pa, named("c2pa", "Reporter Root CA", &root));
+        assert_eq!(c2pa.list_words(), "C2PA Trust List");
+        let interim = signer("interim", &in_lists(vec![public_list(ListName::Interim, &[&root])]));
+        assert_eq!(interim, named("interim", "Reporter Root CA", &root));
+        assert_eq!(interim.list_words(), "interim Content Credentials list");
+        // A signer allowed one by one is its own anchor.
+        let allowed = signer("interim", &in_lists(vec![public_list(ListName::InterimAllowed, &[&leaf])]));
+        assert_eq!(allowed, named("interim", "Reporter", &leaf));
+        // The leaf and its root both listed: the root is named.
+        let both = signer("c2pa", &in_lists(vec![public_list(ListName::C2pa, &[&leaf, &root])]));
+        assert_eq!(both.anchor, "Reporter Root CA");
+        match in_lists(vec![public_list(ListName::Tsa, &[&root])]).attribute(&chain) {
+            Attribution::TsaOnly(source) => {
+                assert_eq!(source, named("tsa", "Reporter Root CA", &root));
+                assert_eq!(source.list_words(), "C2PA TSA Trust List");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut local = in_lists(vec![public_list(ListName::C2pa, &[&root])]);
+        local.add_file(&root_pem).unwrap();
+        let local = signer("local", &local);
+        assert_eq!(local, named("local", "Reporter Root CA", &root));
+        assert_eq!(local.list_words(), "local trust anchor");
+
+        // Attack: a root with the same name (another identity called
+        // "Reporter"), but another key, vouches for nothing of this signer,
+        // as a public or a local anchor.
+        let (_, twin_pem) = identity(&dir.path().join("elsewhere"), "Reporter");
+        let twin = der_of(&twin_pem);
+        assert_eq!(CertSummary::from_der(&twin_pem, &twin).unwrap().subject, c2pa_subject(&root));
+        assert_eq!(in_lists(vec![public_list(ListName::C2pa, &[&twin])]).attribute(&chain), Attribution::Unknown);
+        let mut local_twin = TrustAnchors::default();
+        local_twin.add_file(&twin_pem).unwrap();
+        assert_eq!(local_twin.attribute(&chain), Attribution::Unknown);
+    }
+
+    fn c2pa_subject(der: &[u8]) -> String {
+        CertSummary::from_der(Path::new("root.pem"), der).unwrap().subject
+    }
+
+    fn certificates_in(pem: &serde_json::Value) -> usize {
+        pem.as_str().map_or(0, |p| p.matches("-----BEGIN CERTIFICATE-----").count())
+    }
+
+    /// c2pa is given one anchor set a list in force, each holding exactly
+    /// that list's certificates, the interim list's allowed signers beside
+    /// its anchors, and the signer EKUs whenever public lists are used.
+    #[test]
+    fn c2pa_is_given_one_anchor_set_for_each_list_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, root_pem) = identity(dir.path(), "Reporter");
+        assert_eq!(TrustAnchors::default().c2pa_settings(), None);
+        assert_eq!(TrustAnchors::default().pem_bundle(), None);
+        let mut local = TrustAnchors::default();
+        local.add_file(&root_pem).unwrap();
+        let root_only = identity::to_pem(&[der_of(&root_pem)]);
+        assert_eq!(local.pem_bundle(), Some(root_only.as_str()));
+        let settings = local.c2pa_settings().unwrap();
+        assert_eq!(settings["anchors"][0]["trust_uri"], "local");
+        assert_eq!(settings["anchors"][0]["trust_anchors"], root_only.as_str());
+        assert_eq!(settings["anchors"].as_array().unwrap().len(), 1);
+        assert!(settings.get("trust_config").is_none(), "{settings}");
+
+        let everything = TrustAnchors { public: lists::load_all(Path::new("/nonexistent")).unwrap(), ..local };
+        let settings = everything.c2pa_settings().unwrap();
+        let sets = settings["anchors"].as_array().unwrap();
+        let described: Vec<(&str, &str, usize, usize)> = sets
+            .iter()
+            .map(|s| {
+                let (uri, kind) = (s["trust_uri"].as_str().unwrap(), s["trust_kind"].as_str().unwrap());
+                (uri, kind, certificates_in(&s["trust_anchors"]), certificates_in(&s["allowed_list"]))
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [
+                ("c2pa", "manifest", 30, 0),
+                ("interim", "manifest", 18, 86),
+                ("tsa", "tsa", 22, 0),
+                ("local", "manifest", 1, 0)
+            ]
+        );
+        assert!(sets.iter().filter(|s| s["trust_uri"] != "interim").all(|s| s["allowed_list"].is_null()));
+        assert_eq!(settings["trust_config"], lists::SIGNER_EKUS);
+
+        // Narrowed to the interim anchors alone, or to its allowed signers
+        // alone, the interim set is still given, with what is left of it.
+        let slots_of =
+            |name| everything.slots().filter(|(_, n, _)| *n == Some(name)).map(|(s, _, _)| s).collect::<Vec<_>>();
+        let interim_only = everything.subset(&slots_of(ListName::Interim)).c2pa_settings().unwrap();
+        let sets = interim_only["anchors"].as_array().unwrap();
+        assert_eq!(sets.len(), 1, "{interim_only}");
+        assert_eq!((certificates_in(&sets[0]["trust_anchors"]), sets[0]["allowed_list"].is_null()), (18, true));
+        let allowed_only = everything.subset(&slots_of(ListName::InterimAllowed)).c2pa_settings().unwrap();
+        let sets = allowed_only["anchors"].as_array().unwrap();
+        assert_eq!(sets.len(), 1, "{allowed_only}");
+        assert_eq!(sets[0]["trust_uri"], "interim");
+        assert_eq!((certificates_in(&sets[0]["trust_anchors"]), certificates_in(&sets[0]["allowed_list"])), (0, 86));
+        // Nothing kept: no anchors at all, whatever lists are in force.
+        assert_eq!(everything.subset(&[]).c2pa_settings(), None);
+    }
+
+    /// The policy the anchor-time rule checks a signer with holds the same
+    /// anchors: a local root, a listed root, an allowed signer.
+    #[test]
+    fn the_certificate_policy_holds_the_anchors_c2pa_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let (chain, root_pem) = identity(dir.path(), "Reporter");
+        let (leaf, root) = (chain[0].clone(), der_of(&root_pem));
+        let accepts = |anchors: &TrustAnchors| {
+            anchors.certificate_policy().check_certificate_trust(&chain[1..], &leaf, None).is_ok()
+        };
+        assert!(!accepts(&TrustAnchors::default()));
+        let mut local = TrustAnchors::default();
+        local.add_file(&root_pem).unwrap();
+        assert!(accepts(&local));
+        assert!(accepts(&in_lists(vec![public_list(ListName::C2pa, &[&root])])));
+        assert!(accepts(&in_lists(vec![public_list(ListName::InterimAllowed, &[&leaf])])));
+        let (_, other_pem) = identity(dir.path(), "Someone Else");
+        assert!(!accepts(&in_lists(vec![public_list(ListName::C2pa, &[&der_of(&other_pem)])])));
+    }
+
+    /// `vouch trust add/list/remove`: one file a certificate, named by its
+    /// fingerprint; only `.pem` files count; removal by a prefix of the
+    /// fingerprint, written as people copy it.
+    #[test]
+    fn the_store_keeps_one_file_per_certificate_and_removes_one_by_its_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, a) = identity(dir.path(), "Desk A");
+        let (_, b) = identity(dir.path(), "Desk B");
+        let both = dir.path().join("both.pem");
+        fs::write(&both, [fs::read(&a).unwrap(), fs::read(&b).unwrap()].concat()).unwrap();
+        let store = dir.path().join("store");
+        assert!(list(&store).unwrap().is_empty(), "no store yet: no anchors");
+        let added = add(&store, &both).unwrap();
+        let names: Vec<&str> = added.iter().map(|a| a.cert.common_name.as_deref().unwrap()).collect();
+        assert_eq!(names, ["Desk A Root CA", "Desk B Root CA"]);
+        for anchor in &added {
+            assert_eq!(anchor.source, store.join(format!("{}.pem", anchor.cert.sha256)));
+            assert_eq!(
+                der_of(&anchor.source),
+                der_of(if anchor.cert.common_name.as_deref() == Some("Desk A Root CA") { &a } else { &b })
+            );
+        }
+        fs::write(store.join("README.txt"), "not a certificate").unwrap();
+        let mut expected: Vec<&str> = added.iter().map(|a| a.cert.sha256.as_str()).collect();
+        expected.sort();
+        let listed = list(&store).unwrap();
+        assert_eq!(listed.iter().map(|a| a.cert.sha256.as_str()).collect::<Vec<_>>(), expected);
+
+        // A store that is a file is an error, not an empty store.
+        assert!(matches!(list(&both), Err(TrustError::Io { .. })));
+
+        assert!(matches!(remove(&store, "zz"), Err(TrustError::NoMatch(_))));
+        assert!(matches!(remove(&store, ""), Err(TrustError::NoMatch(_))));
+        let gone = &added[0];
+        let written: Vec<String> = gone.cert.sha256[..8]
+            .to_uppercase()
+            .as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        let removed = remove(&store, &written.join(":")).unwrap();
+        assert_eq!(removed.cert.sha256, gone.cert.sha256);
+        assert!(!gone.source.exists());
+        assert_eq!(
+            list(&store).unwrap().iter().map(|a| a.cert.sha256.clone()).collect::<Vec<_>>(),
+            [added[1].cert.sha256.clone()]
+        );
+    }
+
+    /// A run's local anchors: `--trust` files, then the store, then the
+    /// identity's root, each certificate once; a bad root file is an error
+    /// naming the setting that named it and why.
+    #[test]
+    fn a_run_takes_each_local_anchor_once_and_blames_a_bad_root_on_its_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, reporter) = identity(dir.path(), "Reporter");
+        let (_, desk) = identity(dir.path(), "Desk");
+        let store = dir.path().join("store");
+        add(&store, &desk).unwrap();
+        let flag = RootFile::flag("--trust", &reporter);
+        let anchors = gather(std::slice::from_ref(&flag), &store, Some(&dir.path().join("Reporter")), None).unwrap();
+        let names: Vec<&str> = anchors.anchors.iter().map(|a| a.cert.common_name.as_deref().unwrap()).collect();
+        assert_eq!(names, ["Reporter Root CA", "Desk Root CA"]);
+        assert_eq!(anchors.anchors[0].source, reporter);
+        assert!(anchors.public.is_empty());
+        let with_lists = gather(&[], &store, None, Some(&dir.path().join("no-updates"))).unwrap();
+        assert_eq!(with_lists.public.len(), 4);
+        assert_eq!(with_lists.anchors.len(), 1);
+
+        let missing = dir.path().join("missing.pem");
+        let err = gather(&[RootFile::flag("--trust", &missing)], &store, None, None).unwrap_err();
+        assert_eq!(err.to_string(), format!("--trust: {}: not found", missing.display()));
+        let err = gather(&[RootFile::flag("--trust", dir.path())], &store, None, None).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("--trust: {}: ", dir.path().display())), "{err}");
+        assert!(err.contains("directory") && !err.contains("not found"), "{err}");
     }
 }

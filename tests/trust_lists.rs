@@ -117,6 +117,42 @@ fn a_signer_under_a_c2pa_list_anchor_is_trusted_and_the_anchor_named() {
 }
 
 #[test]
+fn a_batch_from_two_agencies_under_different_list_roots_names_each_files_own_anchor() {
+    // A desk verifies one folder of photos from two agencies, each signer
+    // under its own root of the C2PA list. vouch validates a file against
+    // the anchors its certificates call for, and tries the next file with
+    // the last two files' anchors first: a photo of the second agency after
+    // two of the first must still be read against its own root, and back.
+    let world = World::new();
+    let agency_a = Pki::new(&world.path("agency-a"), "Agency A Root", "Agency A Camera", "emailProtection");
+    let agency_b = Pki::new(&world.path("agency-b"), "Agency B Root", "Agency B Camera", "emailProtection");
+    let list = list_with(&world, "c2pa-list.pem", "C2PA-TRUST-LIST.pem", &[&agency_a.root, &agency_b.root]);
+    world.vouch().args(["trust", "update", "--list", "c2pa"]).arg(&list).assert().success();
+    let from_a = signed_by(&agency_a, &world);
+    let from_b = signed_by(&agency_b, &world);
+    let batch = world.path("batch");
+    std::fs::create_dir_all(&batch).unwrap();
+    let order =
+        [("1-a.jpg", &from_a), ("2-a.jpg", &from_a), ("3-b.jpg", &from_b), ("4-b.jpg", &from_b), ("5-a.jpg", &from_a)];
+    for (name, signed) in order {
+        std::fs::copy(signed, batch.join(name)).unwrap();
+    }
+    // One worker reads the files in the folder's order, as a batch on one
+    // core does; several would make the order, and what is tried first, vary.
+    let out = world.vouch().env("RAYON_NUM_THREADS", "1").arg("verify").arg(&batch).arg("--json").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let records = json_lines(&out.stdout);
+    assert_eq!(records.len(), order.len(), "{records:?}");
+    for (record, (name, signed)) in records.iter().zip(order) {
+        let root = if signed == &from_a { "Agency A Root" } else { "Agency B Root" };
+        assert!(record["path"].as_str().unwrap().ends_with(name), "{record}");
+        assert_eq!(record["c2pa"]["state"], "trusted", "{name}: {record}");
+        assert_eq!(record["c2pa"]["trust"]["list"], "c2pa", "{name}: {record}");
+        assert_eq!(record["c2pa"]["trust"]["anchor"], root, "{name}: {record}");
+    }
+}
+
+#[test]
 fn a_signer_under_an_interim_list_anchor_is_trusted_as_interim() {
     let world = World::new();
     let pki = Pki::new(&world.path("pki"), "Test Interim Root", "Test Camera", "emailProtection");

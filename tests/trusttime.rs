@@ -166,6 +166,80 @@ fn an_evm_anchor_inside_the_expired_certificates_validity_keeps_the_file_trusted
 }
 
 #[test]
+fn an_anchored_edit_is_trusted_only_while_its_parent_raises_no_new_objection() {
+    // The reporter signed a photo and, the same day, crops of it (edits
+    // whose ingredient is the signed photo, its manifest inside the
+    // crop's), and anchored each crop in time. The rule lifts the crop's
+    // own signer's expiry only; whatever c2pa reports against an ingredient
+    // today is never lifted, as it would keep an unexpired crop from
+    // `trusted` too.
+    let Some(python) = python() else { return };
+    let Some(reporter) = Reporter::new() else { return };
+    let Some(anvil) = Anvil::start_with(&["--timestamp", GENESIS]) else { return };
+    let world = &reporter.world;
+    let parent = reporter.signed("parent");
+
+    // Cropped with vouch, which recorded the parent as it stood then
+    // (valid: signing trusts no anchor). c2pa reports nothing new about it
+    // today (its expiry came after the crop recorded it inside its
+    // validity): the anchor makes the crop trusted.
+    let by_vouch = world.path("crop-by-vouch");
+    let signed = world
+        .at(&reporter.faketime, "2020-01-10 12:10:00")
+        .arg("sign")
+        .arg(&parent)
+        .arg("-o")
+        .arg(&by_vouch)
+        .args(["--title", "Cropped for web", "--source-type", "minor-human-edits"])
+        .output()
+        .unwrap();
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let by_vouch = by_vouch.join("photo.jpg");
+    anchor_evm_at(world, &anvil, &by_vouch, IN_TIME);
+    let (code, record) = verify(world, &by_vouch, &["--rpc", &anvil.url]);
+    let c2pa = &record["c2pa"];
+    assert_eq!(c2pa["ingredients"][0]["relationship"], "parentOf", "{c2pa}");
+    assert_eq!(c2pa["ingredients"][0]["state"], "valid", "{c2pa}");
+    assert_eq!(c2pa["state"], "trusted", "{record}");
+    assert_eq!(c2pa["time_evidence"]["time"], "2020-01-10T12:30:00Z", "{c2pa}");
+    assert_eq!(code, Some(0));
+
+    // Cropped with an editor (c2pa-python) that trusted the reporter's
+    // root: it recorded the parent `trusted`. Today c2pa finds the parent's
+    // signer untrusted (expired), an objection against the ingredient that
+    // the crop's anchor does not answer.
+    let by_editor = world.path("crop-by-editor.jpg");
+    let identity = world.home().join("identity");
+    let edited = faked(&reporter.faketime, &python, "2020-01-10 12:10:00")
+        .arg(fixture("../tests/interop/c2pa_python.py"))
+        .arg("sign")
+        .arg(&parent)
+        .arg(&by_editor)
+        .arg("--cert")
+        .arg(identity.join("signer.pem"))
+        .arg("--key")
+        .arg(identity.join("signer.key"))
+        .arg("--edit")
+        .arg("--anchors")
+        .arg(identity.join("root.pem"))
+        .output()
+        .unwrap();
+    assert!(edited.status.success(), "{}", String::from_utf8_lossy(&edited.stderr));
+    anchor_evm_at(world, &anvil, &by_editor, IN_TIME + 600);
+    let (code, record) = verify(world, &by_editor, &["--rpc", &anvil.url]);
+    let c2pa = &record["c2pa"];
+    assert_eq!(record["anchors"][0]["state"], "confirmed", "{record}");
+    assert_eq!(c2pa["ingredients"][0]["relationship"], "parentOf", "{c2pa}");
+    assert_eq!(c2pa["ingredients"][0]["state"], "trusted", "as recorded: {c2pa}");
+    // The crop's own signer expired and is untrusted now, and so is its
+    // parent's: the same two codes, nothing else.
+    let mut codes: Vec<&str> = c2pa["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, ["signingCredential.expired", "signingCredential.untrusted"], "{c2pa}");
+    assert_expired_and_untrusted(code, &record);
+}
+
+#[test]
 fn an_evm_anchor_after_the_expiry_proves_nothing_even_with_a_forged_receipt_time() {
     let Some(reporter) = Reporter::new() else { return };
     let Some(anvil) = Anvil::start_with(&["--timestamp", GENESIS]) else { return };

@@ -1135,6 +1135,40 @@ mod tests {
         assert_eq!(with_validity_widened(b"not a certificate"), None);
     }
 
+    /// An issuer is free to name itself with any text, among it the bytes
+    /// of a validity: one sharing only its notBefore with the certificate's
+    /// is not taken for it. Rewriting that instead would leave the real,
+    /// expired validity in place (the profile check then refuses a signer
+    /// the rule should accept) and change the issuer's name.
+    #[test]
+    fn a_validity_lookalike_in_the_issuer_name_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "Unit Reporter of a Newsroom with a Long Name";
+        let req = crate::identity::NewIdentity { name: name.into(), org: None, email: None, days: 30 };
+        crate::identity::create(&dir.path().join("id"), &req, None).unwrap();
+        let pem = std::fs::read_to_string(dir.path().join("id/signer.pem")).unwrap();
+        let leaf = chain_der(&pem).remove(0);
+        let real = leaf.windows(4).position(|w| w == [0x30, 0x1e, 0x17, 0x0d]).expect("a UTCTime validity");
+        // The issuer's common name ("<name> Root CA") comes before the
+        // validity; 32 of its bytes become the look-alike.
+        let cn = leaf.windows(name.len()).position(|w| w == name.as_bytes()).unwrap();
+        assert!(cn + 32 < real, "the issuer's name precedes the validity");
+        let mut lookalike = leaf.clone();
+        lookalike[cn..cn + 4].copy_from_slice(&[0x30, 0x1e, 0x17, 0x0d]);
+        lookalike[cn + 4..cn + 17].copy_from_slice(&leaf[real + 4..real + 17]);
+        lookalike[cn + 17..cn + 32].copy_from_slice(b"\x17\x0d201231235959Z");
+        let (_, original) = x509_parser::parse_x509_certificate(&lookalike).unwrap();
+        use x509_parser::prelude::FromDer;
+        let (_, fake) = x509_parser::certificate::Validity::from_der(&lookalike[cn..]).unwrap();
+        assert_eq!(fake.not_before, original.validity().not_before, "shares the notBefore");
+        assert_ne!(fake.not_after, original.validity().not_after, "but not the notAfter");
+        let widened = with_validity_widened(&lookalike).unwrap();
+        let (_, copy) = x509_parser::parse_x509_certificate(&widened).unwrap();
+        assert_eq!(copy.issuer(), original.issuer());
+        assert!(copy.validity().not_before.timestamp() < original.validity().not_before.timestamp());
+        assert!(copy.validity().not_after.timestamp() > original.validity().not_after.timestamp());
+    }
+
     /// `der` (whose validity is two UTCTimes) with both times rewritten as
     /// the same instants in GeneralizedTime, and the lengths around them
     /// grown to match. Its signature no longer holds.

@@ -336,4 +336,84 @@ mod tests {
         let err = load_from(home.path(), Some(installed.path()), ListName::C2pa).unwrap_err().to_string();
         assert!(err.contains("C2PA-TRUST-LIST.pem"), "{err}");
     }
+
+    /// Each list's names as people meet them: the name `--list` takes, the
+    /// title, where it is published, and the files `trust update` writes.
+    #[test]
+    fn each_list_has_its_own_name_title_source_and_files() {
+        let names: Vec<&str> = ListName::ALL.iter().map(|l| l.as_str()).collect();
+        assert_eq!(names, ["c2pa", "tsa", "interim", "interim-allowed"]);
+        let titles: Vec<&str> = ListName::ALL.iter().map(|l| l.title()).collect();
+        assert_eq!(
+            titles,
+            [
+                "C2PA Trust List",
+                "C2PA TSA Trust List",
+                "interim Content Credentials list",
+                "interim Content Credentials list (allowed certificates)"
+            ]
+        );
+        for name in ListName::ALL {
+            assert_eq!(name.as_str().parse::<ListName>(), Ok(name));
+            let published = name.published_at();
+            assert!(published.starts_with("https://github.com/"), "{published}");
+            assert!(published.ends_with(name.data_file().rsplit('/').next().unwrap()), "{published}");
+            assert_eq!(name.file_name(), format!("{}.pem", name.as_str()));
+            assert_eq!(name.version_file_name(), format!("{}.version", name.as_str()));
+        }
+        assert_eq!(
+            "nosuch".parse::<ListName>(),
+            Err("no trust list named `nosuch` (one of: c2pa, tsa, interim, interim-allowed)".to_string())
+        );
+        let file = Path::new("/lists/c2pa.pem");
+        assert_eq!(ListCopy::Updated.words(Some(file)), "updated copy /lists/c2pa.pem");
+        assert_eq!(ListCopy::Installed.words(Some(file)), "installed copy /lists/c2pa.pem");
+        assert_eq!(ListCopy::CompiledIn.words(None), "copy compiled into vouch");
+    }
+
+    #[test]
+    fn a_list_holds_a_repeated_certificate_once_and_an_unreadable_copy_is_an_error() {
+        let home = tempfile::tempdir().unwrap();
+        fs::write(home.path().join("tsa.pem"), [ListName::Tsa.shipped(), ListName::Tsa.shipped()].concat()).unwrap();
+        let tsa = load_from(home.path(), None, ListName::Tsa).unwrap();
+        assert_eq!((tsa.copy, tsa.count, tsa.certs.len()), (ListCopy::Updated, 22, 22));
+        assert_eq!(tsa.version, "updated (version unknown)");
+        // An updated copy that cannot be read (here a folder) is an error
+        // naming it, never a quiet fallback to another copy.
+        fs::create_dir(home.path().join("c2pa.pem")).unwrap();
+        let err = load_from(home.path(), None, ListName::C2pa).unwrap_err().to_string();
+        assert!(err.contains("c2pa.pem"), "{err}");
+    }
+
+    /// `trust update`: the anchor lists take certificate authorities only;
+    /// the allowed list takes signers one by one.
+    #[test]
+    fn an_update_takes_only_authorities_into_an_anchor_list_and_signers_into_the_allowed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = dir.path().join("id");
+        let req = identity::NewIdentity { name: "Camera".into(), org: None, email: None, days: 30 };
+        identity::create(&id, &req, None).unwrap();
+        let root = id.join(identity::ROOT_CERT);
+        let signer = id.join("signer.pem");
+        let leaf = dir.path().join("leaf.pem");
+        fs::write(&leaf, identity::to_pem(&identity::parse_chain(&signer, &fs::read(&signer).unwrap()).unwrap()[..1]))
+            .unwrap();
+        let home = dir.path().join("home");
+        let c2pa = update(&home, ListName::C2pa, &root).unwrap();
+        assert_eq!((c2pa.copy, c2pa.count), (ListCopy::Updated, 1));
+        assert!(
+            c2pa.version.starts_with("updated ") && c2pa.version.contains(&root.display().to_string()),
+            "{}",
+            c2pa.version
+        );
+        let err = update(&home, ListName::C2pa, &leaf).unwrap_err().to_string();
+        assert!(
+            err.contains("`CN=Camera, O=Camera` is not a certificate authority: a C2PA Trust List holds only CAs"),
+            "{err}"
+        );
+        assert_eq!(load_from(&home, None, ListName::C2pa).unwrap().count, 1, "the list in use is kept");
+        let allowed = update(&home, ListName::InterimAllowed, &leaf).unwrap();
+        assert_eq!(allowed.count, 1);
+        assert_eq!(allowed.certs[0].cert.common_name.as_deref(), Some("Camera"));
+    }
 }

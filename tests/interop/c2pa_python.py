@@ -9,6 +9,9 @@
     c2pa_python.py sign SRC DST --cert CHAIN --key KEY --definition DEF.json
         -> signs with the manifest definition in DEF.json as written (its own
            actions, no intent added): for manifests vouch would not write
+    c2pa_python.py sign SRC DST --cert CHAIN --key KEY --edit [--anchors ROOT.pem]
+        -> an edit of SRC (signed media): SRC is its parent ingredient, whose
+           credentials are validated, and recorded, against ROOT.pem
 """
 import argparse
 import json
@@ -65,8 +68,28 @@ def sign(args):
     if args.definition:
         with open(args.definition) as f:
             manifest = json.load(f)
-    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context=context(None)) as builder:
-        if not args.definition:
+    if args.edit:
+        manifest["title"] = "edited by c2pa-python"
+        manifest["assertions"] = [
+            {
+                "label": "c2pa.actions.v2",
+                "data": {
+                    "actions": [
+                        {"action": "c2pa.opened", "parameters": {"ingredientIds": ["parent"]}},
+                        {
+                            "action": "c2pa.edited",
+                            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/minorHumanEdits",
+                        },
+                    ]
+                },
+            }
+        ]
+    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest, context=context(args.anchors)) as builder:
+        if args.edit:
+            with open(args.src, "rb") as parent:
+                ingredient = {"title": "parent", "relationship": "parentOf", "label": "parent"}
+                builder.add_ingredient(ingredient, c2pa_format(args.src), parent)
+        elif not args.definition:
             builder.set_intent(c2pa.C2paBuilderIntent.CREATE, c2pa.C2paDigitalSourceType.DIGITAL_CAPTURE)
         if args.remote:
             builder.set_no_embed()
@@ -94,6 +117,8 @@ def main():
     s.add_argument("--remote")
     s.add_argument("--manifest-out")
     s.add_argument("--definition")
+    s.add_argument("--edit", action="store_true")
+    s.add_argument("--anchors")
     args = parser.parse_args()
     {"read": read, "sign": sign}[args.cmd](args)
 
