@@ -231,6 +231,9 @@ mod tests {
         fs::write(root.join(".cache/x.jpg"), "x").unwrap();
         fs::write(root.join("good.jpg.ots"), "x").unwrap();
         fs::write(root.join("good.jpg.ots.1"), "x").unwrap();
+        fs::write(root.join("good.jpg.anchor.json.2"), "x").unwrap();
+        // Only a receipt's own name ends in `.ots`: this is a photo.
+        fs::write(root.join("interview.ots.jpg"), "x").unwrap();
         fs::write(root.join(".vouch-abc.part"), "x").unwrap();
         std::os::unix::fs::symlink(root.join("good.jpg"), root.join("link.jpg")).unwrap();
         std::os::unix::fs::symlink(root.join("gone.jpg"), root.join("dangling.jpg")).unwrap();
@@ -245,6 +248,7 @@ mod tests {
                 "DSC_0001.JPG",
                 "skip dangling.jpg (dangling symlink)",
                 "good.jpg",
+                "interview.ots.jpg",
                 "link.jpg (link)",
                 "skip pipe (not a regular file)",
                 "skip loop (symlink loop)",
@@ -261,6 +265,47 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("card/shoot")).unwrap();
         fs::write(dir.path().join("card/b.jpg"), "x").unwrap();
         assert_eq!(names(walk(vec![dir.path().join("card")]).collect()), ["b.jpg", "shoot/a.jpg (link)"]);
+    }
+
+    #[test]
+    fn a_named_file_is_taken_as_named_and_a_named_path_that_is_no_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("card")).unwrap();
+        let photo = dir.path().join("card/photo.jpg");
+        fs::write(&photo, "x").unwrap();
+        std::os::unix::fs::symlink(&photo, dir.path().join("shortcut.jpg")).unwrap();
+        std::os::unix::fs::symlink("self.jpg", dir.path().join("self.jpg")).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(dir.path().join("pipe")).status().unwrap().success());
+        let named = ["card/photo.jpg", "shortcut.jpg", "pipe", "self.jpg", "card/photo.jpg/x"];
+        let walked: Vec<_> = walk(named.iter().map(|n| dir.path().join(n)).collect()).collect();
+        let Some(Ok(Walked::File(first))) = walked.first() else { panic!("{:?}", walked.first()) };
+        assert!(first.named && first.path == photo, "{first:?}");
+        let shown = |n: &str| dir.path().join(n).display().to_string();
+        assert_eq!(
+            names(walked),
+            [
+                "photo.jpg".to_string(),
+                "shortcut.jpg (link)".to_string(),
+                // A FIFO named on the command line would block a reader: refused, never read.
+                format!("error {}: not a regular file", shown("pipe")),
+                // What exists but cannot be reached is said as it is, not "no such file".
+                format!("error {}: Too many levels of symbolic links (os error 40)", shown("self.jpg")),
+                format!("error {}: Not a directory (os error 20)", shown("card/photo.jpg/x")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_link_to_itself_inside_a_folder_is_an_error_not_a_dangling_link() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("a.jpg"), "x").unwrap();
+        std::os::unix::fs::symlink("self.jpg", dir.path().join("self.jpg")).unwrap();
+        let got = names(walk(vec![dir.path().to_path_buf()]).collect());
+        let link = dir.path().join("self.jpg").display().to_string();
+        assert_eq!(
+            got,
+            ["a.jpg".to_string(), format!("error {link}: Too many levels of symbolic links (os error 40)")]
+        );
     }
 
     #[test]

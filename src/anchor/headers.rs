@@ -191,10 +191,6 @@ impl BitcoinHeaders {
         self.network = network;
     }
 
-    pub fn network(&self) -> BitcoinNetwork {
-        self.network
-    }
-
     pub fn extend(&mut self, headers: BTreeMap<u64, BlockHeader>) {
         self.from_file.extend(headers);
     }
