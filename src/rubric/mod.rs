@@ -933,6 +933,130 @@ mod tests {
         }
     }
 
+    /// A trait rubric in the official layout: metadata, the traits, and a
+    /// trailing `block` document the evaluator ignores.
+    const TRAITS: &str = r#"
+rubric_metadata: {name: Newsroom checks, version: "2.0"}
+---
+- id: validation:signed
+  expression: signed
+  reportText: {"true": {en: Signed}, "false": {en: Not signed}}
+- id: validation:hashes
+  expression: bad_hashes
+  failIfMatched: true
+  reportText: {"true": {en: Hashes match}, "false": {en: A hash does not match}}
+- id: provenance:edits
+  expression: edits
+  warnIfMatched: true
+  reportText: {"true": {en: No edits}, "warning": {en: Edited}}
+- id: c2pa:signal_compliance
+  expression: signed
+  reportText: {"true": {en: Contains signals}}
+- id: c2pa:signal_compliance
+  expression: signed
+  reportText: {"true": {en: ""}}
+---
+id: validation:single
+expression: signed
+reportText: {"true": {en: A trait given as a document of its own}}
+---
+block: {note: not a trait}
+"#;
+
+    fn names<'a>(traits: impl Iterator<Item = &'a TraitResult>) -> Vec<&'a str> {
+        traits.map(|t| t.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_trait_rubric_reports_what_failed_and_what_warned_as_the_official_evaluator_groups_them() {
+        let rubric = Rubric::parse(TRAITS, Path::new("checks.yml"), None).unwrap();
+        assert_eq!(rubric.kind, RubricKind::Traits);
+        let doc = json!({"signed": true, "bad_hashes": ["c2pa.hash.data"], "edits": [{"action": "c2pa.edited"}]});
+        assert_eq!(rubric.search("signed", &doc).unwrap(), json!(true));
+        let report = rubric.evaluate(&doc);
+        assert_eq!(names(report.failed()), ["validation:hashes"]);
+        assert_eq!(names(report.warnings()), ["provenance:edits"]);
+        // True first, then warnings, then failures, each by name; the
+        // compliance trait is named by its text, unless that is empty.
+        assert_eq!(
+            names(report.traits.iter()),
+            [
+                "c2pa:signal_compliance",
+                "signals",
+                "validation:signed",
+                "validation:single",
+                "provenance:edits",
+                "validation:hashes"
+            ]
+        );
+        // The renamed compliance trait has no category of its own.
+        assert_eq!(
+            report.official(),
+            json!({
+                "rubricName": "Newsroom checks",
+                "rubricVersion": "2.0",
+                "true": {
+                    "c2pa": [{"trait": "signal_compliance", "reportText": ""}],
+                    "provenance": [],
+                    "validation": [
+                        {"trait": "signed", "reportText": "Signed"},
+                        {"trait": "single", "reportText": "A trait given as a document of its own"},
+                    ],
+                    "general": [{"trait": "signals", "reportText": "Contains signals"}],
+                },
+                "false": {"c2pa": [], "provenance": [], "validation": [{"trait": "hashes", "reportText": "A hash does not match"}]},
+                "warning": {"c2pa": [], "provenance": [{"trait": "edits", "reportText": ""}], "validation": []},
+            })
+        );
+    }
+
+    #[test]
+    fn a_signals_rubric_shows_a_signal_only_for_a_value_that_holds() {
+        let rubric = Rubric::parse(
+            r#"
+rubric_metadata: {name: Signals, version: "1"}
+---
+- {id: "inception:two", expression: two, reportText: {"true": {en: Two things}}}
+- {id: "inception:none", expression: none, reportText: {"true": {en: Nothing}}}
+- {id: "inception:one", expression: one, reportText: {"true": {en: One}}}
+- {id: "transformation:zero", expression: zero, reportText: {"true": {en: Zero}}}
+- {id: "transformation:nothing", expression: nothing, reportText: {"true": {en: Null}}}
+- {id: "transformation:no", expression: "no", reportText: {"true": {en: "False"}}}
+- {id: "transformation:text", expression: text, reportText: {"true": {en: Text}}}
+---
+block: {note: not a trait}
+"#,
+            Path::new("signals.yml"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(rubric.kind, RubricKind::Signals, "a block document is no statement");
+        let doc = json!({"manifests": [
+            {
+                "label": "urn:c2pa:a",
+                "two": [1, 2], "none": [], "one": 1, "zero": 0, "nothing": null, "no": false, "text": "x",
+                "assertions": {"c2pa.ingredient.v3": {"activeManifest": {"url": "self#jumbf=/c2pa/urn:c2pa:b"}, "relationship": "parentOf"}},
+                "signature": {"certificateInfo": {"subject": {"CN": "Desk", "O": "Agency"}}},
+            },
+            {"label": "urn:c2pa:b", "one": [1], "signature": {"certificateInfo": {"subject": {"CN": "Camera", "O": "Maker"}}}},
+        ]});
+        let report = rubric.evaluate(&doc);
+        let shown: Vec<Vec<(&str, bool)>> = report
+            .manifests
+            .iter()
+            .map(|m| m.signals.iter().map(|s| (s.name.as_str(), s.multiple)).collect())
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                vec![("inception:two", true), ("inception:one", false), ("transformation:text", false)],
+                vec![("inception:one", false)]
+            ]
+        );
+        assert_eq!(report.manifests[0].ingredients, [(1, json!("parentOf"))], "the parent is the second manifest");
+        assert_eq!(report.manifests[1].asserted_by, json!({"CN": "Camera", "O": "Maker"}));
+    }
+
     #[test]
     fn spec_versions_come_from_the_file_name() {
         assert_eq!(spec_version_in_name("a/asset-rubric-conformance0.2-spec2.4.yml").as_deref(), Some("2.4"));
