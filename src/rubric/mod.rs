@@ -1011,6 +1011,69 @@ block: {note: not a trait}
     }
 
     #[test]
+    fn each_kind_of_value_judges_a_trait_as_the_official_evaluator_does() {
+        let rubric = Rubric::parse(
+            r#"
+rubric_metadata: {name: Values, version: "1"}
+---
+- {id: "v:zero", expression: zero, reportText: {"true": {en: zero holds}, "false": {en: zero fails}}}
+- {id: "v:one", expression: one, reportText: {"true": {en: one holds}}}
+- {id: "v:nothing", expression: nothing, reportText: {"false": {en: nothing fails}}}
+- {id: "v:text", expression: text, reportText: {"true": {en: text holds}}}
+- {id: "v:no", expression: "no", reportText: {"false": {en: no fails}}}
+- {id: "v:empty", expression: empty, reportText: {"false": {en: empty fails}}}
+- {id: "v:manifests", expression: manifests, reportText: {"true": {en: signed}}}
+- {id: "v:signature_only", expression: signature_only, reportText: {"true": {en: one result}}}
+- {id: "v:mixed", expression: mixed, reportText: {"true": {en: listed}}}
+- {id: "v:bad_manifests", expression: manifests, failIfMatched: true, reportText: {"false": {en: refused}}}
+- {id: "w:named", expression: names, warnIfMatched: true, reportText: {warn: {en: "warned about {{matches}}"}}}
+- {id: "w:fallback", expression: names, warnIfMatched: true, reportText: {"false": {en: falls back}}}
+"#,
+            Path::new("values.yml"),
+            None,
+        )
+        .unwrap();
+        let desk =
+            json!({"label": "urn:a", "signature": {"certificateInfo": {"subject": {"CN": "Desk", "O": "Agency"}}}});
+        let doc = json!({
+            "zero": 0, "one": 1, "nothing": null, "text": "x", "no": false, "empty": [],
+            "manifests": [desk, {"label": "urn:b"}],
+            "signature_only": [{"signature": {}}],
+            "mixed": [{"label": "urn:x"}, 5],
+            "names": ["a", "b"],
+        });
+        let judged: Vec<(String, Outcome, String, Option<Value>)> = rubric
+            .evaluate(&doc)
+            .traits
+            .into_iter()
+            .map(|t| (t.name, t.outcome, t.report_text, t.asserted_by))
+            .collect();
+        let unknown = json!({"CN": "Unknown CN", "O": "Unknown O"});
+        let row = |name: &str, outcome, text: &str, by: Option<&Value>| {
+            (name.to_string(), outcome, text.to_string(), by.cloned())
+        };
+        assert_eq!(
+            judged,
+            [
+                row("v:manifests", Outcome::True, "signed", Some(&json!({"CN": "Desk", "O": "Agency"}))),
+                row("v:manifests", Outcome::True, "signed", Some(&unknown)),
+                row("v:mixed", Outcome::True, "listed", Some(&unknown)),
+                row("v:one", Outcome::True, "one holds", None),
+                row("v:signature_only", Outcome::True, "one result", Some(&unknown)),
+                row("v:text", Outcome::True, "text holds", None),
+                row("w:fallback", Outcome::Warning, "falls back", None),
+                row("w:named", Outcome::Warning, "warned about a, b", None),
+                row("v:bad_manifests", Outcome::False, "refused", None),
+                row("v:empty", Outcome::False, "empty fails", None),
+                row("v:mixed", Outcome::False, "Error: a listed manifest is not an object", None),
+                row("v:no", Outcome::False, "no fails", None),
+                row("v:nothing", Outcome::False, "nothing fails", None),
+                row("v:zero", Outcome::False, "zero fails", None),
+            ]
+        );
+    }
+
+    #[test]
     fn a_signals_rubric_shows_a_signal_only_for_a_value_that_holds() {
         let rubric = Rubric::parse(
             r#"
