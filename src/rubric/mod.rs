@@ -914,6 +914,19 @@ mod tests {
             ("_some".to_string(), "$args.x".to_string()),
         ];
         assert_eq!(infer_arities(&expressions), [2, 1, 0, 1]);
+
+        // Arities that only calls tell: commas inside a nested call, or in
+        // a call that ends the body, count for that call alone; a name
+        // that ends another name (`my_pair`) is no call of it.
+        let expressions = vec![
+            ("_pair".to_string(), "$args".to_string()),
+            ("_user".to_string(), "_pair(max(a, b, c), (d))".to_string()),
+            ("_triple".to_string(), "$args".to_string()),
+            ("_caller".to_string(), "_triple(a,b,c)".to_string()),
+            ("_empty".to_string(), "manifests".to_string()),
+            ("_calls_empty".to_string(), "_empty() && my_pair(a, b, c, d, e)".to_string()),
+        ];
+        assert_eq!(infer_arities(&expressions), [2, 0, 3, 0, 0, 0]);
     }
 
     #[test]
