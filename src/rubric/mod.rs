@@ -922,11 +922,14 @@ mod tests {
             ("_pair".to_string(), "$args".to_string()),
             ("_user".to_string(), "_pair(max(a, b, c), (d))".to_string()),
             ("_triple".to_string(), "$args".to_string()),
-            ("_caller".to_string(), "_triple(a,b,c)".to_string()),
+            ("_caller".to_string(), "x && _triple(a,b,c)".to_string()),
             ("_empty".to_string(), "manifests".to_string()),
             ("_calls_empty".to_string(), "_empty() && my_pair(a, b, c, d, e)".to_string()),
+            // Neither is an argument: `$args[2x]` is no index, `$argsfoo` another name.
+            ("_odd_index".to_string(), "$args[2x]".to_string()),
+            ("_longer_name".to_string(), "f($argsfoo)".to_string()),
         ];
-        assert_eq!(infer_arities(&expressions), [2, 0, 3, 0, 0, 0]);
+        assert_eq!(infer_arities(&expressions), [2, 0, 3, 0, 0, 0, 1, 0]);
     }
 
     #[test]
@@ -1087,6 +1090,36 @@ rubric_metadata: {name: Values, version: "1"}
     }
 
     #[test]
+    fn a_flag_that_python_reads_as_false_does_not_turn_a_trait_into_a_refusal() {
+        let rubric = Rubric::parse(
+            r#"
+rubric_metadata: {name: Flags, version: "1"}
+---
+- {id: "f:false", expression: names, failIfMatched: false, reportText: {"true": {en: listed}}}
+- {id: "f:zero", expression: names, failIfMatched: 0, reportText: {"true": {en: listed}}}
+- {id: "f:empty_text", expression: names, failIfMatched: "", reportText: {"true": {en: listed}}}
+- {id: "f:empty_list", expression: names, failIfMatched: [], reportText: {"true": {en: listed}}}
+- {id: "f:one", expression: names, failIfMatched: 1, reportText: {"false": {en: refused}}}
+"#,
+            Path::new("flags.yml"),
+            None,
+        )
+        .unwrap();
+        let report = rubric.evaluate(&json!({"names": ["a", "b"]}));
+        let judged: Vec<(&str, Outcome)> = report.traits.iter().map(|t| (t.name.as_str(), t.outcome)).collect();
+        assert_eq!(
+            judged,
+            [
+                ("f:empty_list", Outcome::True),
+                ("f:empty_text", Outcome::True),
+                ("f:false", Outcome::True),
+                ("f:zero", Outcome::True),
+                ("f:one", Outcome::False),
+            ]
+        );
+    }
+
+    #[test]
     fn a_signals_rubric_shows_a_signal_only_for_a_value_that_holds() {
         let rubric = Rubric::parse(
             r#"
@@ -1137,5 +1170,6 @@ block: {note: not a trait}
     fn spec_versions_come_from_the_file_name() {
         assert_eq!(spec_version_in_name("a/asset-rubric-conformance0.2-spec2.4.yml").as_deref(), Some("2.4"));
         assert_eq!(spec_version_in_name("integrity.yml"), None);
+        assert_eq!(spec_version_in_name("rubric-spec2.yml"), None, "no minor version");
     }
 }
