@@ -736,7 +736,6 @@ fn provenance_graph(crjson: &Value) -> Vec<Node> {
                     edges: Vec::new(),
                 });
                 nodes[slot].edges.push((Parent::Node(id), relationship));
-                slot_of.insert(id, nodes.len() - 1);
             } else if key.starts_with("c2pa.thumbnail") {
                 if let Some(format) = value.get("format").filter(|f| truthy_py(f)) {
                     if nodes[slot].format.is_null() {
@@ -1164,6 +1163,46 @@ block: {note: not a trait}
         );
         assert_eq!(report.manifests[0].ingredients, [(1, json!("parentOf"))], "the parent is the second manifest");
         assert_eq!(report.manifests[1].asserted_by, json!({"CN": "Camera", "O": "Maker"}));
+    }
+
+    #[test]
+    fn an_ingredient_without_credentials_gets_a_pseudo_manifest_only_when_a_source_type_is_declared() {
+        let rubric = Rubric::parse(
+            "rubric_metadata: {name: S, version: \"1\"}\n---\n- {id: \"inception:any\", expression: label}\n",
+            Path::new("s.yml"),
+            None,
+        )
+        .unwrap();
+        let doc = json!({"manifests": [
+            {
+                "label": "urn:c2pa:a",
+                "assertions": {
+                    "c2pa.actions.v2": {"actions": [
+                        {"action": "c2pa.created", "digitalSourceType": "digitalCapture"},
+                        {"action": "c2pa.opened", "digitalSourceType": "trainedAlgorithmicMedia"},
+                    ]},
+                    "c2pa.ingredient.v3": {"dc:title": "x.jpg", "digitalSourceType": "compositeSynthetic", "relationship": "componentOf"},
+                    "c2pa.ingredient.v3__1": {"dc:title": "y.jpg", "relationship": "parentOf"},
+                },
+            },
+            {
+                "label": "urn:c2pa:b",
+                "assertions": {
+                    "c2pa.actions.v2": {"actions": [{"action": "c2pa.created", "digitalSourceType": "digitalCapture"}]},
+                    "c2pa.ingredient.v3": {"dc:title": "z.jpg", "relationship": "componentOf"},
+                },
+            },
+        ]});
+        let report = rubric.evaluate(&doc);
+        let labels: Vec<&str> = report.manifests.iter().map(|m| m.manifest.as_str()).collect();
+        // x.jpg declares its own type, y.jpg the type its `c2pa.opened`
+        // action gives; z.jpg has neither (a `c2pa.created` type is not
+        // the ingredient's), so it gets none.
+        assert_eq!(
+            labels,
+            ["urn:c2pa:a", "urn:c2pa:b", "urn:c2pa:pseudo:urn:c2pa:a:x.jpg_2", "urn:c2pa:pseudo:urn:c2pa:a:y.jpg_3"]
+        );
+        assert_eq!(report.manifests[0].ingredients, [(2, json!("componentOf")), (3, json!("parentOf"))]);
     }
 
     #[test]
