@@ -298,14 +298,10 @@ pub struct Pki {
 }
 
 /// Runs openssl in `dir`, failing the test with its stderr if it fails;
-/// under `faketime AT` when `at` is given.
+/// with the clock at `at` when it is given (libfaketime, see [`faked`]).
 pub fn openssl(dir: &Path, args: &[&str], at: Option<&str>) {
     let mut cmd = match at {
-        Some(at) => {
-            let mut cmd = std::process::Command::new("faketime");
-            cmd.arg(at).arg("openssl");
-            cmd
-        }
+        Some(at) => faked(Path::new("/usr/bin/faketime"), "openssl", at),
         None => std::process::Command::new("openssl"),
     };
     let out = cmd.current_dir(dir).args(args).output().expect("openssl");
