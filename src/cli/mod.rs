@@ -268,3 +268,8 @@ pub fn one_line(err: &anyhow::Error) -> String {
     }
     line
 }
+
+/// A scoped thread's result; its panic, if it had one, goes on in this thread.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}

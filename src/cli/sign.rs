@@ -139,7 +139,7 @@ struct Committed {
 /// hands back the index with the batch recorded.
 fn report_batch(committing: Committing<'_, '_>, printer: &mut Printer) -> Result<Option<SignedIndex>> {
     let Committing { batch, mut results, commit } = committing;
-    let Committed { committed, index, saved } = commit.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let Committed { committed, index, saved } = super::join(commit);
     for (i, result) in committed {
         if let (Err(e), Ok(Signing::Signed { signed, .. })) = (result, &results[i]) {
             let e = provenance::sign::exists_or_io(&signed.output, e);

@@ -77,10 +77,10 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
         let mut in_flight = (first, scope.spawn(|| verify_chunk(first)));
         for next in chunks {
             let (done, handle) = std::mem::replace(&mut in_flight, (next, scope.spawn(|| verify_chunk(next))));
-            write_records(&mut printer, done, join(handle));
+            write_records(&mut printer, done, super::join(handle));
         }
         let (done, handle) = in_flight;
-        write_records(&mut printer, done, join(handle));
+        write_records(&mut printer, done, super::join(handle));
     });
     bar.finish_and_clear();
     Ok(printer.finish())
@@ -89,10 +89,6 @@ pub fn verify(a: VerifyArgs) -> Result<Outcome> {
 /// Files verified on the pool at a time: enough to keep every core busy
 /// between two writes, few enough that the records held stay small.
 const VERIFY_CHUNK: usize = 256;
-
-fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
 
 /// Each verified file's record (or error) in input order, and its count.
 fn write_records(

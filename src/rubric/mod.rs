@@ -978,6 +978,10 @@ reportText: {"true": {en: A trait given as a document of its own}}
 block: {note: not a trait}
 "#;
 
+    fn test_rubric(text: &str) -> Rubric {
+        Rubric::parse(text, Path::new("test.yml"), None).unwrap()
+    }
+
     fn names<'a>(traits: impl Iterator<Item = &'a TraitResult>) -> Vec<&'a str> {
         traits.map(|t| t.name.as_str()).collect()
     }
@@ -1027,7 +1031,7 @@ block: {note: not a trait}
 
     #[test]
     fn each_kind_of_value_judges_a_trait_as_the_official_evaluator_does() {
-        let rubric = Rubric::parse(
+        let rubric = test_rubric(
             r#"
 rubric_metadata: {name: Values, version: "1"}
 ---
@@ -1044,10 +1048,7 @@ rubric_metadata: {name: Values, version: "1"}
 - {id: "w:named", expression: names, warnIfMatched: true, reportText: {warn: {en: "warned about {{matches}}"}}}
 - {id: "w:fallback", expression: names, warnIfMatched: true, reportText: {"false": {en: falls back}}}
 "#,
-            Path::new("values.yml"),
-            None,
-        )
-        .unwrap();
+        );
         let desk =
             json!({"label": "urn:a", "signature": {"certificateInfo": {"subject": {"CN": "Desk", "O": "Agency"}}}});
         let doc = json!({
@@ -1090,7 +1091,7 @@ rubric_metadata: {name: Values, version: "1"}
 
     #[test]
     fn a_flag_that_python_reads_as_false_does_not_turn_a_trait_into_a_refusal() {
-        let rubric = Rubric::parse(
+        let rubric = test_rubric(
             r#"
 rubric_metadata: {name: Flags, version: "1"}
 ---
@@ -1100,10 +1101,7 @@ rubric_metadata: {name: Flags, version: "1"}
 - {id: "f:empty_list", expression: names, failIfMatched: [], reportText: {"true": {en: listed}}}
 - {id: "f:one", expression: names, failIfMatched: 1, reportText: {"false": {en: refused}}}
 "#,
-            Path::new("flags.yml"),
-            None,
-        )
-        .unwrap();
+        );
         let report = rubric.evaluate(&json!({"names": ["a", "b"]}));
         let judged: Vec<(&str, Outcome)> = report.traits.iter().map(|t| (t.name.as_str(), t.outcome)).collect();
         assert_eq!(
@@ -1120,7 +1118,7 @@ rubric_metadata: {name: Flags, version: "1"}
 
     #[test]
     fn a_signals_rubric_shows_a_signal_only_for_a_value_that_holds() {
-        let rubric = Rubric::parse(
+        let rubric = test_rubric(
             r#"
 rubric_metadata: {name: Signals, version: "1"}
 ---
@@ -1134,10 +1132,7 @@ rubric_metadata: {name: Signals, version: "1"}
 ---
 block: {note: not a trait}
 "#,
-            Path::new("signals.yml"),
-            None,
-        )
-        .unwrap();
+        );
         assert_eq!(rubric.kind, RubricKind::Signals, "a block document is no statement");
         let doc = json!({"manifests": [
             {
@@ -1167,12 +1162,9 @@ block: {note: not a trait}
 
     #[test]
     fn an_ingredient_without_credentials_gets_a_pseudo_manifest_only_when_a_source_type_is_declared() {
-        let rubric = Rubric::parse(
+        let rubric = test_rubric(
             "rubric_metadata: {name: S, version: \"1\"}\n---\n- {id: \"inception:any\", expression: label}\n",
-            Path::new("s.yml"),
-            None,
-        )
-        .unwrap();
+        );
         let doc = json!({"manifests": [
             {
                 "label": "urn:c2pa:a",
