@@ -287,6 +287,60 @@ fn every_rubric_expression_evaluates_as_the_reference_json_formula_does() {
     assert!(compared > 1000 && non_trivial > 300, "{compared} / {non_trivial}");
 }
 
+/// `tests/rubric/formula-cases.json` holds what the reference engine gives
+/// for expressions covering every construct of the language (a unit test of
+/// `src/rubric/formula.rs` holds vouch's engine to those results): they
+/// must still be the reference's, not results written by hand.
+#[test]
+fn the_formula_cases_hold_the_reference_json_formulas_results() {
+    let Some(module) = npm_file("@adobe/json-formula/src/json-formula.js") else { return };
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        skip("node is not installed (`make deps` installs the npm packages; node comes from the system)");
+        return;
+    }
+    let cases = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rubric/formula-cases.json"));
+    let world = World::new();
+    let mut compared = 0;
+    let mut errors = 0;
+    for group in cases["groups"].as_array().unwrap() {
+        let cases = group["cases"].as_array().unwrap();
+        let job = json!({
+            "module": module,
+            "variables": group.get("variables").cloned().unwrap_or(json!({})),
+            "expressions": group.get("expressions").cloned().unwrap_or(json!({})),
+            "statements": cases.iter().map(|c| c[0].clone()).collect::<Vec<_>>(),
+            "documents": [group["data"]],
+        });
+        let job_path = world.path("job.json");
+        std::fs::write(&job_path, job.to_string()).unwrap();
+        let out = std::process::Command::new("node")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rubric/json-formula.mjs"))
+            .stdin(std::fs::File::open(&job_path).unwrap())
+            .output()
+            .expect("run node");
+        assert!(out.status.success(), "node: {}", String::from_utf8_lossy(&out.stderr));
+        let theirs: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).unwrap();
+        for (case, reference) in cases.iter().zip(&theirs[0]) {
+            let written = &case[1];
+            let agrees = match (written.get("ok"), reference.get("ok")) {
+                (Some(a), Some(b)) => same(a, b),
+                (None, None) => written.get("error").is_some() && reference.get("error").is_some(),
+                _ => false,
+            };
+            assert!(
+                agrees,
+                "{}: written {written}, json-formula gives {reference} (scripts/rubric/formula_cases.py rewrites them)",
+                case[0]
+            );
+            errors += usize::from(reference.get("error").is_some());
+            compared += 1;
+        }
+        assert_eq!(theirs[0].len(), cases.len());
+    }
+    eprintln!("{compared} cases are the reference's ({errors} of them errors)");
+    assert!(compared > 700 && errors > 50 && compared - errors > 500, "{compared} / {errors}");
+}
+
 /// The official evaluator's report on `crjson` for the rubric `file`.
 fn official(file: &Path, crjson: &Path) -> Value {
     let dir = shared("c2pa-rubrics/asset-rubrics").unwrap();

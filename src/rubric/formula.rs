@@ -15,9 +15,17 @@
 //! they differ: `||`/`&&` return an operand, projections keep `null`s,
 //! function arguments are coerced to the type the function takes (`null`
 //! reads as `""` for a string), a number on either side makes a comparison
-//! numeric, empty lists and objects are false. `tests/formula.rs` holds every
+//! numeric, empty lists and objects are false. `tests/rubric.rs` holds every
 //! expression of every shipped rubric equal to `@adobe/json-formula`'s result
-//! on real crJSON documents.
+//! on real crJSON documents, and `tests/rubric/formula-cases.json` holds the
+//! reference's results for expressions covering every construct, which a
+//! unit test below holds this engine to.
+//!
+//! Where vouch differs on purpose: an unterminated quoted name (`'abc`) is a
+//! syntax error (the reference reads it as the name `ab`); a number beyond
+//! f64's range is `null` (JSON has no `Infinity`; the reference carries it on
+//! as a number); expression references (`&name`) are refused, as no function
+//! here takes one.
 //!
 //! Any input is safe: syntax and evaluation problems are [`FormulaError`]s,
 //! and nesting and recursion are bounded.
@@ -791,7 +799,9 @@ fn equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// JavaScript's `Number.prototype.toString` for the numbers JSON carries.
+/// JavaScript's `Number.prototype.toString` for the numbers JSON carries:
+/// the shortest digits that read back as `n`, written out between 1e-7 and
+/// 1e21 and in exponent form (`1e+21`, `1.5e-7`) beyond.
 fn js_number_string(n: f64) -> String {
     if n.is_nan() {
         return "NaN".into();
@@ -799,10 +809,31 @@ fn js_number_string(n: f64) -> String {
     if n.is_infinite() {
         return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
     }
-    if n.fract() == 0.0 && n.abs() < 1e21 {
-        return format!("{n:.0}");
+    if n == 0.0 {
+        return "0".into();
     }
-    format!("{n}")
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde±x".
+    let scientific = format!("{:e}", n.abs());
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let point = exponent.parse::<i32>().unwrap_or(0) + 1;
+    let count = digits.len() as i32;
+    let body = if count <= point && point <= 21 {
+        format!("{digits}{}", "0".repeat((point - count) as usize))
+    } else if 0 < point && point <= 21 {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    } else if -6 < point && point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else {
+        let sign = if point - 1 < 0 { '-' } else { '+' };
+        let rest = if count > 1 { format!(".{}", &digits[1..]) } else { String::new() };
+        format!("{}{rest}e{sign}{}", &digits[..1], (point - 1).abs())
+    };
+    if n < 0.0 {
+        format!("-{body}")
+    } else {
+        body
+    }
 }
 
 /// JavaScript's `Number(string)` (NaN when it is not a number).
@@ -843,6 +874,33 @@ fn js_number(s: &str) -> f64 {
     let normalised = format!("{}{}", if t.starts_with('-') { "-" } else { "" }, unsigned.replace(".e", ".0e"));
     let normalised = if normalised.ends_with('.') { format!("{normalised}0") } else { normalised };
     normalised.parse::<f64>().unwrap_or(f64::NAN)
+}
+
+/// JavaScript's `Number(value)`: a list reads as its elements joined by
+/// commas, an object is NaN.
+fn js_value_number(value: &Value) -> f64 {
+    fn joined(items: &[Value]) -> String {
+        let text: Vec<String> = items
+            .iter()
+            .map(|v| match v {
+                Value::Null => String::new(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => js_number_string(as_f64(n)),
+                Value::String(s) => s.clone(),
+                Value::Array(inner) => joined(inner),
+                Value::Object(_) => "[object Object]".into(),
+            })
+            .collect();
+        text.join(",")
+    }
+    match value {
+        Value::Null => 0.0,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Number(n) => as_f64(n),
+        Value::String(s) => js_number(s),
+        Value::Array(items) => js_number(&joined(items)),
+        Value::Object(_) => f64::NAN,
+    }
 }
 
 /// The engine's conversion of a string to a number: NaN reads as 0.
@@ -1332,11 +1390,10 @@ impl Run<'_> {
                 })
             })?,
             Node::Negate(inner) => {
+                // The reference computes `value * -1`: JavaScript's own
+                // conversion, where a string that is no number is NaN.
                 let v = self.visit(inner, value)?;
-                let n = match &v {
-                    Value::Array(_) | Value::Object(_) => f64::NAN,
-                    other => to_number(other).unwrap_or(f64::NAN),
-                };
+                let n = js_value_number(&v);
                 if n.is_nan() {
                     return type_error(format!("failed to convert {v} to number"));
                 }
@@ -1755,6 +1812,50 @@ mod tests {
         let deep = format!("{}_deep(){}", "(!".repeat(90), ")".repeat(90));
         engine.define("_deep", parse(&deep, &globals), 0);
         assert!(engine.search(&parse("_deep()", &globals).unwrap(), &data).is_err());
+    }
+
+    /// JavaScript has one number type: `1` and `1.0` are one value. Written
+    /// out here, not the engine's `equal`, which the cases test.
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+            (Value::Object(x), Value::Object(y)) => {
+                x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            }
+            _ => a == b,
+        }
+    }
+
+    /// Every case of `tests/rubric/formula-cases.json` gives what the
+    /// reference engine gave for it (`tests/rubric.rs` checks those results
+    /// are still the reference's): the same value, or an error on both sides.
+    #[test]
+    fn every_case_gives_what_the_reference_json_formula_gives() {
+        let cases: Value = serde_json::from_str(include_str!("../../tests/rubric/formula-cases.json")).unwrap();
+        let mut checked = 0;
+        let mut wrong = Vec::new();
+        for group in cases["groups"].as_array().unwrap() {
+            // The group's variables and named expressions, in scope as a rubric puts them.
+            let metadata = json!({ "variables": group["variables"], "expressions": group["expressions"] });
+            let text = format!("{metadata}\n---\n[{{\"id\": \"case:any\", \"expression\": \"true\"}}]\n");
+            let rubric = crate::rubric::Rubric::parse(&text, std::path::Path::new("cases.yml"), None).unwrap();
+            for case in group["cases"].as_array().unwrap() {
+                let (expression, reference) = (case[0].as_str().unwrap(), &case[1]);
+                let ours = rubric.search(expression, &group["data"]);
+                let agrees = match (&ours, reference.get("ok")) {
+                    (Ok(value), Some(expected)) => same(value, expected),
+                    (Err(_), None) => reference.get("error").is_some(),
+                    _ => false,
+                };
+                if !agrees {
+                    wrong.push(format!("{expression}\n  vouch: {ours:?}\n  json-formula: {reference}"));
+                }
+                checked += 1;
+            }
+        }
+        assert!(wrong.is_empty(), "{} of {checked} cases differ:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(checked > 700, "{checked}");
     }
 
     #[test]

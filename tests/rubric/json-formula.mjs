@@ -77,9 +77,12 @@ for (const name of Object.keys(expressions)) {
   };
 }
 const engine = new JsonFormula(customFunctions);
+// Each statement gets its own copy of the document: the reference pads a
+// list operand of `+`, `-`, `&`, … with nulls in place, which would leak
+// into the statements after it.
 const out = job.documents.map(doc => job.statements.map(text => {
   try {
-    const value = engine.search(text.trim(), doc, { ...variables });
+    const value = engine.search(text.trim(), structuredClone(doc), { ...variables });
     return { ok: value === undefined ? null : value };
   } catch (e) {
     return { error: String(e.message || e) };
