@@ -856,18 +856,14 @@ fn js_number(s: &str) -> f64 {
         _ => {}
     }
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
-        None => (unsigned, None),
-    };
+    let mantissa = unsigned.split(['e', 'E']).next().unwrap_or(unsigned);
+    // Rust's parser takes "inf", "NaN" and "infinity", which JavaScript
+    // does not: the part before the exponent must be digits and one point.
+    // (An exponent that is no number, Rust refuses as JavaScript does.)
     let digits = mantissa.chars().filter(|c| c.is_ascii_digit()).count();
     let mantissa_ok =
         digits > 0 && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.') && mantissa.matches('.').count() <= 1;
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
-    });
-    if !(mantissa_ok && exponent_ok) {
+    if !mantissa_ok {
         return f64::NAN;
     }
     // Rust's parser does not take "5." or ".5e1" in every form JavaScript does.
@@ -979,13 +975,6 @@ fn flat_all(items: &[Value], test: &dyn Fn(&Value) -> bool) -> bool {
     })
 }
 
-fn flat_any(items: &[Value], test: &dyn Fn(&Value) -> bool) -> bool {
-    items.iter().any(|v| match v {
-        Value::Array(inner) => flat_any(inner, test),
-        other => test(other),
-    })
-}
-
 fn type_of(value: &Value) -> Type {
     match value {
         Value::Null => Type::Null,
@@ -1055,40 +1044,24 @@ fn match_type(expected: &[Type], value: Value, function: &str) -> Result<Value> 
             names.join(", ")
         ));
     }
-    if actual.is_array()
-        && matches!(target, Type::ArrayNumber | Type::ArrayString)
-        && flat_any(value.as_array().map(Vec::as_slice).unwrap_or_default(), &|v| v.is_object())
-    {
-        return refused();
-    }
-    if actual == Type::Object && target == Type::Boolean {
-        // The reference's own reading (an empty object converts to true).
-        return Ok(Value::Bool(value.as_object().is_some_and(|o| o.is_empty())));
-    }
-    if let Value::Array(items) = &value {
-        fn deep(v: &Value, leaf: &dyn Fn(&Value) -> Result<Value>) -> Result<Value> {
-            match v {
-                Value::Array(items) => Ok(Value::Array(items.iter().map(|i| deep(i, leaf)).collect::<Result<_>>()?)),
-                other => leaf(other),
+    // The functions here ask for strings, lists, lists of strings and
+    // objects, so a conversion lands on a string, a list or a list of
+    // strings; the reference's other targets (number, boolean, list of
+    // numbers) are never asked for.
+    match (&value, target) {
+        // An object in the list is refused by `to_string`.
+        (Value::Array(_), Type::ArrayString) => {
+            fn deep(v: &Value) -> Result<Value> {
+                match v {
+                    Value::Array(items) => Ok(Value::Array(items.iter().map(deep).collect::<Result<_>>()?)),
+                    other => to_string(other).map(Value::String),
+                }
             }
+            deep(&value)
         }
-        return match target {
-            Type::Boolean => Ok(Value::Bool(!items.is_empty())),
-            Type::ArrayString => deep(&value, &|v| to_string(v).map(Value::String)),
-            Type::ArrayNumber => deep(&value, &|v| to_number(v).map(number_value)),
-            _ => refused(),
-        };
-    }
-    if value.is_object() {
-        return refused();
-    }
-    match target {
-        Type::ArrayString => Ok(Value::Array(vec![Value::String(to_string(&value)?)])),
-        Type::ArrayNumber => Ok(Value::Array(vec![number_value(to_number(&value)?)])),
-        Type::Array => Ok(Value::Array(vec![value])),
-        Type::Number => Ok(number_value(to_number(&value)?)),
-        Type::String => Ok(Value::String(to_string(&value)?)),
-        Type::Boolean => Ok(Value::Bool(truthy(&value))),
+        (Value::Array(_) | Value::Object(_), _) => refused(),
+        (_, Type::Array) => Ok(Value::Array(vec![value])),
+        (_, Type::String) => Ok(Value::String(to_string(&value)?)),
         _ => refused(),
     }
 }
@@ -1123,11 +1096,6 @@ impl Engine {
     /// Sets the global `$name` (name with its `$`).
     pub fn set_global(&mut self, name: &str, value: Value) {
         self.globals.insert(name.to_string(), value);
-    }
-
-    /// The `$names` expressions may read.
-    pub fn global_names(&self) -> Vec<String> {
-        self.globals.keys().cloned().collect()
     }
 
     /// Defines `name(…)` as `body` taking `arity` arguments, which the body
