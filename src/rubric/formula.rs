@@ -1827,6 +1827,17 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_is_not_deep_nesting() {
+        // Each element is visited in turn: the depth bound counts nesting, not
+        // how many nodes an expression visits in all.
+        let items: Vec<Value> = (0..1000).map(|i| json!({ "a": i, "b": [i] })).collect();
+        let data = json!({ "items": items });
+        assert_eq!(eval("length(items[?a >= `0`].b[0] || `[]`)", data.clone()), Ok(json!(1000)));
+        assert_eq!(eval("items[*].{x: a}[-1].x", data.clone()), Ok(json!(999)));
+        assert_eq!(eval("[items[*].a, items[*].a][1][999]", data), Ok(json!(999)));
+    }
+
+    #[test]
     fn bad_input_is_an_error_not_a_panic() {
         for source in
             ["", "a.", "[?", "`{", "'x", "\"x", "a[b]", "f(", "((((", "{}", "a ||", "@@", "-", "a[1:2:0]", "\r"]
