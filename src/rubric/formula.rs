@@ -1482,14 +1482,28 @@ fn slice(items: &[Value], parts: &[Option<i64>; 3]) -> Result<Value> {
     if step == 0 {
         return Err(FormulaError::Evaluation("invalid slice, step cannot be 0".into()));
     }
-    // Bounds may lie one beyond either end: an index out of range is
-    // skipped below, so only where the walk starts and stops matters.
-    let cap = |actual: i64| if actual < 0 { (actual + len).max(-1) } else { actual.min(len) };
-    let start = parts[0].map(cap).unwrap_or(if step < 0 { len - 1 } else { 0 });
-    let stop = parts[1].map(cap).unwrap_or(if step < 0 { -1 } else { len });
+    // `step` is not 0: a walk goes one way or the other.
+    let backwards = step < 0;
+    // A bound beyond an end is brought back to the first (or last) index
+    // the walk may take, which sets the phase of a step beyond 1.
+    let cap = |actual: i64| {
+        if actual < 0 {
+            (actual + len).max(if backwards { -1 } else { 0 })
+        } else if actual >= len {
+            if backwards {
+                len - 1
+            } else {
+                len
+            }
+        } else {
+            actual
+        }
+    };
+    let start = parts[0].map(cap).unwrap_or(if backwards { len - 1 } else { 0 });
+    let stop = parts[1].map(cap).unwrap_or(if backwards { -1 } else { len });
     let mut out = Vec::new();
     let mut i = start;
-    while (step > 0 && i < stop) || (step < 0 && i > stop) {
+    while if backwards { i > stop } else { i < stop } {
         if let Some(v) = usize::try_from(i).ok().and_then(|i| items.get(i)) {
             out.push(v.clone());
         }
