@@ -799,19 +799,11 @@ fn equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// JavaScript's `Number.prototype.toString` for the numbers JSON carries:
-/// the shortest digits that read back as `n`, written out between 1e-7 and
-/// 1e21 and in exponent form (`1e+21`, `1.5e-7`) beyond.
+/// JavaScript's `Number.prototype.toString` for the numbers JSON carries
+/// (never NaN or infinite): the shortest digits that read back as `n`,
+/// written out between 1e-7 and 1e21 and in exponent form (`1e+21`,
+/// `1.5e-7`) beyond.
 fn js_number_string(n: f64) -> String {
-    if n.is_nan() {
-        return "NaN".into();
-    }
-    if n.is_infinite() {
-        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
-    }
-    if n == 0.0 {
-        return "0".into();
-    }
     // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde±x".
     let scientific = format!("{:e}", n.abs());
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
