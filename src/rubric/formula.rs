@@ -237,7 +237,7 @@ fn tokenize(source: &str, globals: &[String]) -> Result<Vec<Token>> {
                 let raw = raw.trim_start().replace("\\`", "`");
                 let value: Value =
                     serde_json::from_str(&raw).or_else(|e| syntax(format!("invalid JSON literal `{raw}`: {e}")))?;
-                tokens.push(Token::Json(value));
+                tokens.push(Token::Json(javascript_numbers(value)));
                 i = j + 1;
             }
             '<' | '>' | '=' | '!' => {
@@ -301,6 +301,16 @@ fn tokenize(source: &str, globals: &[String]) -> Result<Vec<Token>> {
     }
     tokens.push(Token::Eof);
     Ok(tokens)
+}
+
+/// `value` with each number as JavaScript holds it (`1.0` is `1`).
+fn javascript_numbers(value: Value) -> Value {
+    match value {
+        Value::Number(n) => number_value(as_f64(&n)),
+        Value::Array(items) => Value::Array(items.into_iter().map(javascript_numbers).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, javascript_numbers(v))).collect()),
+        other => other,
+    }
 }
 
 /// The text between `quote` at `start` and the next unescaped `quote`, and
@@ -405,12 +415,12 @@ fn binding_power(token: &Token) -> u8 {
         Token::Concatenate => 5,
         Token::Add | Token::Subtract | Token::Union => 6,
         Token::Multiply | Token::Divide => 7,
-        Token::Not | Token::UnaryMinus => 8,
+        // `!` and unary `-` bind at 8 as prefixes (`nud`); after an operand,
+        // where this table is read, they and `{` end it. A `*` there is
+        // read as `Multiply`.
         Token::Flatten => 10,
-        Token::Star => 20,
         Token::Filter => 21,
         Token::Dot => 40,
-        Token::LBrace => 50,
         Token::LBracket => 55,
         Token::LParen => 60,
         _ => 0,
@@ -449,11 +459,10 @@ impl Parser {
         self.tokens.get(self.index + n).unwrap_or(&Token::Eof)
     }
 
+    /// The next token; past the end, `Eof` again.
     fn advance(&mut self) -> Token {
         let token = self.peek().clone();
-        if self.index < self.tokens.len() {
-            self.index += 1;
-        }
+        self.index += 1;
         token
     }
 
@@ -505,7 +514,8 @@ impl Parser {
             Token::String(s) => Node::Literal(Value::String(s)),
             Token::Json(v) => Node::Literal(v),
             Token::Number(n) => Node::Literal(number_value(n)),
-            Token::Int(n) => Node::Literal(Value::from(n)),
+            // JavaScript holds every number as a double.
+            Token::Int(n) => Node::Literal(number_value(n as f64)),
             Token::Identifier(name) => Node::Field(name, false),
             Token::QuotedIdentifier(name) => Node::Field(name, true),
             Token::Not => Node::Not(Box::new(self.expression(8)?)),
@@ -652,7 +662,8 @@ impl Parser {
         }
         let mut parts = [None, None, None];
         let mut n = 0;
-        while *self.peek() != Token::RBracket && n < 3 {
+        // At most two colons: a third is refused as no integer.
+        while *self.peek() != Token::RBracket {
             if *self.peek() == Token::Colon && n < 2 {
                 n += 1;
                 self.advance();
@@ -1767,11 +1778,15 @@ mod tests {
         assert!(engine.search(&parse("_deep()", &globals).unwrap(), &data).is_err());
     }
 
-    /// JavaScript has one number type: `1` and `1.0` are one value. Written
-    /// out here, not the engine's `equal`, which the cases test.
+    /// Equal as JavaScript writes them: the same number, whole numbers as
+    /// whole numbers (`1`, never `1.0`), except beyond 2^53, where the text
+    /// JavaScript prints is itself rounded.
     fn same(a: &Value, b: &Value) -> bool {
         match (a, b) {
-            (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+            (Value::Number(x), Value::Number(y)) => {
+                let (p, q) = (x.as_f64(), y.as_f64());
+                p == q && (p.is_some_and(|p| p.abs() >= 9_007_199_254_740_992.0) || x.is_f64() == y.is_f64())
+            }
             (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
             (Value::Object(x), Value::Object(y)) => {
                 x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
@@ -1850,5 +1865,8 @@ mod tests {
         assert!(eval(&limit, json!({ "a": 1 })).is_ok());
         let chain = format!("a{}", ".a".repeat(150));
         assert_eq!(eval(&chain, json!({})), Ok(Value::Null));
+        // Depth is nesting: long operands side by side each start afresh.
+        let long = vec!["a"; 150].join(" || ");
+        assert_eq!(eval(&format!("[{long}, {long}, {long}]"), json!({ "a": 1 })), Ok(json!([1, 1, 1])));
     }
 }
