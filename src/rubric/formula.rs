@@ -1238,11 +1238,11 @@ impl Run<'_> {
     fn visit(&mut self, node: &Node, value: &Value) -> Result<Value> {
         // Named expressions nest their bodies' depth: bounded as a whole.
         self.depth += 1;
-        if self.depth > MAX_EVAL_DEPTH {
-            self.depth -= 1;
-            return Err(FormulaError::Evaluation("expression nested too deeply".into()));
-        }
-        let result = self.visit_node(node, value);
+        let result = if self.depth > MAX_EVAL_DEPTH {
+            Err(FormulaError::Evaluation("expression nested too deeply".into()))
+        } else {
+            self.visit_node(node, value)
+        };
         self.depth -= 1;
         result
     }
@@ -1569,9 +1569,7 @@ fn compare(op: Cmp, l: &Value, r: &Value) -> bool {
         Cmp::Ne => return !equal(l, r),
         _ => {}
     }
-    if matches!(l, Value::Array(_) | Value::Object(_)) || matches!(r, Value::Array(_) | Value::Object(_)) {
-        return false;
-    }
+    // A list or an object is no number: NaN, and NaN orders with nothing.
     let ordering = match (l, r) {
         (Value::String(a), Value::String(b)) => {
             let (a, b): (Vec<u16>, Vec<u16>) = (a.encode_utf16().collect(), b.encode_utf16().collect());
@@ -1848,6 +1846,36 @@ mod tests {
         engine.define("_double", parse("$args[0] * `2`", &globals), 1);
         let e = parse("items[*]._double(a) | [-1]", &globals).unwrap();
         assert_eq!(engine.search(&e, &data), Ok(json!(1998)));
+    }
+
+    /// The bounds are exact: 200 levels of syntax, 400 of evaluation, 64
+    /// named expressions calling each other.
+    #[test]
+    fn nesting_is_refused_one_level_beyond_each_bound() {
+        let data = json!({});
+        let nots = |n: usize| "!".repeat(n);
+        // `!` × k nests k + 1 levels; each `[0]` after an operand one more.
+        assert!(parse(&format!("{}a", nots(199)), &[]).is_ok());
+        assert!(parse(&format!("{}a", nots(200)), &[]).is_err());
+        assert!(parse(&format!("a{}", "[0]".repeat(199)), &[]).is_ok());
+        assert!(parse(&format!("a{}", "[0]".repeat(200)), &[]).is_err());
+
+        // _a's body evaluates 198 + 1 levels, _b's 199 + 1: with the call
+        // of _a itself, 400.
+        let mut engine = Engine::new();
+        engine.define("_a", parse(&format!("{}_b()", nots(198)), &[]), 0);
+        engine.define("_b", parse(&format!("{}@", nots(199)), &[]), 0);
+        engine.define("_top", parse("_a()", &[]), 0);
+        assert_eq!(engine.search(&parse("_a()", &[]).unwrap(), &data), Ok(json!(true)));
+        assert!(engine.search(&parse("_top()", &[]).unwrap(), &data).is_err());
+
+        // _c63 calls down to _c0: 64 calls.
+        engine.define("_c0", parse("`1`", &[]), 0);
+        for k in 1..=64 {
+            engine.define(&format!("_c{k}"), parse(&format!("_c{}()", k - 1), &[]), 0);
+        }
+        assert_eq!(engine.search(&parse("_c63()", &[]).unwrap(), &data), Ok(json!(1)));
+        assert!(engine.search(&parse("_c64()", &[]).unwrap(), &data).is_err());
     }
 
     #[test]
