@@ -771,7 +771,9 @@ impl Parser {
 // Values: JavaScript's view of JSON
 
 fn number_value(n: f64) -> Value {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+    // Up to 2^53 every whole number is exact, and JavaScript writes it as
+    // the integer it is; beyond, its text is rounded (`1e+21` and on).
+    if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9.007_199_254_740_992e15 {
         // -0 reads as 0, as JSON.stringify writes it.
         Value::from(n as i64)
     } else {
@@ -1783,7 +1785,7 @@ mod tests {
         match (a, b) {
             (Value::Number(x), Value::Number(y)) => {
                 let (p, q) = (x.as_f64(), y.as_f64());
-                p == q && (p.is_some_and(|p| p.abs() >= 9_007_199_254_740_992.0) || x.is_f64() == y.is_f64())
+                p == q && (p.is_some_and(|p| p.abs() > 9_007_199_254_740_992.0) || x.is_f64() == y.is_f64())
             }
             (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
             (Value::Object(x), Value::Object(y)) => {
