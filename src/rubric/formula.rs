@@ -830,9 +830,9 @@ fn js_number_string(n: f64) -> String {
     } else if -6 < point && point <= 0 {
         format!("0.{}{digits}", "0".repeat((-point) as usize))
     } else {
-        let sign = if point - 1 < 0 { '-' } else { '+' };
         let rest = if count > 1 { format!(".{}", &digits[1..]) } else { String::new() };
-        format!("{}{rest}e{sign}{}", &digits[..1], (point - 1).abs())
+        // The exponent with its sign always written: `e+21`, `e-7`.
+        format!("{}{rest}e{:+}", &digits[..1], point - 1)
     };
     if n < 0.0 {
         format!("-{body}")
