@@ -1052,7 +1052,8 @@ fn match_type(expected: &[Type], value: Value, function: &str) -> Result<Value> 
     // The functions here ask for strings, lists, lists of strings and
     // objects, so a conversion lands on a string, a list or a list of
     // strings; the reference's other targets (number, boolean, list of
-    // numbers) are never asked for.
+    // numbers) are never asked for. Only a scalar converts to a string or
+    // a list (a list converts to neither, an object to a boolean alone).
     match (&value, target) {
         // An object in the list is refused by `to_string`.
         (Value::Array(_), Type::ArrayString) => {
@@ -1064,7 +1065,6 @@ fn match_type(expected: &[Type], value: Value, function: &str) -> Result<Value> 
             }
             deep(&value)
         }
-        (Value::Array(_) | Value::Object(_), _) => refused(),
         (_, Type::Array) => Ok(Value::Array(vec![value])),
         (_, Type::String) => Ok(Value::String(to_string(&value)?)),
         _ => refused(),
