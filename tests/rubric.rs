@@ -207,14 +207,36 @@ fn bent(crjson: &Value) -> Vec<Value> {
     out
 }
 
+/// The reference engine (`@adobe/json-formula`, run by node through
+/// `tests/rubric/json-formula.mjs`): its module, or `None` with the reason
+/// printed when node or the package is missing.
+fn json_formula_module() -> Option<PathBuf> {
+    let module = npm_file("@adobe/json-formula/src/json-formula.js")?;
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        skip("node is not installed (`make deps` installs the npm packages; node comes from the system)");
+        return None;
+    }
+    Some(module)
+}
+
+/// What the reference gives for `job` (see `json-formula.mjs`): one list
+/// of `{"ok": …}` / `{"error": …}` per document, one per statement.
+fn json_formula(job: &Value, world: &World) -> Vec<Vec<Value>> {
+    let job_path = world.path("job.json");
+    std::fs::write(&job_path, job.to_string()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rubric/json-formula.mjs"))
+        .stdin(std::fs::File::open(&job_path).unwrap())
+        .output()
+        .expect("run node");
+    assert!(out.status.success(), "node: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn every_rubric_expression_evaluates_as_the_reference_json_formula_does() {
     let Some(files) = rubric_files() else { return };
-    let Some(module) = npm_file("@adobe/json-formula/src/json-formula.js") else { return };
-    if std::process::Command::new("node").arg("--version").output().is_err() {
-        skip("node is not installed (`make deps` installs the npm packages; node comes from the system)");
-        return;
-    }
+    let Some(module) = json_formula_module() else { return };
     let Some(corpus) = corpus() else { return };
     let mut compared = 0;
     let mut errors_on_both = 0;
@@ -254,15 +276,7 @@ fn every_rubric_expression_evaluates_as_the_reference_json_formula_does() {
             "statements": expressions.iter().map(|(_, e)| e).collect::<Vec<_>>(),
             "documents": documents.iter().map(|(_, d)| d).collect::<Vec<_>>(),
         });
-        let job_path = corpus.world.path("job.json");
-        std::fs::write(&job_path, job.to_string()).unwrap();
-        let out = std::process::Command::new("node")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rubric/json-formula.mjs"))
-            .stdin(std::fs::File::open(&job_path).unwrap())
-            .output()
-            .expect("run node");
-        assert!(out.status.success(), "node: {}", String::from_utf8_lossy(&out.stderr));
-        let theirs: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).unwrap();
+        let theirs = json_formula(&job, &corpus.world);
         for ((what, document), results) in documents.iter().zip(&theirs) {
             for ((name, expression), reference) in expressions.iter().zip(results) {
                 let ours = rubric.search(expression, document);
@@ -293,11 +307,7 @@ fn every_rubric_expression_evaluates_as_the_reference_json_formula_does() {
 /// must still be the reference's, not results written by hand.
 #[test]
 fn the_formula_cases_hold_the_reference_json_formulas_results() {
-    let Some(module) = npm_file("@adobe/json-formula/src/json-formula.js") else { return };
-    if std::process::Command::new("node").arg("--version").output().is_err() {
-        skip("node is not installed (`make deps` installs the npm packages; node comes from the system)");
-        return;
-    }
+    let Some(module) = json_formula_module() else { return };
     let cases = read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rubric/formula-cases.json"));
     let world = World::new();
     let mut compared = 0;
@@ -311,15 +321,7 @@ fn the_formula_cases_hold_the_reference_json_formulas_results() {
             "statements": cases.iter().map(|c| c[0].clone()).collect::<Vec<_>>(),
             "documents": [group["data"]],
         });
-        let job_path = world.path("job.json");
-        std::fs::write(&job_path, job.to_string()).unwrap();
-        let out = std::process::Command::new("node")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rubric/json-formula.mjs"))
-            .stdin(std::fs::File::open(&job_path).unwrap())
-            .output()
-            .expect("run node");
-        assert!(out.status.success(), "node: {}", String::from_utf8_lossy(&out.stderr));
-        let theirs: Vec<Vec<Value>> = serde_json::from_slice(&out.stdout).unwrap();
+        let theirs = json_formula(&job, &world);
         for (case, reference) in cases.iter().zip(&theirs[0]) {
             let written = &case[1];
             let agrees = match (written.get("ok"), reference.get("ok")) {
